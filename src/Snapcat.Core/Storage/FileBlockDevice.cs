@@ -1,0 +1,154 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Snapcat.Core.Storage;
+
+/// <summary>
+/// A block device over one sparse file: the storage of an array volume, or a plain image in tests.
+/// One <see cref="SafeFileHandle"/> is shared by every user, so an fsync through any of them covers
+/// every write that completed before it (what NBD MULTI_CONN promises).
+///
+/// Failure policy: an I/O error is passed to the caller unchanged (NBD answers EIO); no write is
+/// retried and nothing is cached here, so after an error the file holds whatever the kernel wrote.
+/// Durability comes only from <see cref="FlushAsync"/> (fsync) or <see cref="WriteFlags.Fua"/>.
+/// </summary>
+public sealed class FileBlockDevice : IBlockDevice
+{
+    private readonly SafeFileHandle _handle;
+    private readonly byte[] _zeroes = new byte[1 << 20];
+
+    private FileBlockDevice(SafeFileHandle handle, long size, bool readOnly, string path)
+    {
+        _handle = handle;
+        Size = size;
+        IsReadOnly = readOnly;
+        Path = path;
+    }
+
+    public string Path { get; }
+    public long Size { get; }
+    public bool IsReadOnly { get; }
+
+    /// <summary>Creates a new sparse file of <paramref name="size"/> bytes (fails if it exists) and fsyncs it.</summary>
+    public static FileBlockDevice Create(string path, long size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        var h = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
+        try
+        {
+            RandomAccess.SetLength(h, size);  // ftruncate: no blocks allocated
+            RandomAccess.FlushToDisk(h);
+        }
+        catch
+        {
+            h.Dispose();
+            File.Delete(path);
+            throw;
+        }
+        return new FileBlockDevice(h, size, false, path);
+    }
+
+    public static FileBlockDevice Open(string path, bool readOnly = false)
+    {
+        var h = File.OpenHandle(path, FileMode.Open, readOnly ? FileAccess.Read : FileAccess.ReadWrite, FileShare.ReadWrite);
+        return new FileBlockDevice(h, RandomAccess.GetLength(h), readOnly, path);
+    }
+
+    /// <summary>Bytes the file really occupies on disk (st_blocks × 512).</summary>
+    public long AllocatedBytes => FileAllocation.AllocatedBytes(Path);
+
+    public ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken ct = default)
+    {
+        CheckRange(offset, buffer.Length);
+        return ReadFullAsync(offset, buffer, ct);
+    }
+
+    private async ValueTask ReadFullAsync(long offset, Memory<byte> buffer, CancellationToken ct)
+    {
+        while (buffer.Length > 0)
+        {
+            int n = await RandomAccess.ReadAsync(_handle, buffer, offset, ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                // Past the file's end (cannot happen for a file of the right length): reads as zeroes.
+                buffer.Span.Clear();
+                return;
+            }
+            buffer = buffer[n..];
+            offset += n;
+        }
+    }
+
+    public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, WriteFlags flags = WriteFlags.None, CancellationToken ct = default)
+    {
+        CheckWritable();
+        CheckRange(offset, data.Length);
+        await RandomAccess.WriteAsync(_handle, data, offset, ct).ConfigureAwait(false);
+        if ((flags & WriteFlags.Fua) != 0) RandomAccess.FlushToDisk(_handle);
+    }
+
+    public ValueTask FlushAsync(CancellationToken ct = default)
+    {
+        if (!IsReadOnly) RandomAccess.FlushToDisk(_handle);
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask TrimAsync(long offset, long length, WriteFlags flags = WriteFlags.None, CancellationToken ct = default)
+    {
+        CheckWritable();
+        CheckRange(offset, length);
+        if (length == 0) return;
+        if (!LinuxFile.PunchHole(_handle, offset, length))
+            await WriteZeroBytesAsync(offset, length, ct).ConfigureAwait(false);  // trim is a hint; zeroing keeps reads consistent
+        if ((flags & WriteFlags.Fua) != 0) RandomAccess.FlushToDisk(_handle);
+    }
+
+    public async ValueTask WriteZeroesAsync(long offset, long length, WriteFlags flags = WriteFlags.None, CancellationToken ct = default)
+    {
+        CheckWritable();
+        CheckRange(offset, length);
+        if (length == 0) return;
+        bool done = (flags & WriteFlags.NoHole) == 0
+            ? LinuxFile.PunchHole(_handle, offset, length)
+            : LinuxFile.ZeroRange(_handle, offset, length);
+        if (!done)
+        {
+            if ((flags & WriteFlags.FastZero) != 0) throw new FastZeroNotSupportedException();
+            await WriteZeroBytesAsync(offset, length, ct).ConfigureAwait(false);
+        }
+        if ((flags & WriteFlags.Fua) != 0) RandomAccess.FlushToDisk(_handle);
+    }
+
+    public ValueTask<IReadOnlyList<BlockExtent>> GetExtentsAsync(long offset, long length, CancellationToken ct = default)
+    {
+        CheckRange(offset, length);
+        return ValueTask.FromResult(FileExtents.Scan(_handle, offset, Math.Min(length, Size - offset)));
+    }
+
+    private async Task WriteZeroBytesAsync(long offset, long length, CancellationToken ct)
+    {
+        while (length > 0)
+        {
+            int n = (int)Math.Min(length, _zeroes.Length);
+            await RandomAccess.WriteAsync(_handle, _zeroes.AsMemory(0, n), offset, ct).ConfigureAwait(false);
+            offset += n;
+            length -= n;
+        }
+    }
+
+    private void CheckWritable()
+    {
+        if (IsReadOnly) throw new UnauthorizedAccessException("the device is read-only");
+    }
+
+    private void CheckRange(long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset > Size || length > Size - offset)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{length} is outside the device of {Size} bytes");
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _handle.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

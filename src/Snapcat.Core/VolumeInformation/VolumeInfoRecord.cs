@@ -1,0 +1,193 @@
+using System.Buffers.Binary;
+using System.Text;
+using Snapcat.Core.Errors;
+
+namespace Snapcat.Core.VolumeInformation;
+
+/// <summary>
+/// Snapcat's 512-byte volume information record (the description's FIG. 11), version 1.
+/// The array stores it opaquely beside a volume; agents build it, servers and tape scans check it.
+/// Full rationale in docs/volume-info.md. All integers little-endian; text UTF-8, NUL-padded.
+/// <code>
+///  off  len  field                 FIG. 11
+///    0    8  format ID "SCVOLINF"  501 format ID
+///    8    2  format version (1)    501
+///   10    2  flags (0)             501
+///   12   64  label                 502 label
+///   76   64  host                  503 host
+///  140  192  mount point           504 mount point
+///  332    8  time stamp, µs since 1970-01-01 UTC (i64)   505 time stamp
+///  --- 506 reserved region ---
+///  340    1  backup kind (BackupKind)
+///  341    3  zero
+///  344   32  source device ID (ASCII)
+///  376    4  source volume number (u32)
+///  380   16  backup ID (random; the same on every copy of one backup)
+///  396  112  zero
+///  508    4  CRC-32C (Castagnoli) of bytes 0..507
+/// </code>
+/// </summary>
+public sealed record VolumeInfoRecord
+{
+    public const int Size = 512;
+    public const ushort CurrentVersion = 1;
+    public const int LabelMax = 64, HostMax = 64, MountPointMax = 192, DeviceIdMax = 32;
+
+    public static ReadOnlySpan<byte> FormatId => "SCVOLINF"u8;
+
+    private const int OffVersion = 8, OffFlags = 10, OffLabel = 12, OffHost = 76, OffMount = 140, OffTime = 332;
+    private const int OffKind = 340, OffDevice = 344, OffSourceVolume = 376, OffBackupId = 380, OffZero = 396, OffCrc = 508;
+
+    public required string Label { get; init; }
+    public required string Host { get; init; }
+    public required string MountPoint { get; init; }
+
+    /// <summary>When the array was ordered to make the backup (UTC, microsecond precision).</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+
+    public required BackupKind Kind { get; init; }
+    public required string SourceDeviceId { get; init; }
+    public required uint SourceVolume { get; init; }
+    public required Guid BackupId { get; init; }
+
+    /// <summary>Encodes into exactly 512 bytes. Throws a <see cref="SnapcatException"/> (Invalid) for a field that does not fit.</summary>
+    public void Encode(Span<byte> destination)
+    {
+        if (destination.Length != Size)
+            Throw.Invalid("volume_info.length", $"volume information is exactly {Size} bytes; the buffer has {destination.Length}");
+        if (!Enum.IsDefined(Kind))
+            Throw.Invalid("volume_info.kind", $"backup kind {(int)Kind} is not known");
+        long micros = ToMicros(Timestamp);
+        destination.Clear();
+        FormatId.CopyTo(destination);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[OffVersion..], CurrentVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[OffFlags..], 0);
+        WriteText(destination.Slice(OffLabel, LabelMax), Label, "label");
+        WriteText(destination.Slice(OffHost, HostMax), Host, "host");
+        WriteText(destination.Slice(OffMount, MountPointMax), MountPoint, "mount point");
+        BinaryPrimitives.WriteInt64LittleEndian(destination[OffTime..], micros);
+        destination[OffKind] = (byte)Kind;
+        if (SourceDeviceId.Any(c => c > 0x7e || c < 0x21))
+            Throw.Invalid("volume_info.device_id", $"source device ID '{SourceDeviceId}' must be printable ASCII without spaces");
+        WriteText(destination.Slice(OffDevice, DeviceIdMax), SourceDeviceId, "source device ID");
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[OffSourceVolume..], SourceVolume);
+        BackupId.TryWriteBytes(destination.Slice(OffBackupId, 16));
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[OffCrc..], Crc32C(destination[..OffCrc]));
+    }
+
+    public byte[] Encode()
+    {
+        var bytes = new byte[Size];
+        Encode(bytes);
+        return bytes;
+    }
+
+    /// <summary>Decodes and validates; throws <see cref="VolumeInfoFormatException"/> with the reason.</summary>
+    public static VolumeInfoRecord Decode(ReadOnlySpan<byte> source)
+    {
+        if (!TryDecode(source, out var record, out string? reason))
+            throw new VolumeInfoFormatException(reason!);
+        return record!;
+    }
+
+    /// <summary>
+    /// Validates everything before building the record: length, format ID, version, checksum, zero
+    /// reserved bytes, text encoding and padding, kind. <paramref name="reason"/> says what failed.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> source, out VolumeInfoRecord? record, out string? reason)
+    {
+        record = null;
+        if (source.Length != Size)
+            return Fail($"is {source.Length} bytes long; a record is exactly {Size}", out reason);
+        if (!source[..8].SequenceEqual(FormatId))
+            return Fail("has an unknown format ID (not a Snapcat volume information record)", out reason);
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(source[OffVersion..]);
+        if (version != CurrentVersion)
+            return Fail($"has format version {version}; this Snapcat reads version {CurrentVersion}", out reason);
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(source[OffCrc..]);
+        uint computed = Crc32C(source[..OffCrc]);
+        if (stored != computed)
+            return Fail($"fails its checksum (stored 0x{stored:x8}, computed 0x{computed:x8}): the record is damaged", out reason);
+        if (BinaryPrimitives.ReadUInt16LittleEndian(source[OffFlags..]) != 0)
+            return Fail("has flags set that version 1 does not define", out reason);
+        if (source.Slice(OffKind + 1, 3).ContainsAnyExcept((byte)0) || source[OffZero..OffCrc].ContainsAnyExcept((byte)0))
+            return Fail("has non-zero bytes in its reserved area", out reason);
+        if (!TryReadText(source.Slice(OffLabel, LabelMax), out string? label)) return Fail("has a label that is not NUL-padded UTF-8", out reason);
+        if (!TryReadText(source.Slice(OffHost, HostMax), out string? host)) return Fail("has a host that is not NUL-padded UTF-8", out reason);
+        if (!TryReadText(source.Slice(OffMount, MountPointMax), out string? mount)) return Fail("has a mount point that is not NUL-padded UTF-8", out reason);
+        if (!TryReadText(source.Slice(OffDevice, DeviceIdMax), out string? device)) return Fail("has a source device ID that is not NUL-padded text", out reason);
+        var kind = (BackupKind)source[OffKind];
+        if (!Enum.IsDefined(kind))
+            return Fail($"has unknown backup kind {(int)kind}", out reason);
+        long micros = BinaryPrimitives.ReadInt64LittleEndian(source[OffTime..]);
+        if (micros < 0 || micros > MaxMicros)
+            return Fail($"has a time stamp out of range ({micros} µs)", out reason);
+        record = new VolumeInfoRecord
+        {
+            Label = label!,
+            Host = host!,
+            MountPoint = mount!,
+            Timestamp = DateTimeOffset.UnixEpoch.AddTicks(micros * 10),
+            Kind = kind,
+            SourceDeviceId = device!,
+            SourceVolume = BinaryPrimitives.ReadUInt32LittleEndian(source[OffSourceVolume..]),
+            BackupId = new Guid(source.Slice(OffBackupId, 16)),
+        };
+        reason = null;
+        return true;
+    }
+
+    /// <summary>Truncates a time stamp to the record's microsecond precision, so round trips compare equal.</summary>
+    public static DateTimeOffset TruncateToMicros(DateTimeOffset t) => DateTimeOffset.UnixEpoch.AddTicks(ToMicros(t) * 10);
+
+    // 9999-12-31 in microseconds: DateTimeOffset cannot represent more.
+    private static readonly long MaxMicros = (DateTimeOffset.MaxValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    private static long ToMicros(DateTimeOffset t)
+    {
+        long ticks = t.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        if (ticks < 0)
+            Throw.Invalid("volume_info.timestamp", $"time stamp {t:O} is before 1970");
+        return ticks / 10;
+    }
+
+    private static uint Crc32C(ReadOnlySpan<byte> data) => Crc32CHash.Compute(data);
+
+    private static void WriteText(Span<byte> field, string value, string name)
+    {
+        ArgumentNullException.ThrowIfNull(value, name);
+        if (value.Contains('\0'))
+            Throw.Invalid("volume_info.field", $"{name} must not contain NUL characters");
+        int needed = Encoding.UTF8.GetByteCount(value);
+        if (needed > field.Length)
+            Throw.Invalid("volume_info.field_too_long", $"{name} is {needed} bytes in UTF-8; at most {field.Length} fit in the volume information record");
+        Encoding.UTF8.GetBytes(value, field);
+    }
+
+    private static bool TryReadText(ReadOnlySpan<byte> field, out string? value)
+    {
+        value = null;
+        int end = field.IndexOf((byte)0);
+        if (end < 0) end = field.Length;
+        else if (field[end..].ContainsAnyExcept((byte)0)) return false;
+        try
+        {
+            value = new UTF8Encoding(false, true).GetString(field[..end]);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Fail(string why, out string reason)
+    {
+        reason = "volume information " + why;
+        return false;
+    }
+}
+
+/// <summary>A volume information record failed its checks; <see cref="Exception.Message"/> says why.</summary>
+public sealed class VolumeInfoFormatException(string reason)
+    : SnapcatException(ErrorKind.Invalid, "volume_info.invalid", reason);

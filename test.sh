@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every Snapcat test project and ends with the line "N passed, N failed, N skipped".
+# Installs the real programs the tests drive (NBD clients and servers, qemu-img, fio, mkfs.ext4,
+# FUSE) with apt-get when they are missing and we are root. Usage: ./test.sh [extra dotnet test args]
+set -uo pipefail
+cd "$(dirname "$0")"
+
+need=()
+for pair in nbdinfo:libnbd-bin nbdcopy:libnbd-bin nbdfuse:libnbd-bin qemu-img:qemu-utils qemu-nbd:qemu-utils \
+            nbdkit:nbdkit fio:fio mkfs.ext4:e2fsprogs fusermount3:fuse3; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null \
+      || { echo "test.sh: apt-get install ${need[*]} failed"; echo "0 passed, 1 failed"; exit 1; }
+  else
+    echo "test.sh: missing ${need[*]}; run as root or install them (tests that need them will fail)"
+  fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+if ! dotnet build Snapcat.slnx -c Release -nologo -v:q -clp:ErrorsOnly; then
+  echo "test.sh: build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+passed=0 failed=0 skipped=0 broken=0
+for proj in tests/*.Tests/*.csproj; do
+  name=$(basename "$proj" .csproj)
+  log=$(mktemp)
+  echo "== $name"
+  dotnet test "$proj" -c Release --no-build -nologo "$@" 2>&1 | tee "$log" | grep -E '^\s*(Failed |Passed!|Failed!|Skipped )|error' || true
+  line=$(grep -E '(Passed|Failed)! +- +Failed: ' "$log" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "test.sh: $name produced no summary (test host crashed?); last lines:"
+    tail -n 30 "$log"
+    broken=$((broken + 1))
+  else
+    f=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$line")
+    p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$line")
+    s=$(sed -E 's/.*Skipped: *([0-9]+).*/\1/' <<<"$line")
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+  fi
+  rm -f "$log"
+done
+failed=$((failed + broken))
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# NBD data path benchmark: the same-size file served by Snapcat's array, `nbdkit file` and `qemu-nbd`,
+# measured in one run with real clients, contenders interleaved, medians of REPEAT rounds.
+#   nbdcopy sequential read  (export -> null:)
+#   nbdcopy sequential write (file -> export, --flush)
+#   fio --ioengine=nbd 4 KiB random read / write, queue depth 16
+# Usage: bench/nbd.sh [--write-docs]   env: SIZE (default 1G), REPEAT (default 3), RUNTIME (fio s, default 10)
+# Prints a table with ratios to nbdkit; with --write-docs replaces the NBD section of docs/BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+SIZE=${SIZE:-1G}
+REPEAT=${REPEAT:-3}
+RUNTIME=${RUNTIME:-10}
+write_docs=0
+[ "${1:-}" = "--write-docs" ] && write_docs=1
+for t in nbdcopy nbdkit qemu-nbd fio python3; do command -v $t >/dev/null || { echo "bench: $t is missing"; exit 1; }; done
+
+./snapcat --help >/dev/null                       # builds the Release binary once
+snapcat() { dotnet "$root/.build/snapcat.dll" "$@"; }
+
+work=$(mktemp -d -p /var/tmp snapcat-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+waitport() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "bench: port $1 never opened"; exit 1; }
+
+cp_port=$(freeport); sc_port=$(freeport); kit_port=$(freeport); qemu_port=$(freeport)
+token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+cat > "$work/array.json" <<JSON
+{ "deviceId": "BENCH-01", "dataDirectory": "$work/array",
+  "control": { "listen": "127.0.0.1:$cp_port", "token": "$token" },
+  "dataPorts": [ { "listen": "127.0.0.1:$sc_port" } ] }
+JSON
+snapcat array serve --config "$work/array.json" > "$work/array.log" 2>&1 & pids+=($!)
+waitport "$cp_port"
+export SNAPCAT_ARRAY_URL="http://127.0.0.1:$cp_port" SNAPCAT_ARRAY_TOKEN="$token"
+snapcat array volume create --size "$SIZE" >/dev/null
+snapcat array assign 1 --port "127.0.0.1:$sc_port" --lun 1 >/dev/null
+
+bytes=$(python3 -c "import sys;u={'K':10,'M':20,'G':30};s='$SIZE';print(int(s[:-1])<<u[s[-1]] if s[-1] in u else int(s))")
+truncate -s "$bytes" "$work/nbdkit.img" "$work/qemu.img"
+nbdkit -f -i 127.0.0.1 -p "$kit_port" file "$work/nbdkit.img" & pids+=($!)
+qemu-nbd -f raw -x bench -b 127.0.0.1 -p "$qemu_port" --persistent --shared=16 --aio=threads --cache=writeback "$work/qemu.img" & pids+=($!)
+waitport "$sc_port"; waitport "$kit_port"; waitport "$qemu_port"
+
+declare -A uri=( [snapcat]="nbd://127.0.0.1:$sc_port/1" [nbdkit]="nbd://127.0.0.1:$kit_port/" [qemu-nbd]="nbd://127.0.0.1:$qemu_port/bench" )
+contenders=(snapcat nbdkit qemu-nbd)
+
+head -c "$bytes" /dev/urandom > "$work/src.img"
+# First writes into fresh blocks are several times slower: fill every target once before timing.
+for c in "${contenders[@]}"; do nbdcopy --flush "$work/src.img" "${uri[$c]}"; done
+
+results="$work/results.txt"
+now() { date +%s.%N; }
+for round in $(seq 1 "$REPEAT"); do
+  for c in "${contenders[@]}"; do
+    t0=$(now); nbdcopy "${uri[$c]}" null:; t1=$(now)
+    echo "$c seqread $(python3 -c "print($bytes/($t1-$t0)/1048576)")" >> "$results"
+    t0=$(now); nbdcopy --flush "$work/src.img" "${uri[$c]}"; t1=$(now)
+    echo "$c seqwrite $(python3 -c "print($bytes/($t1-$t0)/1048576)")" >> "$results"
+    for rw in randread randwrite; do
+      fio --name=b --ioengine=nbd --uri="${uri[$c]}" --rw=$rw --bs=4k --iodepth=16 --size="$bytes" \
+          --runtime="$RUNTIME" --time_based --output-format=json > "$work/fio.json" 2>/dev/null
+      iops=$(python3 -c "import json;j=json.load(open('$work/fio.json'))['jobs'][0];print(j['read' if '$rw'=='randread' else 'write']['iops'])")
+      echo "$c $rw $iops" >> "$results"
+    done
+  done
+done
+
+table=$(python3 - "$results" "$SIZE" "$REPEAT" <<'PY'
+import sys, statistics, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    c, m, v = line.split(); rows[(c, m)].append(float(v))
+med = {k: statistics.median(v) for k, v in rows.items()}
+names = {"seqread": "nbdcopy sequential read (MiB/s)", "seqwrite": "nbdcopy sequential write + flush (MiB/s)",
+         "randread": "fio 4 KiB random read, QD16 (IOPS)", "randwrite": "fio 4 KiB random write, QD16 (IOPS)"}
+print(f"| measure ({sys.argv[2]} file, median of {sys.argv[3]}) | snapcat | nbdkit file | qemu-nbd | snapcat / nbdkit | snapcat / qemu-nbd |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+for m in ["seqread", "seqwrite", "randread", "randwrite"]:
+    s, k, q = med[("snapcat", m)], med[("nbdkit", m)], med[("qemu-nbd", m)]
+    print(f"| {names[m]} | {s:,.0f} | {k:,.0f} | {q:,.0f} | {s/k:.2f} | {s/q:.2f} |")
+PY
+)
+echo "$table"
+if [ $write_docs = 1 ]; then
+  doc=docs/BENCHMARKS.md
+  [ -f $doc ] || printf '# Benchmarks\n\nEvery figure here was produced by the command above its table, on the project machine (2 cores, 24 GiB, Debian 12), client and server sharing the cores.\n' > $doc
+  python3 - "$doc" "$table" "SIZE=$SIZE REPEAT=$REPEAT RUNTIME=$RUNTIME bench/nbd.sh --write-docs" <<'PY'
+import sys, re, datetime
+doc, table, cmd = sys.argv[1], sys.argv[2], sys.argv[3]
+text = open(doc).read()
+section = (f"<!-- nbd:begin -->\n## NBD data path\n\nCommand: `{cmd}` ({datetime.date.today()}). nbdkit's "
+           f"file plugin and qemu-nbd (raw, writeback cache, thread AIO) serve same-size files on loopback; "
+           f"every target is filled once before timing.\n\n{table}\n<!-- nbd:end -->")
+if "<!-- nbd:begin -->" in text:
+    text = re.sub(r"<!-- nbd:begin -->.*<!-- nbd:end -->", section, text, flags=re.S)
+else:
+    text = text.rstrip() + "\n\n" + section + "\n"
+open(doc, "w").write(text)
+PY
+  echo "bench: wrote $doc"
+fi

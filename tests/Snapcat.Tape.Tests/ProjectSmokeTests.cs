@@ -1,0 +1,7 @@
+namespace Snapcat.Tape.Tests;
+
+public class ProjectSmokeTests
+{
+    [Fact]
+    public void Assembly_loads() => Assert.Equal("Snapcat.Tape", typeof(Snapcat.Tape.AssemblyMarker).Assembly.GetName().Name);
+}

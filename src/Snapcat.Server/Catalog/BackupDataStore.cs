@@ -1,0 +1,132 @@
+using System.Data.Common;
+using System.Text;
+using Dapper;
+
+namespace Snapcat.Server.Catalog;
+
+/// <summary>The backup data table (FIG. 6). A backup is identified by where it is: (device ID, media ID).</summary>
+public sealed class BackupDataStore(CatalogDatabase db)
+{
+    private sealed record Raw(long id, string host, string mount_point, string kind, string device_id, string media_id,
+        string label, long time_us, string backup_id, byte[] volume_info, string origin, long recorded_us);
+
+    private const string Columns = "id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, recorded_us";
+
+    public enum UpsertOutcome { Added, Unchanged, Updated }
+
+    /// <summary>Inserts the row, replacing any row at the same (device ID, media ID): that medium now holds this backup.</summary>
+    public async Task<long> RecordAsync(BackupDataRow row, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await c.ExecuteAsync("DELETE FROM backup_data WHERE device_id = @DeviceId AND media_id = @MediaId", new { row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
+        long id = await InsertAsync(c, tx, row).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return id;
+    }
+
+    /// <summary>
+    /// For rebuilds: add the row when (device ID, media ID) is new, leave it when the same backup is
+    /// already recorded there, replace it when another backup is. All rows in one transaction.
+    /// </summary>
+    public async Task<IReadOnlyList<UpsertOutcome>> MergeAsync(IReadOnlyList<BackupDataRow> rows, CancellationToken ct = default)
+    {
+        var outcomes = new List<UpsertOutcome>(rows.Count);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        foreach (var row in rows)
+        {
+            byte[]? existing = await c.QuerySingleOrDefaultAsync<byte[]?>(
+                "SELECT volume_info FROM backup_data WHERE device_id = @DeviceId AND media_id = @MediaId", new { row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
+            if (existing is not null && existing.AsSpan().SequenceEqual(row.VolumeInfo))
+            {
+                outcomes.Add(UpsertOutcome.Unchanged);
+                continue;
+            }
+            if (existing is not null)
+                await c.ExecuteAsync("DELETE FROM backup_data WHERE device_id = @DeviceId AND media_id = @MediaId", new { row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
+            await InsertAsync(c, tx, row).ConfigureAwait(false);
+            outcomes.Add(existing is null ? UpsertOutcome.Added : UpsertOutcome.Updated);
+        }
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    /// <summary>Removes the rows of a medium that is about to be overwritten or was deleted (FIG. 9, FIG. 14).</summary>
+    public async Task<int> DeleteAtAsync(string deviceId, string mediaId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        return await c.ExecuteAsync("DELETE FROM backup_data WHERE device_id = @deviceId AND media_id = @mediaId", new { deviceId, mediaId }).ConfigureAwait(false);
+    }
+
+    public async Task<BackupDataRow?> GetAsync(long id, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var r = await c.QuerySingleOrDefaultAsync<Raw>($"SELECT {Columns} FROM backup_data WHERE id = @id", new { id }).ConfigureAwait(false);
+        return r is null ? null : Map(r);
+    }
+
+    /// <summary>Newest first. Uses the (host, mount_point, time_us), (label, time_us) and (time_us) indexes.</summary>
+    public async Task<IReadOnlyList<BackupDataRow>> SearchAsync(BackupDataFilter f, CancellationToken ct = default)
+    {
+        var sql = new StringBuilder($"SELECT {Columns} FROM backup_data WHERE 1=1");
+        var p = new DynamicParameters();
+        void Add(string column, string name, object? value)
+        {
+            if (value is null) return;
+            sql.Append($" AND {column} @{name}");
+            p.Add(name, value);
+        }
+        Add("host =", "host", f.Host);
+        Add("mount_point =", "mount", f.MountPoint);
+        Add("label =", "label", f.Label);
+        Add("kind =", "kind", f.Kind);
+        Add("device_id =", "device", f.DeviceId);
+        Add("time_us >=", "from", f.From is { } from ? TimeUs.From(from) : null);
+        Add("time_us <", "to", f.To is { } to ? TimeUs.From(to) : null);
+        sql.Append(" ORDER BY time_us DESC, id DESC LIMIT @limit OFFSET @offset");
+        p.Add("limit", Math.Clamp(f.Limit, 1, 10_000));
+        p.Add("offset", Math.Max(0, f.Offset));
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var rows = await c.QueryAsync<Raw>(sql.ToString(), p).ConfigureAwait(false);
+        return rows.Select(Map).ToArray();
+    }
+
+    public async Task<long> CountAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM backup_data").ConfigureAwait(false);
+    }
+
+    private static Task<long> InsertAsync(DbConnection c, DbTransaction tx, BackupDataRow row) =>
+        c.ExecuteScalarAsync<long>(
+            """
+            INSERT INTO backup_data (host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, recorded_us)
+            VALUES (@Host, @MountPoint, @Kind, @DeviceId, @MediaId, @Label, @time, @backup, @VolumeInfo, @origin, @recorded)
+            RETURNING id
+            """,
+            new
+            {
+                row.Host, row.MountPoint, row.Kind, row.DeviceId, row.MediaId, row.Label, row.VolumeInfo,
+                time = TimeUs.From(row.Timestamp),
+                backup = row.BackupId.ToString("D"),
+                origin = row.Origin.ToString().ToLowerInvariant(),
+                recorded = TimeUs.From(row.Recorded == default ? DateTimeOffset.UtcNow : row.Recorded),
+            }, tx);
+
+    private static BackupDataRow Map(Raw r) => new()
+    {
+        Id = r.id,
+        Host = r.host,
+        MountPoint = r.mount_point,
+        Kind = r.kind,
+        DeviceId = r.device_id,
+        MediaId = r.media_id,
+        Label = r.label,
+        Timestamp = TimeUs.To(r.time_us),
+        BackupId = Guid.Parse(r.backup_id),
+        VolumeInfo = r.volume_info,
+        Origin = Enum.Parse<BackupOrigin>(r.origin, ignoreCase: true),
+        Recorded = TimeUs.To(r.recorded_us),
+    };
+}

@@ -1,0 +1,107 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Snapcat.Core.Errors;
+
+namespace Snapcat.Server.Catalog;
+
+/// <summary>
+/// Opens the catalog and brings its schema up to date. The same schema exists for both dialects
+/// as numbered SQL migrations (Migrations/&lt;dialect&gt;/NNNN_name.sql); <see cref="CatalogMigrator"/> applies them.
+/// </summary>
+public sealed class CatalogDatabase : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource? _pg;
+    private readonly string? _sqlite;
+
+    private CatalogDatabase(CatalogDialect dialect, string? sqliteConnectionString, NpgsqlDataSource? pg, string description)
+    {
+        Dialect = dialect;
+        _sqlite = sqliteConnectionString;
+        _pg = pg;
+        Description = description;
+    }
+
+    public CatalogDialect Dialect { get; }
+
+    /// <summary>Where the catalog lives, for messages (never includes a password).</summary>
+    public string Description { get; }
+
+    /// <summary>
+    /// <paramref name="location"/> is a file path for SQLite, or a PostgreSQL connection string
+    /// (<c>Host=…;Database=…</c> or a <c>postgres://</c>/<c>postgresql://</c> URI).
+    /// </summary>
+    public static async Task<CatalogDatabase> OpenAsync(string location, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(location))
+            Throw.Invalid("catalog.location", "the catalog location is empty; give an SQLite file path or a PostgreSQL connection string");
+        CatalogDatabase db;
+        if (IsPostgres(location))
+        {
+            var builder = new NpgsqlConnectionStringBuilder(ToNpgsql(location));
+            db = new CatalogDatabase(CatalogDialect.Postgres, null, NpgsqlDataSource.Create(builder.ConnectionString),
+                $"PostgreSQL database '{builder.Database}' on {builder.Host}");
+        }
+        else
+        {
+            string full = Path.GetFullPath(location);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            var cs = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
+            db = new CatalogDatabase(CatalogDialect.Sqlite, cs, null, $"SQLite file {full}");
+        }
+        try
+        {
+            await new CatalogMigrator(db).MigrateAsync(ct).ConfigureAwait(false);
+        }
+        catch (DbException ex)
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            Throw.Internal("catalog.open", $"cannot open the catalog ({db.Description}): {ex.Message}", ex);
+        }
+        return db;
+    }
+
+    public async Task<DbConnection> OpenConnectionAsync(CancellationToken ct = default)
+    {
+        if (_pg is not null)
+            return await _pg.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = new SqliteConnection(_sqlite);
+        await c.OpenAsync(ct).ConfigureAwait(false);
+        // WAL: readers never block the writer; synchronous=FULL: a committed catalog row survives power loss.
+        // busy_timeout: the scheduler and API requests write from different connections.
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        return c;
+    }
+
+    private static bool IsPostgres(string s) =>
+        s.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
+        s.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) ||
+        s.Contains("Host=", StringComparison.OrdinalIgnoreCase);
+
+    private static string ToNpgsql(string s)
+    {
+        if (!s.Contains("://", StringComparison.Ordinal)) return s;
+        var uri = new Uri(s);
+        var b = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            string[] parts = uri.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length > 1) b.Password = Uri.UnescapeDataString(parts[1]);
+        }
+        return b.ConnectionString;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_pg is not null) await _pg.DisposeAsync().ConfigureAwait(false);
+        else SqliteConnection.ClearAllPools();
+    }
+}

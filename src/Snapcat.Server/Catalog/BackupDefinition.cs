@@ -1,0 +1,96 @@
+using Cronos;
+using Snapcat.Core.Errors;
+
+namespace Snapcat.Server.Catalog;
+
+/// <summary>One row of the backup definition table (FIG. 5): what to back up, where to, when, and how.</summary>
+public sealed record BackupDefinition
+{
+    public required string Name { get; init; }
+    public required string Host { get; init; }
+    public required string MountPoint { get; init; }
+    /// <summary><c>mirror</c>, <c>snapshot</c> or <c>tape</c>.</summary>
+    public required string Kind { get; init; }
+    /// <summary>Destination array (mirror, snapshot) or tape library device ID.</summary>
+    public required string DeviceId { get; init; }
+    /// <summary>Mirror only: the secondary volume number, which must be in the backup volume table's list.</summary>
+    public uint? DestinationVolume { get; init; }
+    public string? PreHook { get; init; }
+    public string? PostHook { get; init; }
+    public required string Label { get; init; }
+    /// <summary>Cron expression (5 fields, or 6 with seconds); null = run by hand only.</summary>
+    public string? Schedule { get; init; }
+    public string TimeZone { get; init; } = "UTC";
+    /// <summary>Snapshot only: generations kept; older ones are deleted through the delete flow.</summary>
+    public int? KeepGenerations { get; init; }
+    /// <summary><c>skip</c> or <c>run_once</c>: what to do about runs missed while the server was down.</summary>
+    public string MissedRuns { get; init; } = "skip";
+    public DateTimeOffset? LastFire { get; init; }
+    public DateTimeOffset Created { get; init; }
+
+    public static readonly string[] Kinds = ["mirror", "snapshot", "tape"];
+
+    /// <summary>Checks the definition on its own (the backup volume table check needs the catalog); lists every problem.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var p = new List<string>();
+        if (string.IsNullOrWhiteSpace(Name) || Name.Length > 64 || Name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == '/'))
+            p.Add("name must be 1 to 64 characters without spaces or '/'");
+        if (string.IsNullOrWhiteSpace(Host)) p.Add("host is required");
+        if (string.IsNullOrWhiteSpace(MountPoint) || !MountPoint.StartsWith('/')) p.Add("mount point must be an absolute path");
+        if (!Kinds.Contains(Kind)) p.Add($"kind '{Kind}' is not one of {string.Join(", ", Kinds)}");
+        if (string.IsNullOrWhiteSpace(DeviceId)) p.Add("destination device ID is required");
+        if (Kind == "mirror" && DestinationVolume is null) p.Add("a mirror definition needs the destination (secondary) volume number");
+        if (Kind != "mirror" && DestinationVolume is not null) p.Add("only a mirror definition names a destination volume");
+        if (Kind == "snapshot" && KeepGenerations is null or < 1) p.Add("a snapshot definition needs keep generations of 1 or more");
+        if (System.Text.Encoding.UTF8.GetByteCount(Label ?? "") is 0 or > 64) p.Add("label must be 1 to 64 bytes (it is written into the volume information)");
+        if (MissedRuns is not ("skip" or "run_once")) p.Add($"missed runs must be 'skip' or 'run_once', not '{MissedRuns}'");
+        if (!TryZone(TimeZone, out _)) p.Add($"time zone '{TimeZone}' is not known (use an IANA name such as Europe/Berlin)");
+        if (Schedule is not null && !TryCron(Schedule, out _, out string? why)) p.Add($"schedule '{Schedule}' is not a valid cron expression: {why}");
+        return p;
+    }
+
+    public void Validate()
+    {
+        var p = Problems();
+        if (p.Count > 0) Throw.Invalid("definition.invalid", $"backup definition '{Name}' is not valid: " + string.Join("; ", p));
+    }
+
+    /// <summary>The next scheduled occurrence strictly after <paramref name="after"/>, DST-correct in the definition's zone.</summary>
+    public DateTimeOffset? NextRun(DateTimeOffset after)
+    {
+        if (Schedule is null || !TryCron(Schedule, out var cron, out _) || !TryZone(TimeZone, out var zone)) return null;
+        return cron!.GetNextOccurrence(after, zone!);
+    }
+
+    internal static bool TryCron(string text, out CronExpression? cron, out string? why)
+    {
+        cron = null;
+        why = null;
+        try
+        {
+            int fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+            cron = CronExpression.Parse(text, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+            return true;
+        }
+        catch (CronFormatException ex)
+        {
+            why = ex.Message;
+            return false;
+        }
+    }
+
+    internal static bool TryZone(string id, out TimeZoneInfo? zone)
+    {
+        try
+        {
+            zone = TimeZoneInfo.FindSystemTimeZoneById(id);
+            return true;
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
+        {
+            zone = null;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using Snapcat.Server.Catalog;
+
+namespace Snapcat.Server.Scheduling;
+
+/// <summary>
+/// Fires backup definitions on their cron schedules (time zone and DST through Cronos).
+/// Rules:
+/// <list type="bullet">
+/// <item>An occurrence is handled once: <c>last_fire</c> in the catalog records the newest occurrence run
+///   or skipped, so a restart neither repeats nor forgets one.</item>
+/// <item>Occurrences that passed while the server was down (more than <see cref="Grace"/> late) are
+///   reported; the definition's <c>missed_runs</c> says whether to run once now or skip.</item>
+/// <item>One run of a definition at a time: when the previous run is still going the occurrence is
+///   reported as skipped.</item>
+/// </list>
+/// </summary>
+public sealed class BackupScheduler(BackupDefinitionStore definitions, IBackupRunStarter starter, TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly List<ScheduleEvent> _events = [];
+
+    /// <summary>How late an occurrence may be handled and still count as on time (not missed).</summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(60);
+
+    public event Action<ScheduleEvent>? Event;
+
+    public IReadOnlyList<ScheduleEvent> RecentEvents()
+    {
+        lock (_events) return _events.ToArray();
+    }
+
+    /// <summary>Runs until cancelled, waking at the next due occurrence (at least every 30 s to see new definitions).</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            DateTimeOffset? next = await TickAsync(ct).ConfigureAwait(false);
+            var now = _time.GetUtcNow();
+            TimeSpan wait = next is { } n ? n - now : TimeSpan.FromSeconds(30);
+            wait = TimeSpan.FromMilliseconds(Math.Clamp(wait.TotalMilliseconds, 20, 30_000));
+            try
+            {
+                await Task.Delay(wait, _time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Handles every due occurrence now; returns the earliest future occurrence of any definition.</summary>
+    public async Task<DateTimeOffset?> TickAsync(CancellationToken ct = default)
+    {
+        var now = _time.GetUtcNow();
+        DateTimeOffset? earliest = null;
+        foreach (var d in await definitions.ListAsync(ct).ConfigureAwait(false))
+        {
+            if (d.Schedule is null) continue;
+            DateTimeOffset anchor = d.LastFire ?? d.Created;
+            var due = new List<DateTimeOffset>();
+            for (var occ = d.NextRun(anchor); occ is { } o && o <= now && due.Count < 10_000; occ = d.NextRun(o))
+                due.Add(o);
+            if (due.Count > 0)
+            {
+                DateTimeOffset latest = due[^1];
+                bool onTime = now - latest <= Grace;
+                int missed = onTime ? due.Count - 1 : due.Count;
+                bool run = onTime || d.MissedRuns == "run_once";
+                if (missed > 0)
+                    Report(d.Name, "missed", $"{missed} scheduled run(s) between {due[0]:u} and {due[due.Count - 1 - (onTime ? 1 : 0)]:u} did not happen (server down or busy); "
+                        + (onTime ? "running the current one" : d.MissedRuns == "run_once" ? "running once now" : "skipped as the definition says"));
+                if (run)
+                {
+                    if (starter.TryStart(d, onTime ? $"schedule {latest:u}" : $"missed schedule {latest:u}"))
+                        Report(d.Name, "started", $"scheduled run for {latest:u}");
+                    else
+                        Report(d.Name, "skipped", $"scheduled run for {latest:u} skipped: the previous run is still going");
+                }
+                await definitions.SetLastFireAsync(d.Name, latest, ct).ConfigureAwait(false);
+                anchor = latest;
+            }
+            if (d.NextRun(anchor) is { } next && (earliest is null || next < earliest)) earliest = next;
+        }
+        return earliest;
+    }
+
+    private void Report(string definition, string what, string detail)
+    {
+        var e = new ScheduleEvent(_time.GetUtcNow(), definition, what, detail);
+        lock (_events)
+        {
+            _events.Add(e);
+            if (_events.Count > 1000) _events.RemoveRange(0, _events.Count - 1000);
+        }
+        Event?.Invoke(e);
+    }
+}

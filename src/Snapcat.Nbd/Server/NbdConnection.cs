@@ -1,0 +1,159 @@
+using Microsoft.Extensions.Logging;
+using Snapcat.Nbd.Protocol;
+
+namespace Snapcat.Nbd.Server;
+
+/// <summary>
+/// One client of the NBD server: the fixed-newstyle handshake (NbdConnection.Handshake.cs), then the
+/// transmission phase (NbdConnection.Transmission.cs, NbdConnection.Commands.cs).
+///
+/// Threading: one reader task parses the stream strictly in order; each request runs on the thread
+/// pool and writes its reply under <see cref="_writeLock"/>, so replies leave in any order but each
+/// message is contiguous on the wire (spec §7.4). The in-flight count and the number of large
+/// payloads are bounded, so a client that pipelines without reading replies stalls itself instead of
+/// exhausting server memory.
+///
+/// Failure policy: if the framing survives, a bad request gets an error reply and the connection
+/// lives on; if sync is lost (bad magic, truncated message, absurd length) the connection is broken
+/// once and nothing else is affected.
+/// </summary>
+internal sealed partial class NbdConnection
+{
+    private readonly Stream _input;
+    private readonly Stream _output;
+    private readonly INbdExportCatalog _catalog;
+    private readonly ILogger _log;
+    private readonly string _peer;
+    private readonly Action<string, int>? _exportCount;
+    private readonly CancellationTokenSource _cts;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    // Reader-only scratch for headers and option data (the reader is a single task).
+    private readonly byte[] _readBuf = new byte[NbdRequest.Size + 64];
+
+    // Writer scratch, used only while holding _writeLock (or during the sequential handshake).
+    private readonly byte[] _writeBuf = new byte[16 * 1024];
+
+    private NbdExportHandle? _export;
+    private string? _exportName;
+    private bool _structured;
+    private bool _noZeroes;
+    private string? _metaExport;     // export the base:allocation selection was made for (§3.10)
+    private bool _allocationSelected;
+    private int _broken;
+
+    public NbdConnection(Stream input, Stream output, INbdExportCatalog catalog, ILogger log, string peer,
+        Action<string, int>? exportCount, CancellationToken shutdown)
+    {
+        _input = input;
+        _output = output;
+        _catalog = catalog;
+        _log = log;
+        _peer = peer;
+        _exportCount = exportCount;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+    }
+
+    public string? ExportName => _export?.Name;
+
+    private CancellationToken Ct => _cts.Token;
+
+    /// <summary>Runs the whole connection; never throws for anything the peer does.</summary>
+    public async Task RunAsync()
+    {
+        string reason = "done";
+        try
+        {
+            if (await HandshakeAsync().ConfigureAwait(false))
+                reason = await TransmitAsync().ConfigureAwait(false);
+            else
+                reason = "handshake ended";
+        }
+        catch (NbdProtocolException ex)
+        {
+            reason = "protocol violation";
+            _log.ProtocolViolation(_peer, ex.Message);
+        }
+        catch (EndOfStreamException)
+        {
+            reason = "peer closed mid-message";
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            reason = Ct.IsCancellationRequested ? "shut down" : "connection lost";
+        }
+        catch (Exception ex)
+        {
+            reason = "internal error";
+            _log.Unexpected(_peer, ex);
+        }
+        finally
+        {
+            Break();
+            if (_export is { } e)
+            {
+                _exportCount?.Invoke(e.Name, -1);
+                try { await e.DisposeAsync().ConfigureAwait(false); }
+                catch (Exception ex) { _log.Unexpected(_peer, ex); }
+            }
+            _cts.Dispose();
+        }
+        _log.Closed(_peer, reason);
+    }
+
+    /// <summary>Drops the connection once: pending reads and writes fail, the reader loop ends.</summary>
+    public void Break()
+    {
+        if (Interlocked.Exchange(ref _broken, 1) != 0) return;
+        try { _cts.Cancel(); } catch (ObjectDisposedException) { }
+        _input.Dispose();
+        _output.Dispose();
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes; false on a clean end of stream before the first byte.</summary>
+    private async ValueTask<bool> TryReadExactlyAsync(Memory<byte> buffer)
+    {
+        int got = 0;
+        while (got < buffer.Length)
+        {
+            int n = await _input.ReadAsync(buffer[got..], Ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                if (got == 0) return false;
+                throw new EndOfStreamException();
+            }
+            got += n;
+        }
+        return true;
+    }
+
+    private async ValueTask ReadExactlyAsync(Memory<byte> buffer)
+    {
+        if (!await TryReadExactlyAsync(buffer).ConfigureAwait(false)) throw new EndOfStreamException();
+    }
+
+    /// <summary>Reads and throws away <paramref name="count"/> bytes (an option we refuse to buffer).</summary>
+    private async ValueTask SkipAsync(long count)
+    {
+        var scratch = _writeBuf;  // the handshake is sequential: nothing is writing
+        while (count > 0)
+        {
+            int n = (int)Math.Min(count, scratch.Length);
+            await ReadExactlyAsync(scratch.AsMemory(0, n)).ConfigureAwait(false);
+            count -= n;
+        }
+    }
+
+    /// <summary>Writes one whole message. A failed send breaks the connection; callers need not handle it.</summary>
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> message)
+    {
+        try
+        {
+            await _output.WriteAsync(message, Ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            Break();
+        }
+    }
+}

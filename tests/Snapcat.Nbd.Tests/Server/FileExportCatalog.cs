@@ -1,0 +1,58 @@
+using System.Net;
+using Snapcat.Core.Storage;
+using Snapcat.Nbd.Server;
+using Snapcat.TestKit;
+
+namespace Snapcat.Nbd.Tests.Server;
+
+/// <summary>
+/// Test catalog: exports "1" and "2" over sparse files in a temp dir, described as an array would
+/// describe them, plus an optional read-only export "ro". Hosts a real NbdServer on 127.0.0.1.
+/// </summary>
+internal sealed class FileExportHost : IAsyncDisposable, INbdExportCatalog
+{
+    public const string DeviceId = "TEST-ARRAY";
+    private readonly Dictionary<string, (FileBlockDevice Device, string Description, bool ReadOnly)> _exports = new();
+
+    private FileExportHost(TempDir dir) => Dir = dir;
+
+    public TempDir Dir { get; }
+    public NbdServer Server { get; private set; } = null!;
+    public int Port => Server.LocalEndPoint.Port;
+    public string Uri(string export) => $"nbd://127.0.0.1:{Port}/{export}";
+
+    public FileBlockDevice Device(string name) => _exports[name].Device;
+    public string DescriptionOf(string name) => _exports[name].Description;
+
+    public static async Task<FileExportHost> StartAsync(long size1, long size2 = 4 << 20, bool withReadOnly = false)
+    {
+        var host = new FileExportHost(new TempDir("nbd-server"));
+        host.Add("1", size1, 1, readOnly: false);
+        host.Add("2", size2, 2, readOnly: false);
+        if (withReadOnly) host.Add("ro", 1 << 20, 9, readOnly: true);
+        host.Server = new NbdServer(new IPEndPoint(IPAddress.Loopback, 0), host);
+        await host.Server.StartAsync();
+        return host;
+    }
+
+    private void Add(string name, long size, uint volume, bool readOnly)
+    {
+        var dev = FileBlockDevice.Create(Dir.Combine($"vol{name}.img"), size);
+        _exports[name] = (dev, new InquiryDescription(DeviceId, volume).ToString(), readOnly);
+    }
+
+    public IReadOnlyList<NbdExportListing> List() =>
+        _exports.Where(e => e.Key != "ro").Select(e => new NbdExportListing(e.Key, e.Value.Description)).ToList();
+
+    public ValueTask<NbdExportHandle?> OpenAsync(string name, CancellationToken ct) =>
+        ValueTask.FromResult(_exports.TryGetValue(name, out var e)
+            ? new NbdExportHandle(name, e.Description, e.Device, e.ReadOnly)
+            : null);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        foreach (var e in _exports.Values) await e.Device.DisposeAsync();
+        Dir.Dispose();
+    }
+}

@@ -77,7 +77,8 @@ public static partial class ArrayDaemon
             LogStopping(log, config.DeviceId);
             return 0;
         }
-        catch (Exception ex) when (ex is SnapcatException or IOException or System.Net.Sockets.SocketException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is SnapcatException or IOException or System.Net.Sockets.SocketException or InvalidOperationException
+            or UnauthorizedAccessException or System.Data.Common.DbException)
         {
             await Console.Error.WriteLineAsync($"snapcat array {config.DeviceId}: cannot run: {ex.Message}");
             return 1;

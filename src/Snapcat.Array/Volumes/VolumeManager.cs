@@ -82,7 +82,16 @@ public sealed partial class VolumeManager : IAsyncDisposable
             // Order: (1) sparse file created and fsynced (FileBlockDevice.Create), (2) directory fsynced
             // so the name survives, (3) row committed. A crash after (1)/(2) but before (3) leaves a
             // file without a row: an orphan that Open() deletes, and the API never acknowledged it.
-            var file = FileBlockDevice.Create(path, size);
+            FileBlockDevice file;
+            try
+            {
+                file = FileBlockDevice.Create(path, size);
+            }
+            catch (IOException ex)
+            {
+                throw new SnapcatException(ErrorKind.Internal, "volume.create_failed",
+                    $"cannot create the file of volume {number} ({size} bytes) in {_volumesDir}: {ex.Message}", ex);
+            }
             try
             {
                 DirectorySync.Fsync(_volumesDir);

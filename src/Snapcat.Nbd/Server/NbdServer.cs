@@ -8,8 +8,6 @@ namespace Snapcat.Nbd.Server;
 // listener (so the port is really taken and the ready line is honest) but speaks no protocol.
 public sealed class NbdServer : IAsyncDisposable
 {
-    public const bool IsStub = true;
-
     private readonly IPEndPoint _listen;
     private System.Net.Sockets.TcpListener? _listener;
 

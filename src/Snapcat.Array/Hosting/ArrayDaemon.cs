@@ -1,9 +1,129 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Snapcat.Array.Config;
+using Snapcat.Array.DataPorts;
+using Snapcat.Array.Volumes;
+using Snapcat.Core.Errors;
+using Snapcat.Nbd.Server;
+
 namespace Snapcat.Array.Hosting;
 
-/// <summary>Runs a disk array (control API + data ports) until <paramref name="ct"/> is cancelled.</summary>
-public static class ArrayDaemon
+/// <summary>
+/// Runs a disk array: loads the configuration, takes the data directory's lock, opens the volume
+/// management table, starts one NBD server per data port and the control API, prints one ready line
+/// on stdout, and runs until <c>ct</c> is cancelled or SIGTERM/SIGINT arrives. Logs go to stderr.
+/// Exit codes: 0 clean stop, 2 bad configuration, 1 any other failure to start.
+/// </summary>
+public static partial class ArrayDaemon
 {
-    /// <summary>Entry of <c>snapcat array serve --config FILE</c>. Returns the process exit code.</summary>
-    public static Task<int> RunAsync(string configPath, CancellationToken ct) =>
-        throw new NotImplementedException("array daemon: to be written");
+    public const string LockFileName = "array.lock";
+
+    public static async Task<int> RunAsync(string configPath, CancellationToken ct)
+    {
+        LoadedArrayConfig config;
+        try
+        {
+            config = ArrayConfigLoader.Load(configPath);
+        }
+        catch (SnapcatException ex) when (ex.Kind == ErrorKind.Invalid)
+        {
+            await Console.Error.WriteLineAsync($"snapcat array: {ex.Message}");
+            return 2;
+        }
+
+        // stdout carries only the ready line (tests and scripts read it); every log line goes to stderr.
+        using var loggerFactory = LoggerFactory.Create(b =>
+        {
+            b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            b.AddFilter("Microsoft", LogLevel.Warning);
+            b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        });
+        var log = loggerFactory.CreateLogger("snapcat.array");
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+
+        FileStream? dirLock = null;
+        VolumeManager? volumes = null;
+        var servers = new List<NbdServer>();
+        Microsoft.AspNetCore.Builder.WebApplication? api = null;
+        try
+        {
+            Directory.CreateDirectory(config.DataDirectory);
+            dirLock = TakeLock(config.DataDirectory);
+            volumes = VolumeManager.Open(config.DataDirectory, config.DeviceId, config.DataPorts, loggerFactory.CreateLogger<VolumeManager>());
+
+            foreach (var port in config.DataPorts)
+            {
+                var endpoint = new IPEndPoint(ControlApiHost.Resolve(port.Host)[0], port.Port);
+                var server = new NbdServer(endpoint, new ArrayExportCatalog(port, volumes), loggerFactory.CreateLogger("snapcat.nbd"));
+                servers.Add(server);
+                await server.StartAsync(stop.Token);
+            }
+
+            api = ControlApiHost.Build(config, volumes, new LoggerProviderAdapter(loggerFactory));
+            await api.StartAsync(stop.Token);
+
+            string control = ControlApiHost.Addresses(api).FirstOrDefault() ?? $"http://{config.ControlListen}";
+            Console.Out.WriteLine($"snapcat array {config.DeviceId} ready: control {control}, data ports {string.Join(", ", config.DataPorts)}");
+            Console.Out.Flush();
+
+            try { await Task.Delay(Timeout.Infinite, stop.Token); }
+            catch (OperationCanceledException) { }
+            LogStopping(log, config.DeviceId);
+            return 0;
+        }
+        catch (Exception ex) when (ex is SnapcatException or IOException or System.Net.Sockets.SocketException or InvalidOperationException
+            or UnauthorizedAccessException or System.Data.Common.DbException)
+        {
+            await Console.Error.WriteLineAsync($"snapcat array {config.DeviceId}: cannot run: {ex.Message}");
+            return 1;
+        }
+        finally
+        {
+            // Stop taking requests first (API, then data ports), then flush and close the volumes and
+            // the table, and only then release the directory lock for a successor.
+            if (api is not null)
+            {
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await api.StopAsync(grace.Token);
+                await api.DisposeAsync();
+            }
+            foreach (var s in servers) await s.DisposeAsync();
+            if (volumes is not null) await volumes.DisposeAsync();
+            dirLock?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// One daemon per data directory: two would each believe they own the table and the files. The
+    /// lock is a flock (what .NET's FileShare.None takes on Linux), so the kernel drops it when the
+    /// process dies, even by kill -9.
+    /// </summary>
+    private static FileStream TakeLock(string dataDirectory)
+    {
+        string path = Path.Combine(dataDirectory, LockFileName);
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"data directory {dataDirectory} is in use by another array daemon (lock {path} is held)", ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "array {DeviceId} stopping")]
+    private static partial void LogStopping(ILogger logger, string deviceId);
+
+    /// <summary>Hands the daemon's logger factory to the web host so both log the same way.</summary>
+    private sealed class LoggerProviderAdapter(ILoggerFactory factory) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => factory.CreateLogger(categoryName);
+        public void Dispose() { }
+    }
 }

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Snapcat.Core.Errors;
+
+namespace Snapcat.Array.Api;
+
+/// <summary>
+/// The one place where exceptions become HTTP answers: a <see cref="SnapcatException"/> gets the status of
+/// its kind (<see cref="ErrorKindHttp"/>), a request that could not be bound (bad JSON, missing body,
+/// bad route value) gets 400, anything else 500 with the message logged.
+/// </summary>
+public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> logger)
+{
+    private readonly ILogger _logger = logger;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (SnapcatException ex)
+        {
+            await WriteAsync(context, ErrorKindHttp.ToStatusCode(ex.Kind), ex.Code, ex.Message);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            string message = ex.InnerException is System.Text.Json.JsonException je
+                ? $"the request body is not valid JSON for this route: {je.Message}"
+                : ex.Message;
+            await WriteAsync(context, ex.StatusCode, "request.invalid", message);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer.
+        }
+        catch (Exception ex)
+        {
+            LogUnexpected(context.Request.Method, context.Request.Path, ex);
+            await WriteAsync(context, StatusCodes.Status500InternalServerError, "internal", $"internal error: {ex.Message}");
+        }
+    }
+
+    private static async Task WriteAsync(HttpContext context, int status, string code, string message)
+    {
+        if (context.Response.HasStarted) return;
+        context.Response.Clear();
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsJsonAsync(new ErrorBody(new ErrorDetail(code, message)));
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed")]
+    private partial void LogUnexpected(string method, string path, Exception ex);
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+using Snapcat.Array.Volumes;
+using Snapcat.Core.Errors;
+using Snapcat.Nbd;
+using Snapcat.Nbd.Server;
+
+namespace Snapcat.Array.DataPorts;
+
+/// <summary>
+/// What one data port serves: the volumes assigned to it, export name = LUN in decimal, description =
+/// the Inquiry answer (device ID and volume number), so a host can tell which array and volume it
+/// reached. Read from the management table on every call, so assignments take effect at once.
+/// </summary>
+public sealed class ArrayExportCatalog(NbdAddress port, VolumeManager volumes) : INbdExportCatalog
+{
+    public NbdAddress Port { get; } = port;
+
+    public IReadOnlyList<NbdExportListing> List() =>
+        volumes.AssignmentsOnPort(Port)
+            .Select(a => new NbdExportListing(LunName(a.Lun), Describe(a.Volume)))
+            .ToList();
+
+    public ValueTask<NbdExportHandle?> OpenAsync(string name, CancellationToken ct)
+    {
+        if (!TryParseLun(name, out uint lun)) return ValueTask.FromResult<NbdExportHandle?>(null);
+        var a = volumes.AssignmentsOnPort(Port).FirstOrDefault(x => x.Lun == lun);
+        if (a is null) return ValueTask.FromResult<NbdExportHandle?>(null);
+        uint number = checked((uint)a.Volume);
+        VolumeDevice device;
+        try
+        {
+            device = volumes.GetDevice(number);
+        }
+        catch (SnapcatException ex) when (ex.Kind == ErrorKind.NotFound)
+        {
+            return ValueTask.FromResult<NbdExportHandle?>(null);  // deleted between the two reads
+        }
+        var onClose = a.ReadOnly ? null : volumes.AddWriter(number);
+        return ValueTask.FromResult<NbdExportHandle?>(
+            new NbdExportHandle(LunName(a.Lun), Describe(a.Volume), device, a.ReadOnly, onClose));
+    }
+
+    private string Describe(long volume) => new InquiryDescription(volumes.DeviceId, checked((uint)volume)).ToString();
+
+    private static string LunName(long lun) => lun.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Canonical decimal only ("7", not "07" or "+7"), so one LUN has exactly one export name.</summary>
+    public static bool TryParseLun(string name, out uint lun)
+    {
+        lun = 0;
+        if (name.Length == 0 || name.Length > 10 || (name.Length > 1 && name[0] == '0')) return false;
+        return uint.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out lun);
+    }
+}

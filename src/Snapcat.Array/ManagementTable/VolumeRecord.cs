@@ -1,0 +1,35 @@
+namespace Snapcat.Array.ManagementTable;
+
+// Rows as SQLite returns them (INTEGER is Int64); VolumeManager turns them into API shapes.
+
+public sealed class VolumeRecord
+{
+    public long Number { get; set; }
+    public long Size { get; set; }
+    public string Kind { get; set; } = VolumeKinds.Volume;
+    public long? SourceNumber { get; set; }
+    public string Created { get; set; } = "";
+    public bool HasVolumeInfo { get; set; }
+}
+
+public sealed class AssignmentRecord
+{
+    public string Port { get; set; } = "";
+    public long Lun { get; set; }
+    public long Volume { get; set; }
+    public bool ReadOnly { get; set; }
+}
+
+public sealed class VolumeInfoRecordRow
+{
+    public long Number { get; set; }
+    public long Size { get; set; }
+    public string Kind { get; set; } = VolumeKinds.Volume;
+    public byte[]? VolumeInfo { get; set; }
+}
+
+public static class VolumeKinds
+{
+    public const string Volume = "volume";
+    public const string Snapshot = "snapshot";
+}

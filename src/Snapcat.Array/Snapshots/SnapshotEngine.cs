@@ -182,6 +182,9 @@ public sealed partial class SnapshotEngine : IVolumeWriteHook, IAsyncDisposable
         return null;
     }
 
+    /// <summary>Whether any snapshot holds its own copy of <paramref name="chunk"/> (the source changed there since the oldest snapshot).</summary>
+    public bool IsPreservedByAny(long chunk) => _chain.Any(s => s.Has(chunk));
+
     internal SnapshotStore[] Chain => _chain;
 
     internal IBlockDevice Source => _source;

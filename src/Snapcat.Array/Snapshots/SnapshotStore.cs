@@ -70,9 +70,9 @@ internal sealed class SnapshotStore : IDisposable
         string dp = DataFile(dir, id), ip = IndexFile(dir, id);
         var data = File.OpenHandle(dp, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite);
         var index = File.OpenHandle(ip, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite);
+        // No fsync of the two files: they are empty, the manifest save that follows fsyncs the
+        // directory (their names), and Open restores the data file's length if a crash lost it.
         RandomAccess.SetLength(data, geometry.VolumeSize);
-        RandomAccess.FlushToDisk(data);
-        RandomAccess.FlushToDisk(index);
         return new SnapshotStore(id, dp, ip, data, index, geometry);
     }
 

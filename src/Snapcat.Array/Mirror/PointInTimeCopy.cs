@@ -55,12 +55,32 @@ internal sealed class PointInTimeCopy(IBlockDevice source, IBlockDevice destinat
                 long len = geometry.ChunkOffset(last) + geometry.ChunkLength(last) - off;
                 // One extent query per window; under the window's locks the source cannot change.
                 var extents = await ExtentsAsync(off, len, ct).ConfigureAwait(false);
-                for (long c = first; c <= last; c++)
-                    if (work.IsSet(c) && !_copied.IsSet(c))
-                        await CopyChunkAsync(c, extents, ct).ConfigureAwait(false);
+                if (extents.TrueForAll(e => e.IsHole) && work.Word(w) == WindowMask(last - first + 1) && NoneCopied(first, last))
+                {
+                    // A whole window of hole: one punch instead of 64 (keeps sparse terabytes quick).
+                    await destination.TrimAsync(off, len, WriteFlags.None, ct).ConfigureAwait(false);
+                    Interlocked.Add(ref _bytesTrimmed, len);
+                    for (long c = first; c <= last; c++) _copied.Set(c);
+                    Interlocked.Add(ref _chunksDone, last - first + 1);
+                }
+                else
+                {
+                    for (long c = first; c <= last; c++)
+                        if (work.IsSet(c) && !_copied.IsSet(c))
+                            await CopyChunkAsync(c, extents, ct).ConfigureAwait(false);
+                }
             }
             progress?.Invoke(ChunksDone * geometry.ChunkSize, ChunksTotal * geometry.ChunkSize);
         }
+    }
+
+    private static ulong WindowMask(long chunks) => chunks >= 64 ? ulong.MaxValue : (1UL << (int)chunks) - 1;
+
+    private bool NoneCopied(long first, long last)
+    {
+        for (long c = first; c <= last; c++)
+            if (_copied.IsSet(c)) return false;
+        return true;
     }
 
     private async Task<List<BlockExtent>> ExtentsAsync(long offset, long length, CancellationToken ct)

@@ -21,6 +21,8 @@ namespace Snapcat.Array.Snapshots;
 /// </summary>
 public sealed partial class SnapshotEngine : IVolumeWriteHook, IAsyncDisposable
 {
+    private const int PreserveBatch = 64;
+
     private readonly string _dir;
     private readonly IBlockDevice _source;
     private readonly ChunkLockTable _locks = new();
@@ -139,10 +141,20 @@ public sealed partial class SnapshotEngine : IVolumeWriteHook, IAsyncDisposable
             var chain = _chain;
             if (chain.Length == 0) return lease;
             var newest = chain[^1];
+            // Concurrently, so the chunks of one write share a group commit; in batches, so a huge
+            // TRIM does not hold a buffer per chunk of the volume at once.
             var work = new List<Task>();
             for (long c = first; c <= last; c++)
-                if (!newest.Has(c)) work.Add(PreserveAsync(newest, c, ct));
-            await Task.WhenAll(work).ConfigureAwait(false);  // all in the same group commit
+            {
+                if (newest.Has(c)) continue;
+                work.Add(PreserveAsync(newest, c, ct));
+                if (work.Count == PreserveBatch)
+                {
+                    await Task.WhenAll(work).ConfigureAwait(false);
+                    work.Clear();
+                }
+            }
+            await Task.WhenAll(work).ConfigureAwait(false);
             return lease;
         }
         catch

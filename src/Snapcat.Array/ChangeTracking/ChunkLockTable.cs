@@ -43,31 +43,32 @@ public sealed class ChunkLockTable
         while (true)
         {
             Task wait;
+            bool claimed = false;
             lock (_sync)
             {
-                if (!_exclusive && _holders == 0)
-                {
-                    _exclusive = true;
-                    return new ExclusiveLease(this);
-                }
                 if (!_exclusive)
                 {
-                    // Claim exclusivity now so new lockers queue behind us; wait for current holders.
-                    _exclusive = true;
+                    _exclusive = true;  // from now on new lockers queue behind us
+                    if (_holders == 0) return new ExclusiveLease(this);
                     _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     wait = _drained.Task;
-                    goto waitDrain;
+                    claimed = true;
                 }
-                var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _blockedByExclusive.Enqueue(tcs);
-                wait = tcs.Task;
+                else
+                {
+                    var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _blockedByExclusive.Enqueue(tcs);
+                    wait = tcs.Task;
+                }
             }
-            await wait.WaitAsync(ct).ConfigureAwait(false);
-            continue;
-        waitDrain:
+            if (!claimed)
+            {
+                await wait.WaitAsync(ct).ConfigureAwait(false);  // another exclusive holder: try again after it
+                continue;
+            }
             try
             {
-                await wait.WaitAsync(ct).ConfigureAwait(false);
+                await wait.WaitAsync(ct).ConfigureAwait(false);  // current holders finish their writes
             }
             catch
             {

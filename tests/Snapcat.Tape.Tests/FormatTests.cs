@@ -35,7 +35,7 @@ public class FormatTests
         Assert.Equal(80, v.Length);
         Assert.Equal("VOL1SC0001", v[..10]);
         Assert.Equal("SNAPCAT", v.Substring(24, 7));
-        Assert.Equal("SNAPCAT", v.Substring(37, 7));
+        Assert.Equal("    SNAPCAT", v.Substring(37, 11));
         Assert.Equal('3', v[79]);
         Assert.Equal(vol, VolumeLabel.Parse(vol.Encode()));
 

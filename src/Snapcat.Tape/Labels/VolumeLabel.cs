@@ -11,7 +11,8 @@ namespace Snapcat.Tape.Labels;
 ///  11    1  accessibility (space = unrestricted)
 ///  12   13  reserved (spaces)
 ///  25   13  implementation identifier
-///  38   14  owner identifier
+///  38   14  owner identifier (Snapcat writes at most 10 characters at 42-51, where IBM SL and
+///              hetmap read it; ANSI readers see the same text after 4 blanks)
 ///  52   28  reserved (spaces)
 ///  80    1  label standard version ('3')
 /// </code>
@@ -48,7 +49,7 @@ public sealed record VolumeLabel
         WriteText(label, 5, 6, VolumeSerial, "volume serial");
         WriteText(label, 11, 1, Accessibility.ToString(), "accessibility");
         WriteText(label, 25, 13, ImplementationId, "implementation identifier");
-        WriteText(label, 38, 14, Owner, "owner");
+        WriteText(label, 42, 10, Owner, "owner");
         WriteText(label, 80, 1, LabelStandardVersion.ToString(), "label standard version");
     }
 
@@ -66,7 +67,7 @@ public sealed record VolumeLabel
             VolumeSerial = serial,
             Accessibility = (char)label[10],
             ImplementationId = ReadText(label, 25, 13),
-            Owner = ReadText(label, 38, 14),
+            Owner = ReadText(label, 38, 14).TrimStart(' '),
             LabelStandardVersion = (char)label[79],
         };
     }

@@ -1,0 +1,59 @@
+using Snapcat.Core.VolumeInformation;
+using Snapcat.Tape.Cartridge;
+
+namespace Snapcat.Tape.Backup;
+
+/// <summary>
+/// Writes one backup to the library as three labelled files (docs/tape-format.md):
+/// <c>SC.xxxxxxxx.MGMT</c> (management information), <c>SC.xxxxxxxx.DATA</c> (the volume's bytes in
+/// 61,440-byte blocks, the last one shorter) and <c>SC.xxxxxxxx.TRLR</c> (length and CRC-32C of the data).
+/// Failure policy: if the data stream or a drive fails, the exception propagates and the cartridge is left
+/// without the TRLR file; readers then report the backup as incomplete, and the catalog must not record it.
+/// </summary>
+public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? clock = null)
+{
+    /// <summary>60 KiB: the largest multiple of 4 KiB under the 65,535-byte AWSTAPE/Hercules 3.13 limit,
+    /// so restores write page-aligned pieces to the volume.</summary>
+    public const int DataBlockLength = 61_440;
+
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    public static string FileIdentifier(Guid backupId, string part) => $"SC.{backupId.ToString("N")[..8].ToUpperInvariant()}.{part}";
+
+    public async Task<TapeBackupResult> WriteAsync(TapeManagementRecord management, Stream data, CancellationToken cancellationToken = default)
+    {
+        var record = management with { WrittenUtc = _clock.GetUtcNow() };
+        byte[] json = record.Serialize();
+        using var set = new TapeFileSetWriter(library, _clock);
+
+        var location = set.BeginFile(FileIdentifier(record.BackupId, "MGMT"), DataBlockLength);
+        for (int at = 0; at < json.Length; at += DataBlockLength)
+            set.WriteBlock(json.AsSpan(at, Math.Min(DataBlockLength, json.Length - at)));
+        set.EndFile();
+
+        set.BeginFile(FileIdentifier(record.BackupId, "DATA"), DataBlockLength);
+        var buffer = new byte[DataBlockLength];
+        uint crc = 0xFFFFFFFFu;
+        long bytes = 0, blocks = 0;
+        while (true)
+        {
+            int n = await data.ReadAtLeastAsync(buffer, DataBlockLength, throwOnEndOfStream: false, cancellationToken);
+            if (n == 0)
+                break;
+            crc = Crc32CHash.Append(crc, buffer.AsSpan(0, n));
+            set.WriteBlock(buffer.AsSpan(0, n));
+            bytes += n;
+            blocks++;
+            if (n < DataBlockLength)
+                break;
+        }
+        set.EndFile();
+        crc = ~crc;
+
+        var trailer = new TapeBackupTrailer { BackupId = record.BackupId, DataBytes = bytes, DataBlocks = blocks, Crc32C = TapeBackupTrailer.FormatCrc(crc) };
+        set.BeginFile(FileIdentifier(record.BackupId, "TRLR"), DataBlockLength);
+        set.WriteBlock(trailer.Serialize());
+        set.EndFile();
+        return new TapeBackupResult(location, set.VolumesUsed.Distinct().ToList(), bytes, crc);
+    }
+}

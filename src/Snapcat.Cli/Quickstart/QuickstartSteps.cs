@@ -70,7 +70,7 @@ public static class QuickstartSteps
         {
             if (c.Array.HasExited)
                 Throw.Remote("quickstart.array_exited",
-                    $"the array (pid {c.Array.Pid}) exited with code {c.Array.ExitCode} before its control API answered (its last log lines follow; --keep keeps array.log)");
+                    $"the array (pid {c.Array.Pid}) exited with code {c.Array.ExitCode} before its control API answered (its last log lines are shown above; --keep keeps array.log)");
             try
             {
                 var info = await c.Client.GetArrayAsync(ct);

@@ -30,7 +30,13 @@ public sealed class CliConsole
         Interactive = ui is not null && ui.Profile.Capabilities.Interactive;
     }
 
-    public static CliConsole FromProcess() => new(Console.Out, Console.Error, AnsiConsole.Console);
+    public static CliConsole FromProcess()
+    {
+        var ui = AnsiConsole.Console;
+        // Piped into a file or a CI log there is no terminal width; don't wrap lines at 80 columns.
+        if (Console.IsOutputRedirected) ui.Profile.Width = 160;
+        return new(Console.Out, Console.Error, ui);
+    }
 
     public TextWriter Out { get; }
     public TextWriter Error { get; }

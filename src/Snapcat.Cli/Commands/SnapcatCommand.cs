@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Snapcat.Core.Errors;
 
 namespace Snapcat.Cli;
@@ -31,7 +32,23 @@ public static class SnapcatCommand
         return root;
     }
 
-    public static Task<int> RunAsync(string[] args) => RunAsync(args, CliConsole.FromProcess(), CancellationToken.None);
+    /// <summary>
+    /// The process entry. Ctrl-C and SIGTERM cancel the action's token and let it clean up (stop a
+    /// quickstart's array child, shut a daemon down); a second signal terminates at once.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        using var cts = new CancellationTokenSource();
+        Action<PosixSignalContext> onSignal = context =>
+        {
+            if (cts.IsCancellationRequested) return;
+            context.Cancel = true;
+            cts.Cancel();
+        };
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, onSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, onSignal);
+        return await RunAsync(args, CliConsole.FromProcess(), cts.Token);
+    }
 
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken ct)
     {
@@ -49,9 +66,8 @@ public static class SnapcatCommand
             Output = console.Out,
             Error = console.Error,
             EnableDefaultExceptionHandler = false,
-            // Ctrl-C / SIGTERM cancel the action's token; give cleanup (killing a quickstart's
-            // array child, stopping a daemon) time to finish before the process is torn down.
-            ProcessTerminationTimeout = TimeSpan.FromSeconds(15),
+            // Signals are handled by the process entry above, so that cleanup always runs to the end.
+            ProcessTerminationTimeout = null,
         };
         try
         {

@@ -117,8 +117,8 @@ public static class QuickstartSteps
         byte[] pattern = Pattern(PatternBytes);
         string input = Path.Combine(c.Directory, "pattern.bin"), readback = Path.Combine(c.Directory, "readback.bin");
         await File.WriteAllBytesAsync(input, pattern, ct);
-        await ExternalTool.RunCheckedAsync(nbdcopy, [input, c.NbdUri(1)], TimeSpan.FromSeconds(30), ct);
-        await ExternalTool.RunCheckedAsync(nbdcopy, [c.NbdUri(1), readback], TimeSpan.FromSeconds(30), ct);
+        await ExternalTool.RunCheckedAsync(nbdcopy, [input, c.NbdUri(1)], TimeSpan.FromSeconds(15), ct);
+        await ExternalTool.RunCheckedAsync(nbdcopy, [c.NbdUri(1), readback], TimeSpan.FromSeconds(15), ct);
         byte[] back = new byte[PatternBytes];
         await using (var f = File.OpenRead(readback))
             await f.ReadExactlyAsync(back, ct);

@@ -5,12 +5,13 @@ using Spectre.Console.Rendering;
 namespace Snapcat.Cli;
 
 /// <summary>What the quickstart steps share: the temporary directory, the array they started and what they created.</summary>
-public sealed class QuickstartContext(CliConsole console, string directory)
+public sealed class QuickstartContext(CliConsole console, string directory, bool keep)
 {
     private readonly List<IRenderable> _details = [];
 
     public CliConsole Console { get; } = console;
     public string Directory { get; } = directory;
+    public bool Keep { get; } = keep;
     public string ConfigPath => Path.Combine(Directory, "array.json");
     public string LogPath => Path.Combine(Directory, "array.log");
 

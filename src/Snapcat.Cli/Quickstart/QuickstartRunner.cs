@@ -14,7 +14,7 @@ public sealed class QuickstartRunner(CliConsole console, bool keep)
     public async Task<int> RunAsync(IReadOnlyList<QuickstartStep> steps, CancellationToken ct)
     {
         string dir = Directory.CreateTempSubdirectory("snapcat-quickstart-").FullName;
-        var context = new QuickstartContext(console, dir);
+        var context = new QuickstartContext(console, dir, keep);
         var ui = console.Ui;
         ui.MarkupLineInterpolated($"[bold]snapcat quickstart[/] in {dir}");
         var total = Stopwatch.StartNew();

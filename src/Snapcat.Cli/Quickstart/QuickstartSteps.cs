@@ -138,7 +138,8 @@ public static class QuickstartSteps
             return;
         }
         string output = await ExternalTool.RunCheckedAsync(nbdinfo, [c.NbdUri(1)], TimeSpan.FromSeconds(20), ct);
-        c.Show(new Panel(new Text(output.TrimEnd())).Header($"nbdinfo {c.NbdUri(1)}"));
+        // nbdinfo indents with tabs, which a panel cannot measure.
+        c.Show(new Panel(new Text(output.TrimEnd().Replace("\t", "    "))).Header($"nbdinfo {c.NbdUri(1)}"));
         var line = output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("description:", StringComparison.Ordinal));
         string? description = line?["description:".Length..].Trim().Trim('"');
         if (InquiryDescription.TryParse(description, out var inquiry) && inquiry!.DeviceId == c.DeviceId)
@@ -176,7 +177,9 @@ public static class QuickstartSteps
     {
         var volumes = await c.RequireClient().ListVolumesAsync(includeInfo: true, ct);
         c.Show(Tables.Volumes(volumes));
-        c.Note($"try it yourself with --keep: ./snapcat array volume list --config {c.ConfigPath}");
+        c.Note(c.Keep
+            ? $"the array stops now; to explore: ./snapcat array serve --config {c.ConfigPath} & ./snapcat array volume list --config {c.ConfigPath}"
+            : "run ./snapcat quickstart --keep to keep the configuration and volumes and explore them with ./snapcat array … --config");
     }
 
     /// <summary>Recognisable data: each 4 KiB block starts with its own number in text, then a counter.</summary>

@@ -1,2 +1,2 @@
-// Entry point placeholder; the command tree lives in Commands/ (see SnapcatCommand).
+// Thin entry point: the command tree and its handlers live in Commands/, quickstart in Quickstart/.
 return await Snapcat.Cli.SnapcatCommand.RunAsync(args);

@@ -1,14 +1,105 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Snapcat.Core.Errors;
+
 namespace Snapcat.Cli;
 
-// Minimal dispatcher for `snapcat array serve --config FILE` only (branch array-daemon), so the daemon
-// can run as a child process in tests. The full command tree replaces this file.
+/// <summary>
+/// The root of the <c>snapcat</c> command tree, and the one place where outcomes become exit codes:
+/// 0 success, 1 a Snapcat error (printed as <c>error: message (code)</c>), 2 a usage error,
+/// 130 interrupted.
+/// </summary>
 public static class SnapcatCommand
 {
-    public static Task<int> RunAsync(string[] args)
+    public const int ExitOk = 0, ExitError = 1, ExitUsage = 2, ExitInterrupted = 130;
+
+    /// <summary><c>--output table|json</c>, accepted by every command.</summary>
+    public static readonly Option<string> Output = new Option<string>("--output", "-o")
     {
-        if (args is ["array", "serve", "--config", var path])
-            return Snapcat.Array.Hosting.ArrayDaemon.RunAsync(path, CancellationToken.None);
-        Console.Error.WriteLine("usage: snapcat array serve --config FILE");
-        return Task.FromResult(2);
+        Description = "Output format: table (for people) or json (for scripts)",
+        Recursive = true,
+        DefaultValueFactory = _ => "table",
+    }.AcceptOnlyFromAmong("table", "json");
+
+    public static OutputFormat Format(ParseResult r) => r.GetValue(Output) == "json" ? OutputFormat.Json : OutputFormat.Table;
+
+    public static RootCommand Build(CliConsole console)
+    {
+        var root = new RootCommand("Snapcat: backups of block-storage volumes that carry their own volume information");
+        root.Options.Add(Output);
+        root.Subcommands.Add(ArrayCommand.Build(console));
+        root.Subcommands.Add(QuickstartCommand.Build(console));
+        return root;
+    }
+
+    /// <summary>
+    /// The process entry. Ctrl-C and SIGTERM cancel the action's token and let it clean up (stop a
+    /// quickstart's array child, shut a daemon down); a second signal terminates at once.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        using var cts = new CancellationTokenSource();
+        Action<PosixSignalContext> onSignal = context =>
+        {
+            if (cts.IsCancellationRequested) return;
+            context.Cancel = true;
+            cts.Cancel();
+        };
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, onSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, onSignal);
+        return await RunAsync(args, CliConsole.FromProcess(), cts.Token);
+    }
+
+    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken ct)
+    {
+        var parse = Build(console).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // "Required command was not provided" only adds noise beside a more precise error.
+            var errors = parse.Errors.Where(e => parse.Errors.Count == 1 || !e.Message.StartsWith("Required command", StringComparison.Ordinal));
+            foreach (var e in errors) console.WriteError(e.Message);
+            console.Error.WriteLine($"Run '{CommandPath(parse)} --help' for usage.");
+            return ExitUsage;
+        }
+        var config = new InvocationConfiguration
+        {
+            Output = console.Out,
+            Error = console.Error,
+            EnableDefaultExceptionHandler = false,
+            // Signals are handled by the process entry above, so that cleanup always runs to the end.
+            ProcessTerminationTimeout = null,
+        };
+        try
+        {
+            return await parse.InvokeAsync(config, ct);
+        }
+        catch (UsageException ex)
+        {
+            console.WriteError($"{ex.Message} ({ex.Code})");
+            return ExitUsage;
+        }
+        catch (SnapcatException ex)
+        {
+            console.WriteError($"{ex.Message} ({ex.Code})");
+            return ExitError;
+        }
+        catch (OperationCanceledException)
+        {
+            console.WriteError("interrupted");
+            return ExitInterrupted;
+        }
+        catch (Exception ex)
+        {
+            console.WriteError($"unexpected {ex.GetType().Name}: {ex.Message}");
+            return ExitError;
+        }
+    }
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var r = parse.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            if (r.Command is not RootCommand) names.Insert(0, r.Command.Name);
+        return string.Join(' ', ["snapcat", .. names]);
     }
 }

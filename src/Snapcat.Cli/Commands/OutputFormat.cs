@@ -1,0 +1,8 @@
+namespace Snapcat.Cli;
+
+/// <summary><c>--output</c>: tables for people, JSON (camelCase, like the control APIs) for scripts.</summary>
+public enum OutputFormat
+{
+    Table,
+    Json,
+}

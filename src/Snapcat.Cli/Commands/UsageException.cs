@@ -1,0 +1,7 @@
+using Snapcat.Core.Errors;
+
+namespace Snapcat.Cli;
+
+/// <summary>The command line itself is incomplete or contradictory; exit code 2 like a parse error.</summary>
+public sealed class UsageException(string code, string message)
+    : SnapcatException(ErrorKind.Invalid, code, message);

@@ -36,11 +36,9 @@ internal sealed class Nbdkit : IAsyncDisposable
             var kit = new Nbdkit(p, new NbdAddress("127.0.0.1", port));
             try
             {
-                await Poll.UntilAsync(() => GreetsAsync(p, port), TimeSpan.FromSeconds(20), $"nbdkit {string.Join(' ', args)} to listen on port {port}");
-                return kit;
-            }
-            catch (TimeoutException) when (attempt < 3 && p.HasExited)
-            {
+                await Poll.UntilAsync(async () => p.HasExited || await GreetsAsync(port), TimeSpan.FromSeconds(20), $"nbdkit {string.Join(' ', args)} to listen on port {port}");
+                if (!p.HasExited) return kit;
+                if (attempt == 3) throw new InvalidOperationException($"nbdkit exited with status {await p.WaitForExitAsync(TimeSpan.FromSeconds(5))}: {p.Output}");
                 await kit.DisposeAsync();
             }
             catch
@@ -51,9 +49,8 @@ internal sealed class Nbdkit : IAsyncDisposable
         }
     }
 
-    private static async Task<bool> GreetsAsync(ChildProcess p, int port)
+    private static async Task<bool> GreetsAsync(int port)
     {
-        if (p.HasExited) throw new InvalidOperationException($"nbdkit exited with status {await p.WaitForExitAsync(TimeSpan.FromSeconds(5))}: {p.Output}");
         using var c = new TcpClient();
         await c.ConnectAsync(IPAddress.Loopback, port);
         // Loopback connects to a port nobody listens on can connect to themselves (same source and

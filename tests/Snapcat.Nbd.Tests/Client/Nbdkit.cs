@@ -1,0 +1,66 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Snapcat.Nbd;
+using Snapcat.Nbd.Protocol;
+using Snapcat.TestKit;
+
+namespace Snapcat.Nbd.Tests.Client;
+
+/// <summary>
+/// A real nbdkit on a free loopback port, killed on dispose. Ready once the port greets with
+/// NBDMAGIC. No --exit-with-parent: its PR_SET_PDEATHSIG fires when the starting thread (a pool
+/// thread) exits.
+/// </summary>
+internal sealed class Nbdkit : IAsyncDisposable
+{
+    private readonly ChildProcess _process;
+
+    private Nbdkit(ChildProcess process, NbdAddress address)
+    {
+        _process = process;
+        Address = address;
+    }
+
+    public NbdAddress Address { get; }
+
+    public string Output => _process.Output;
+
+    public static async Task<Nbdkit> StartAsync(params string[] args)
+    {
+        // A port from FreePort can be taken again before nbdkit binds it; then nbdkit exits and we retry.
+        for (int attempt = 1; ; attempt++)
+        {
+            int port = FreePort.Next();
+            var p = ChildProcess.Start("nbdkit", ["-f", "-i", "127.0.0.1", "-p", port.ToString(), .. args]);
+            var kit = new Nbdkit(p, new NbdAddress("127.0.0.1", port));
+            try
+            {
+                await Poll.UntilAsync(async () => p.HasExited || await GreetsAsync(port), TimeSpan.FromSeconds(20), $"nbdkit {string.Join(' ', args)} to listen on port {port}");
+                if (!p.HasExited) return kit;
+                if (attempt == 3) throw new InvalidOperationException($"nbdkit exited with status {await p.WaitForExitAsync(TimeSpan.FromSeconds(5))}: {p.Output}");
+                await kit.DisposeAsync();
+            }
+            catch
+            {
+                await kit.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private static async Task<bool> GreetsAsync(int port)
+    {
+        using var c = new TcpClient();
+        await c.ConnectAsync(IPAddress.Loopback, port);
+        // Loopback connects to a port nobody listens on can connect to themselves (same source and
+        // destination port), so "connected" alone does not prove nbdkit is up: read its greeting.
+        if (((IPEndPoint)c.Client.LocalEndPoint!).Port == port) return false;
+        var magic = new byte[8];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await c.GetStream().ReadExactlyAsync(magic, cts.Token);
+        return BinaryPrimitives.ReadUInt64BigEndian(magic) == NbdMagic.NbdMagicInit;
+    }
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+}

@@ -34,7 +34,9 @@ for proj in tests/*.Tests/*.csproj; do
   name=$(basename "$proj" .csproj)
   log=$(mktemp)
   echo "== $name"
-  dotnet test "$proj" -c Release --no-build -nologo "$@" 2>&1 | tee "$log" | grep -E '^\s*(Failed |Passed!|Failed!|Skipped )|error' || true
+  dotnet test "$proj" -c Release --no-build -nologo "$@" > "$log" 2>&1
+  # Whole output of a failing project (messages and stack traces); only the summary of a passing one.
+  if grep -qE '^\s*Failed |Failed!' "$log"; then cat "$log"; else grep -E '(Passed|Failed)! +- ' "$log" || tail -n 20 "$log"; fi
   line=$(grep -E '(Passed|Failed)! +- +Failed: ' "$log" | tail -n 1)
   if [ -z "$line" ]; then
     echo "test.sh: $name produced no summary (test host crashed?); last lines:"

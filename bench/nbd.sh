@@ -25,7 +25,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-waitport() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "bench: port $1 never opened"; exit 1; }
+waitnbd() { for _ in $(seq 1 200); do nbdinfo --size "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "bench: $1 never answered"; exit 1; }
 
 cp_port=$(freeport); sc_port=$(freeport); kit_port=$(freeport); qemu_port=$(freeport)
 token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -35,7 +35,7 @@ cat > "$work/array.json" <<JSON
   "dataPorts": [ { "listen": "127.0.0.1:$sc_port" } ] }
 JSON
 snapcat array serve --config "$work/array.json" > "$work/array.log" 2>&1 & pids+=($!)
-waitport "$cp_port"
+for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$cp_port/openapi/v1.json" && break; sleep 0.05; done
 export SNAPCAT_ARRAY_URL="http://127.0.0.1:$cp_port" SNAPCAT_ARRAY_TOKEN="$token"
 snapcat array volume create --size "$SIZE" >/dev/null
 snapcat array assign 1 --port "127.0.0.1:$sc_port" --lun 1 >/dev/null
@@ -44,10 +44,10 @@ bytes=$(python3 -c "import sys;u={'K':10,'M':20,'G':30};s='$SIZE';print(int(s[:-
 truncate -s "$bytes" "$work/nbdkit.img" "$work/qemu.img"
 nbdkit -f -i 127.0.0.1 -p "$kit_port" file "$work/nbdkit.img" & pids+=($!)
 qemu-nbd -f raw -x bench -b 127.0.0.1 -p "$qemu_port" --persistent --shared=16 --aio=threads --cache=writeback "$work/qemu.img" & pids+=($!)
-waitport "$sc_port"; waitport "$kit_port"; waitport "$qemu_port"
 
 declare -A uri=( [snapcat]="nbd://127.0.0.1:$sc_port/1" [nbdkit]="nbd://127.0.0.1:$kit_port/" [qemu-nbd]="nbd://127.0.0.1:$qemu_port/bench" )
 contenders=(snapcat nbdkit qemu-nbd)
+for c in "${contenders[@]}"; do waitnbd "${uri[$c]}"; done
 
 head -c "$bytes" /dev/urandom > "$work/src.img"
 # First writes into fresh blocks are several times slower: fill every target once before timing.
@@ -63,8 +63,9 @@ for round in $(seq 1 "$REPEAT"); do
     echo "$c seqwrite $(python3 -c "print($bytes/($t1-$t0)/1048576)")" >> "$results"
     for rw in randread randwrite; do
       fio --name=b --ioengine=nbd --uri="${uri[$c]}" --rw=$rw --bs=4k --iodepth=16 --size="$bytes" \
-          --runtime="$RUNTIME" --time_based --output-format=json > "$work/fio.json" 2>/dev/null
-      iops=$(python3 -c "import json;j=json.load(open('$work/fio.json'))['jobs'][0];print(j['read' if '$rw'=='randread' else 'write']['iops'])")
+          --runtime="$RUNTIME" --time_based --output-format=json > "$work/fio.json" 2> "$work/fio.err" \
+          || { echo "bench: fio failed against $c:"; cat "$work/fio.err"; exit 1; }
+      iops=$(python3 -c "import json;t=open('$work/fio.json').read();j=json.loads(t[t.index('{'):])['jobs'][0];print(j['read' if '$rw'=='randread' else 'write']['iops'])")
       echo "$c $rw $iops" >> "$results"
     done
   done

@@ -28,6 +28,7 @@ public sealed class NbdFuseAttacher(NbdFuseAttacher.Options? options = null) : I
     }
 
     private readonly Options _o = options ?? new Options();
+    private readonly Dictionary<int, string> _lastError = [];
 
     public async Task<VolumeAttachment> AttachAsync(AttachRequest request, LogSink log, CancellationToken ct)
     {
@@ -78,8 +79,9 @@ public sealed class NbdFuseAttacher(NbdFuseAttacher.Options? options = null) : I
             RedirectStandardInput = true,
         };
         // -r: read-only; the backup volume is assigned read-only anyway, and a read-only file makes the
-        // loop device read-only too. The URI after "--" so an odd export name is never taken as an option.
-        foreach (string a in new[] { "-r", device, "--", uri }) psi.ArgumentList.Add(a);
+        // loop device read-only too. No "--" before the URI: nbdfuse reads what follows "--" as a
+        // command to run (its "CMD [ARGS]" mode); the URI starts with "nbd://", never with "-".
+        foreach (string a in new[] { "-r", device, uri }) psi.ArgumentList.Add(a);
         Process p;
         try
         {
@@ -92,7 +94,12 @@ public sealed class NbdFuseAttacher(NbdFuseAttacher.Options? options = null) : I
         }
         p.StandardInput.Close();
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Info($"[nbdfuse] {e.Data}"); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Warn($"[nbdfuse] {e.Data}"); };
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            log.Warn($"[nbdfuse] {e.Data}");
+            lock (_lastError) _lastError[p.Id] = e.Data;
+        };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         return p;
@@ -106,7 +113,12 @@ public sealed class NbdFuseAttacher(NbdFuseAttacher.Options? options = null) : I
         {
             ct.ThrowIfCancellationRequested();
             if (fuse.HasExited)
-                Throw.Remote("attach.nbdfuse_failed", $"nbdfuse exited with code {fuse.ExitCode} before {device} appeared (is the export assigned and the data port reachable?)");
+            {
+                fuse.WaitForExit(); // drain stderr so its last line is known
+                string said;
+                lock (_lastError) said = _lastError.GetValueOrDefault(fuse.Id, "");
+                Throw.Remote("attach.nbdfuse_failed", $"nbdfuse exited with code {fuse.ExitCode} before {device} appeared (is the export assigned and the data port reachable?): {said}");
+            }
             try
             {
                 var fi = new FileInfo(device);

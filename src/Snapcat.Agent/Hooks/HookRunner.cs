@@ -1,0 +1,91 @@
+using System.ComponentModel;
+using System.Globalization;
+using Snapcat.Agent.Config;
+using Snapcat.Agent.Logging;
+using Snapcat.Agent.Processes;
+using Snapcat.Core.Errors;
+
+namespace Snapcat.Agent.Hooks;
+
+/// <summary>
+/// Runs configured hooks as real processes: the configured program with its arguments, no shell in
+/// between (unless the configured program is a shell). The environment is the agent's, then the
+/// hook's configured variables, then the SNAPCAT_* facts of the invocation — so a hook cannot be
+/// told the wrong phase by its own configuration. Each output line goes to the job log.
+/// </summary>
+public sealed class HookRunner(IReadOnlyDictionary<string, HookConfig> hooks, bool allowRawCommands) : IHookRunner
+{
+    /// <summary>Raw command text (only when allowed) runs with this timeout; it has no configuration of its own.</summary>
+    public static readonly TimeSpan RawCommandTimeout = TimeSpan.FromMinutes(5);
+
+    public HookRunner(AgentConfig config) : this(config.Hooks, config.AllowRawCommands) { }
+
+    public void EnsureAllowed(HookRef hook) => Resolve(hook);
+
+    public async Task RunAsync(HookRef hook, HookInvocation invocation, LogSink log, CancellationToken ct)
+    {
+        var spec = Resolve(hook);
+        string phase = invocation.Phase == HookPhase.Pre ? "preprocess" : "postprocess";
+        string tag = hook.Name ?? "raw";
+        log.Info($"{phase} {hook} starting: {spec}");
+
+        ProcessOutcome outcome;
+        try
+        {
+            outcome = await ProcessRun.RunAsync(spec with { Environment = Merge(spec.Environment, invocation) },
+                (stream, line) => (stream == "stderr" ? (Action<string>)log.Warn : log.Info)($"[{tag} {stream}] {line}"), ct).ConfigureAwait(false);
+        }
+        catch (Win32Exception ex)
+        {
+            throw new HookFailedException("hook.start_failed", hook, invocation.Phase, $"{phase} {hook} could not be started ({spec.FileName}): {ex.Message}", inner: ex);
+        }
+        catch (OperationCanceledException)
+        {
+            log.Warn($"{phase} {hook} was killed (with its child processes) because the job was cancelled");
+            throw;
+        }
+
+        string took = outcome.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+        if (outcome.TimedOut)
+        {
+            string msg = $"{phase} {hook} ran longer than {spec.Timeout.TotalSeconds:0} s and was killed with its child processes";
+            log.Error(msg);
+            throw new HookFailedException("hook.timeout", hook, invocation.Phase, msg);
+        }
+        if (outcome.ExitCode != 0)
+        {
+            string msg = $"{phase} {hook} failed with exit code {outcome.ExitCode} after {took} s";
+            log.Error(msg);
+            throw new HookFailedException("hook.failed", hook, invocation.Phase, msg, outcome.ExitCode);
+        }
+        log.Info($"{phase} {hook} finished (exit 0, {took} s)");
+    }
+
+    private ProcessRun.Spec Resolve(HookRef hook)
+    {
+        if (hook.Name is not null && hook.RawCommand is not null)
+            Throw.Invalid("hook.ambiguous", "a hook is given either by name or as raw command text, not both");
+        if (hook.Name is not null)
+        {
+            if (!hooks.TryGetValue(hook.Name, out var h))
+                Throw.Forbidden("hook.not_configured", $"hook '{hook.Name}' is not configured on this agent; an agent runs only the hooks in its own configuration");
+            return new ProcessRun.Spec(h.Command, h.Args) { Environment = h.Environment, Timeout = h.Timeout };
+        }
+        if (hook.RawCommand is not null)
+        {
+            if (!allowRawCommands)
+                Throw.Forbidden("hook.raw_not_allowed", "raw command text is refused: this agent's configuration does not set allowRawCommands; configure a named hook instead");
+            if (string.IsNullOrWhiteSpace(hook.RawCommand)) Throw.Invalid("hook.empty", "the raw command text is empty");
+            return new ProcessRun.Spec("/bin/sh", ["-c", hook.RawCommand]) { Timeout = RawCommandTimeout };
+        }
+        Throw.Invalid("hook.empty", "a hook needs a name (or raw command text where allowed)");
+        return null!;
+    }
+
+    private static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string> configured, HookInvocation invocation)
+    {
+        var env = new Dictionary<string, string>(configured, StringComparer.Ordinal);
+        foreach (var (k, v) in invocation.ToEnvironment()) env[k] = v;
+        return env;
+    }
+}

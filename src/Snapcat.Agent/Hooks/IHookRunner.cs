@@ -1,0 +1,20 @@
+using Snapcat.Agent.Logging;
+
+namespace Snapcat.Agent.Hooks;
+
+/// <summary>
+/// Runs preprocess/postprocess hooks. An interface so that tests can inject a runner that fails
+/// before or after any hook, per test.
+/// </summary>
+public interface IHookRunner
+{
+    /// <summary>
+    /// Runs the hook to completion. Throws <see cref="HookFailedException"/> when it fails or times out,
+    /// a Forbidden <c>SnapcatException</c> for a hook that is not configured or raw text that is not
+    /// allowed, and <see cref="OperationCanceledException"/> (after killing it) when cancelled.
+    /// </summary>
+    Task RunAsync(HookRef hook, HookInvocation invocation, LogSink log, CancellationToken ct);
+
+    /// <summary>Refuses, without running anything, a hook this agent would not run.</summary>
+    void EnsureAllowed(HookRef hook);
+}

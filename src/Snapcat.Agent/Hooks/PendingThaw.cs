@@ -1,0 +1,28 @@
+namespace Snapcat.Agent.Hooks;
+
+/// <summary>
+/// One entry of the pending-thaw journal: "the preprocess of job <see cref="JobId"/> may have run; its
+/// postprocess has not run yet". Written before the preprocess starts, removed after the postprocess ran.
+/// </summary>
+public sealed record PendingThaw
+{
+    public required string Id { get; init; }
+    public required string JobId { get; init; }
+    public string? Operation { get; init; }
+    public HookRef? Preprocess { get; init; }
+    public required HookRef Postprocess { get; init; }
+    public string? MountPoint { get; init; }
+    public string? Label { get; init; }
+    public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
+    public required DateTimeOffset RecordedAt { get; init; }
+    public int AgentPid { get; init; }
+
+    /// <summary>The environment the postprocess would have had if the agent had not stopped.</summary>
+    public HookInvocation PostInvocation() => new(HookPhase.Post, JobId)
+    {
+        MountPoint = MountPoint,
+        Label = Label,
+        Operation = Operation,
+        Extra = new Dictionary<string, string>(Extra) { ["SNAPCAT_RECOVERED"] = "1" },
+    };
+}

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Snapcat.Array.CopyFunctions;
 using Snapcat.Array.Volumes;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Units;
@@ -9,13 +10,15 @@ using Snapcat.Core.Units;
 namespace Snapcat.Array.Api;
 
 /// <summary>Every route of the control API contract (ArrayContracts.cs), over a <see cref="VolumeManager"/>.</summary>
-public static class ArrayApi
+public static partial class ArrayApi
 {
     public const string Version = "1";
 
-    public static void MapArrayApi(this IEndpointRouteBuilder app, VolumeManager volumes)
+    /// <summary>Maps the routes; without <paramref name="copy"/> the copy functions' routes are absent (volume management only).</summary>
+    public static void MapArrayApi(this IEndpointRouteBuilder app, VolumeManager volumes, CopyFunctionService? copy = null)
     {
         var v1 = app.MapGroup("/v1");
+        if (copy is not null) MapCopyApi(v1, copy);
 
         v1.MapGet("/array", () => new ArrayInfo(
             volumes.DeviceId,
@@ -48,11 +51,14 @@ public static class ArrayApi
 
         v1.MapDelete("/volumes/{number}", async (string number, bool? force) =>
         {
-            await volumes.DeleteAsync(ParseVolume(number), force == true);
+            uint n = ParseVolume(number);
+            if (copy is not null) await copy.DeleteVolumeAsync(n, force == true);
+            else await volumes.DeleteAsync(n, force == true);
             return Results.NoContent();
         });
 
-        v1.MapPost("/volumes/{number}/assignments", (string number, AssignRequest? body) =>
+        // AssignBody, not AssignRequest: a missing readOnly must be told from false (snapshots default to read-only).
+        v1.MapPost("/volumes/{number}/assignments", (string number, AssignBody? body) =>
         {
             uint n = ParseVolume(number);
             if (body is null)
@@ -101,6 +107,9 @@ public static class ArrayApi
         v1.MapGet("/volume-infos", () =>
             new VolumeInfoListing(volumes.DeviceId, volumes.ListVolumeInfos().Select(r => r.ToEntry()).ToList()));
     }
+
+    /// <summary>The wire shape of <see cref="AssignRequest"/> with readOnly optional.</summary>
+    private sealed record AssignBody(string Port, uint Lun, bool? ReadOnly);
 
     private static uint ParseVolume(string text)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Snapcat.Array.Volumes;
 using Snapcat.Core.Errors;
+using Snapcat.Core.Storage;
 using Snapcat.Nbd;
 using Snapcat.Nbd.Server;
 
@@ -10,8 +11,10 @@ namespace Snapcat.Array.DataPorts;
 /// What one data port serves: the volumes assigned to it, export name = LUN in decimal, description =
 /// the Inquiry answer (device ID and volume number), so a host can tell which array and volume it
 /// reached. Read from the management table on every call, so assignments take effect at once.
+/// <paramref name="deviceFor"/> opens what a volume number shows (the copy functions give snapshots
+/// their read-only snapshot device); without it only plain volumes are served.
 /// </summary>
-public sealed class ArrayExportCatalog(NbdAddress port, VolumeManager volumes) : INbdExportCatalog
+public sealed class ArrayExportCatalog(NbdAddress port, VolumeManager volumes, Func<uint, IBlockDevice>? deviceFor = null) : INbdExportCatalog
 {
     public NbdAddress Port { get; } = port;
 
@@ -26,16 +29,17 @@ public sealed class ArrayExportCatalog(NbdAddress port, VolumeManager volumes) :
         var a = volumes.AssignmentsOnPort(Port).FirstOrDefault(x => x.Lun == lun);
         if (a is null) return ValueTask.FromResult<NbdExportHandle?>(null);
         uint number = checked((uint)a.Volume);
-        VolumeDevice device;
+        IBlockDevice device;
         try
         {
-            device = volumes.GetDevice(number);
+            device = deviceFor is null ? volumes.GetDevice(number) : deviceFor(number);
         }
-        catch (SnapcatException ex) when (ex.Kind == ErrorKind.NotFound)
+        catch (SnapcatException ex) when (ex.Kind is ErrorKind.NotFound or ErrorKind.Invalid)
         {
-            return ValueTask.FromResult<NbdExportHandle?>(null);  // deleted between the two reads
+            return ValueTask.FromResult<NbdExportHandle?>(null);  // deleted between the two reads, or not servable
         }
-        var onClose = a.ReadOnly ? null : volumes.AddWriter(number);
+        // Writers are counted so that a restore onto this volume can be refused while hosts write it.
+        var onClose = a.ReadOnly || device.IsReadOnly ? null : volumes.AddWriter(number);
         return ValueTask.FromResult<NbdExportHandle?>(
             new NbdExportHandle(LunName(a.Lun), Describe(a.Volume), device, a.ReadOnly, onClose));
     }

@@ -4,9 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Snapcat.Array.Config;
+using Snapcat.Array.CopyFunctions;
 using Snapcat.Array.DataPorts;
 using Snapcat.Array.Volumes;
 using Snapcat.Core.Errors;
+using Snapcat.Core.Jobs;
 using Snapcat.Nbd.Server;
 
 namespace Snapcat.Array.Hosting;
@@ -49,6 +51,7 @@ public static partial class ArrayDaemon
 
         FileStream? dirLock = null;
         VolumeManager? volumes = null;
+        CopyFunctionService? copy = null;
         var servers = new List<NbdServer>();
         Microsoft.AspNetCore.Builder.WebApplication? api = null;
         try
@@ -56,16 +59,19 @@ public static partial class ArrayDaemon
             Directory.CreateDirectory(config.DataDirectory);
             dirLock = TakeLock(config.DataDirectory);
             volumes = VolumeManager.Open(config.DataDirectory, config.DeviceId, config.DataPorts, loggerFactory.CreateLogger<VolumeManager>());
+            // Before the data ports: snapshot engines and mirror pairs recover and hook their volumes
+            // before any host write can arrive.
+            copy = await CopyFunctionService.OpenAsync(volumes, new JobRegistry(), loggerFactory.CreateLogger<CopyFunctionService>());
 
             foreach (var port in config.DataPorts)
             {
                 var endpoint = new IPEndPoint(ControlApiHost.Resolve(port.Host)[0], port.Port);
-                var server = new NbdServer(endpoint, new ArrayExportCatalog(port, volumes), loggerFactory.CreateLogger("snapcat.nbd"));
+                var server = new NbdServer(endpoint, new ArrayExportCatalog(port, volumes, copy.OpenExportDevice), loggerFactory.CreateLogger("snapcat.nbd"));
                 servers.Add(server);
                 await server.StartAsync(stop.Token);
             }
 
-            api = ControlApiHost.Build(config, volumes, new LoggerProviderAdapter(loggerFactory));
+            api = ControlApiHost.Build(config, volumes, new LoggerProviderAdapter(loggerFactory), copy);
             await api.StartAsync(stop.Token);
 
             string control = ControlApiHost.Addresses(api).FirstOrDefault() ?? $"http://{config.ControlListen}";
@@ -85,7 +91,7 @@ public static partial class ArrayDaemon
         }
         finally
         {
-            // Stop taking requests first (API, then data ports), then flush and close the volumes and
+            // Stop taking requests first (API, then data ports), then the copy functions, then flush and close the volumes and
             // the table, and only then release the directory lock for a successor.
             if (api is not null)
             {
@@ -94,6 +100,8 @@ public static partial class ArrayDaemon
                 await api.DisposeAsync();
             }
             foreach (var s in servers) await s.DisposeAsync();
+            // No host writes from here on: pairs save their change bitmaps as trusted, engines close.
+            if (copy is not null) await copy.DisposeAsync();
             if (volumes is not null) await volumes.DisposeAsync();
             dirLock?.Dispose();
         }

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Snapcat.Array.Api;
 using Snapcat.Array.Config;
+using Snapcat.Array.CopyFunctions;
 using Snapcat.Array.Volumes;
 
 namespace Snapcat.Array.Hosting;
@@ -17,7 +18,7 @@ namespace Snapcat.Array.Hosting;
 /// <summary>Builds the control API web application: Kestrel on the control address only, auth, errors, routes, OpenAPI.</summary>
 public static class ControlApiHost
 {
-    public static WebApplication Build(LoadedArrayConfig config, VolumeManager volumes, ILoggerProvider? logs = null)
+    public static WebApplication Build(LoadedArrayConfig config, VolumeManager volumes, ILoggerProvider? logs = null, CopyFunctionService? copy = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "snapcat-array" });
         builder.Logging.ClearProviders();
@@ -40,7 +41,7 @@ public static class ControlApiHost
         app.UseMiddleware<ErrorMiddleware>();
         app.UseMiddleware<BearerTokenMiddleware>(config.Token);
         app.MapOpenApi();
-        app.MapArrayApi(volumes);
+        app.MapArrayApi(volumes, copy);
         return app;
     }
 

@@ -28,6 +28,12 @@ public sealed class VolumeInfoRecordRow
     public byte[]? VolumeInfo { get; set; }
 }
 
+public sealed class MirrorPairRecord
+{
+    public long PrimaryVolume { get; set; }
+    public long SecondaryVolume { get; set; }
+}
+
 public static class VolumeKinds
 {
     public const string Volume = "volume";

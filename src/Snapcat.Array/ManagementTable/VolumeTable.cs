@@ -149,6 +149,9 @@ public sealed class VolumeTable : IDisposable
     public IReadOnlyList<long> MirrorDestinationsOf(long primary, SqliteTransaction? tx = null) =>
         _db.Query<long>("SELECT secondary_volume FROM mirror_destinations WHERE primary_volume = @primary ORDER BY secondary_volume", new { primary }, tx).AsList();
 
+    public IReadOnlyList<MirrorPairRecord> ListMirrorPairs() =>
+        _db.Query<MirrorPairRecord>("SELECT primary_volume AS PrimaryVolume, secondary_volume AS SecondaryVolume FROM mirror_destinations ORDER BY primary_volume, secondary_volume").AsList();
+
     public IReadOnlyList<long> MirrorPrimariesOf(long secondary, SqliteTransaction? tx = null) =>
         _db.Query<long>("SELECT primary_volume FROM mirror_destinations WHERE secondary_volume = @secondary ORDER BY primary_volume", new { secondary }, tx).AsList();
 

@@ -140,6 +140,9 @@ public sealed class MirrorPair : IAsyncDisposable
                 }
                 _active = new ActiveCopy(direction, job);
             }
+            // The first progress report says the point in time is taken: from here on a source write is
+            // copied-before-write, so the array can acknowledge the order and hosts may go on writing.
+            progress?.Invoke(0, job.ChunksTotal * Geometry.ChunkSize);
 
             try
             {

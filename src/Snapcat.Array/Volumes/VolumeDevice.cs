@@ -44,9 +44,33 @@ public sealed class VolumeDevice : IBlockDevice
     public ValueTask<IReadOnlyList<BlockExtent>> GetExtentsAsync(long offset, long length, CancellationToken ct = default) =>
         _file.GetExtentsAsync(offset, length, ct);
 
-    public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, WriteFlags flags = WriteFlags.None, CancellationToken ct = default)
+    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, WriteFlags flags = WriteFlags.None, CancellationToken ct = default) =>
+        WriteAsync(_hooks, offset, data, flags, ct);
+
+    public ValueTask TrimAsync(long offset, long length, WriteFlags flags = WriteFlags.None, CancellationToken ct = default) =>
+        TrimAsync(_hooks, offset, length, flags, ct);
+
+    public ValueTask WriteZeroesAsync(long offset, long length, WriteFlags flags = WriteFlags.None, CancellationToken ct = default) =>
+        WriteZeroesAsync(_hooks, offset, length, flags, ct);
+
+    public ValueTask FlushAsync(CancellationToken ct = default) => FlushAsync(_hooks, ct);
+
+    /// <summary>
+    /// The file without any hook: what the copy engines read old data from, and what nobody may write
+    /// (a write here would bypass snapshots and change tracking).
+    /// </summary>
+    internal IBlockDevice Raw => _file;
+
+    /// <summary>
+    /// This volume with every hook but <paramref name="excluded"/>'s. A mirror pair writes its
+    /// destination through such a view: its own side hook must not count the copy's writes as host
+    /// changes, but the destination's snapshots must still preserve old data, and other pairs sharing
+    /// the destination must still see the change.
+    /// </summary>
+    internal IBlockDevice Excluding(Func<IVolumeWriteHook?> excluded) => new HookFilteredView(this, excluded);
+
+    private async ValueTask WriteAsync(ImmutableArray<IVolumeWriteHook> hooks, long offset, ReadOnlyMemory<byte> data, WriteFlags flags, CancellationToken ct)
     {
-        var hooks = _hooks;
         if (hooks.IsEmpty)
         {
             await _file.WriteAsync(offset, data, flags, ct).ConfigureAwait(false);
@@ -57,25 +81,23 @@ public sealed class VolumeDevice : IBlockDevice
         finally { Release(leases); }
     }
 
-    public async ValueTask TrimAsync(long offset, long length, WriteFlags flags = WriteFlags.None, CancellationToken ct = default)
+    private async ValueTask TrimAsync(ImmutableArray<IVolumeWriteHook> hooks, long offset, long length, WriteFlags flags, CancellationToken ct)
     {
-        var hooks = _hooks;
         var leases = await BeforeChangeAsync(hooks, offset, length, flags, ct).ConfigureAwait(false);
         try { await _file.TrimAsync(offset, length, flags, ct).ConfigureAwait(false); }
         finally { Release(leases); }
     }
 
-    public async ValueTask WriteZeroesAsync(long offset, long length, WriteFlags flags = WriteFlags.None, CancellationToken ct = default)
+    private async ValueTask WriteZeroesAsync(ImmutableArray<IVolumeWriteHook> hooks, long offset, long length, WriteFlags flags, CancellationToken ct)
     {
-        var hooks = _hooks;
         var leases = await BeforeChangeAsync(hooks, offset, length, flags, ct).ConfigureAwait(false);
         try { await _file.WriteZeroesAsync(offset, length, flags, ct).ConfigureAwait(false); }
         finally { Release(leases); }
     }
 
-    public async ValueTask FlushAsync(CancellationToken ct = default)
+    private async ValueTask FlushAsync(ImmutableArray<IVolumeWriteHook> hooks, CancellationToken ct)
     {
-        foreach (var h in _hooks) await h.BeforeFlushAsync(ct).ConfigureAwait(false);
+        foreach (var h in hooks) await h.BeforeFlushAsync(ct).ConfigureAwait(false);
         await _file.FlushAsync(ct).ConfigureAwait(false);
     }
 
@@ -116,6 +138,32 @@ public sealed class VolumeDevice : IBlockDevice
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     internal ValueTask CloseAsync() => _file.DisposeAsync();
+
+    private sealed class HookFilteredView(VolumeDevice device, Func<IVolumeWriteHook?> excluded) : IBlockDevice
+    {
+        public long Size => device.Size;
+        public bool IsReadOnly => device.IsReadOnly;
+
+        private ImmutableArray<IVolumeWriteHook> Hooks => excluded() is { } x ? device._hooks.Remove(x) : device._hooks;
+
+        public ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken ct = default) => device.ReadAsync(offset, buffer, ct);
+
+        public ValueTask<IReadOnlyList<BlockExtent>> GetExtentsAsync(long offset, long length, CancellationToken ct = default) =>
+            device.GetExtentsAsync(offset, length, ct);
+
+        public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, WriteFlags flags = WriteFlags.None, CancellationToken ct = default) =>
+            device.WriteAsync(Hooks, offset, data, flags, ct);
+
+        public ValueTask TrimAsync(long offset, long length, WriteFlags flags = WriteFlags.None, CancellationToken ct = default) =>
+            device.TrimAsync(Hooks, offset, length, flags, ct);
+
+        public ValueTask WriteZeroesAsync(long offset, long length, WriteFlags flags = WriteFlags.None, CancellationToken ct = default) =>
+            device.WriteZeroesAsync(Hooks, offset, length, flags, ct);
+
+        public ValueTask FlushAsync(CancellationToken ct = default) => device.FlushAsync(Hooks, ct);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 
     private sealed class Registration(VolumeDevice device, IVolumeWriteHook hook) : IDisposable
     {

@@ -7,17 +7,25 @@ namespace Snapcat.Array.Volumes;
 // Port/LUN assignments (FIG. 7 columns 373, 374): which volume a host reaches at data port P, export L.
 public sealed partial class VolumeManager
 {
-    public AssignmentRecord Assign(uint number, string port, uint lun, bool readOnly)
+    /// <summary>
+    /// Assigns a volume to port/LUN. <paramref name="readOnly"/> null means the default: read-write for
+    /// a volume, read-only for a snapshot (snapshots cannot be written, so read-write is refused).
+    /// </summary>
+    public AssignmentRecord Assign(uint number, string port, uint lun, bool? readOnly)
     {
         string canonical = CanonicalPort(port);
         return _table.Transaction(tx =>
         {
-            if (_table.GetVolume(number, tx) is null) throw NotFound(number);
+            var v = _table.GetVolume(number, tx) ?? throw NotFound(number);
+            bool snapshot = v.Kind == VolumeKinds.Snapshot;
+            if (snapshot && readOnly == false)
+                Throw.Invalid("snapshot.read_only",
+                    $"volume {number} is a snapshot of volume {v.SourceNumber} and is read-only; assign it with readOnly=true (or leave readOnly out)");
             var taken = _table.GetAssignment(canonical, lun, tx);
             if (taken is not null)
                 Throw.Conflict("lun.taken",
                     $"LUN {lun} on port {canonical} is already assigned to volume {taken.Volume}; release it first or pick another LUN");
-            var a = new AssignmentRecord { Port = canonical, Lun = lun, Volume = number, ReadOnly = readOnly };
+            var a = new AssignmentRecord { Port = canonical, Lun = lun, Volume = number, ReadOnly = readOnly ?? snapshot };
             _table.InsertAssignment(a, tx);
             return a;
         });

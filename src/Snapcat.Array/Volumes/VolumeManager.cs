@@ -20,19 +20,23 @@ public sealed partial class VolumeManager : IAsyncDisposable
 {
     public const string TableFileName = "array.db";
     public const string VolumesFolder = "volumes";
+    public const string SnapshotsFolder = "snapshots";
+    public const string MirrorsFolder = "mirrors";
 
     private readonly VolumeTable _table;
     private readonly string _volumesDir;
+    private readonly string _dataDir;
     private readonly HashSet<string> _ports;
     private readonly ILogger _logger;
     private readonly Dictionary<uint, VolumeDevice> _devices = [];
     private readonly Dictionary<uint, int> _writers = [];
     private readonly Lock _deviceGate = new();
 
-    private VolumeManager(VolumeTable table, string volumesDir, string deviceId, IEnumerable<NbdAddress> ports, ILogger? logger)
+    private VolumeManager(VolumeTable table, string dataDir, string deviceId, IEnumerable<NbdAddress> ports, ILogger? logger)
     {
         _table = table;
-        _volumesDir = volumesDir;
+        _dataDir = dataDir;
+        _volumesDir = Path.Combine(dataDir, VolumesFolder);
         DeviceId = deviceId;
         DataPorts = ports.ToList();
         _ports = DataPorts.Select(p => p.ToString()).ToHashSet(StringComparer.Ordinal);
@@ -48,7 +52,7 @@ public sealed partial class VolumeManager : IAsyncDisposable
         string volumes = Path.Combine(dataDirectory, VolumesFolder);
         Directory.CreateDirectory(volumes);
         var table = VolumeTable.Open(Path.Combine(dataDirectory, TableFileName));
-        var mgr = new VolumeManager(table, volumes, deviceId, dataPorts, logger);
+        var mgr = new VolumeManager(table, dataDirectory, deviceId, dataPorts, logger);
         try
         {
             mgr.RemoveOrphans();
@@ -64,6 +68,13 @@ public sealed partial class VolumeManager : IAsyncDisposable
     public static string FileName(uint number) => number.ToString("D6", CultureInfo.InvariantCulture) + ".vol";
 
     public string VolumePath(uint number) => Path.Combine(_volumesDir, FileName(number));
+
+    /// <summary>Where the snapshot engine of volume <paramref name="source"/> keeps its chain (docs/snapshots.md).</summary>
+    public string SnapshotDirectory(uint source) => Path.Combine(_dataDir, SnapshotsFolder, source.ToString("D6", CultureInfo.InvariantCulture));
+
+    /// <summary>Where the mirror pair primary → secondary keeps its state and change bitmaps (docs/mirror.md).</summary>
+    public string MirrorDirectory(uint primary, uint secondary) => Path.Combine(_dataDir, MirrorsFolder,
+        primary.ToString("D6", CultureInfo.InvariantCulture) + "-" + secondary.ToString("D6", CultureInfo.InvariantCulture));
 
     // ---- volumes ----
 
@@ -124,34 +135,46 @@ public sealed partial class VolumeManager : IAsyncDisposable
     public long Count => _table.Read(t => t.CountVolumes());
 
     /// <summary>
-    /// Deletes a volume. Without <paramref name="force"/> it is refused while the volume is assigned to
-    /// a port, is a mirror primary or destination, or has snapshots. With force those links go too.
-    /// Order: the row is deleted (committed) first, then the file; a crash in between leaves an orphan
-    /// file that Open() removes.
+    /// Deletes a volume or a snapshot row. Without <paramref name="force"/> it is refused while the
+    /// volume is assigned to a port, is a mirror primary or destination, or has snapshots. With force
+    /// those links go too, and so do its snapshots' rows (a snapshot's data lives beside its source
+    /// and cannot outlive it). The copy functions drop the engines' files afterwards.
+    /// Order: the rows are deleted (committed) first, then the file; a crash in between leaves an
+    /// orphan file that Open() removes (and orphan engine files that the copy functions remove).
     /// </summary>
-    public async Task DeleteAsync(uint number, bool force)
+    public async Task<DeletedVolume> DeleteAsync(uint number, bool force)
     {
-        _table.Locked(() =>
+        var deleted = _table.Locked(() =>
         {
             var v = _table.GetVolume(number) ?? throw NotFound(number);
+            var snaps = _table.SnapshotsOf(number);
+            var dests = _table.MirrorDestinationsOf(number);
+            var prims = _table.MirrorPrimariesOf(number);
             if (!force)
             {
                 var problems = new List<string>();
                 var assigned = _table.AssignmentsOf(number);
                 if (assigned.Count > 0)
                     problems.Add("it is assigned to " + string.Join(", ", assigned.Select(a => $"port {a.Port} LUN {a.Lun}")) + " (release it first)");
-                var dests = _table.MirrorDestinationsOf(number);
                 if (dests.Count > 0) problems.Add("it is the mirror primary of volume(s) " + string.Join(", ", dests));
-                var prims = _table.MirrorPrimariesOf(number);
                 if (prims.Count > 0) problems.Add("it is a mirror destination of volume(s) " + string.Join(", ", prims));
-                var snaps = _table.SnapshotsOf(number);
-                if (snaps.Count > 0) problems.Add("it has snapshot(s) " + string.Join(", ", snaps));
+                if (snaps.Count > 0) problems.Add("it has snapshot(s) " + string.Join(", ", snaps) + " (force deletes them too)");
                 if (problems.Count > 0)
                     Throw.Conflict("volume.in_use", $"volume {number} cannot be deleted: {string.Join("; ", problems)}. Use force to delete it anyway.");
             }
-            _table.Transaction(tx => { _table.DeleteVolume(number, tx); return 0; });
-            return v;
+            _table.Transaction(tx =>
+            {
+                foreach (long snap in snaps) _table.DeleteVolume(snap, tx);
+                _table.DeleteVolume(number, tx);
+                return 0;
+            });
+            return new DeletedVolume(number, v.Kind,
+                v.SourceNumber is long src ? checked((uint)src) : null,
+                snaps.Select(x => checked((uint)x)).ToList(),
+                dests.Select(x => checked((uint)x)).ToList(),
+                prims.Select(x => checked((uint)x)).ToList());
         });
+        if (deleted.Kind == VolumeKinds.Snapshot) return deleted;  // no file of its own
         VolumeDevice? dev;
         lock (_deviceGate)
         {
@@ -162,6 +185,7 @@ public sealed partial class VolumeManager : IAsyncDisposable
         if (dev is not null) await dev.CloseAsync().ConfigureAwait(false);
         File.Delete(VolumePath(number));
         DirectorySync.Fsync(_volumesDir);
+        return deleted;
     }
 
     // ---- devices ----
@@ -175,7 +199,9 @@ public sealed partial class VolumeManager : IAsyncDisposable
         }
         return _table.Read(t =>
         {
-            if (t.GetVolume(number) is null) throw NotFound(number);
+            var v = t.GetVolume(number) ?? throw NotFound(number);
+            if (v.Kind == VolumeKinds.Snapshot)
+                Throw.Invalid("volume.is_snapshot", $"volume {number} is a snapshot of volume {v.SourceNumber}; it has no volume file of its own");
             lock (_deviceGate)
             {
                 if (_devices.TryGetValue(number, out var d)) return d;
@@ -217,7 +243,10 @@ public sealed partial class VolumeManager : IAsyncDisposable
         var v = _table.GetVolume(number);
         if (v is null) return null;
         long allocated = 0;
-        try { allocated = FileAllocation.AllocatedBytes(VolumePath(number)); }
+        string file = v.Kind == VolumeKinds.Snapshot && v.SourceNumber is long src
+            ? Snapshots.SnapshotStore.DataFile(SnapshotDirectory(checked((uint)src)), number)   // the old data it preserved
+            : VolumePath(number);
+        try { if (File.Exists(file) || v.Kind != VolumeKinds.Snapshot) allocated = FileAllocation.AllocatedBytes(file); }
         catch (IOException ex) { LogAllocationFailed(number, ex.Message); }
         return new VolumeDetails(
             number, v.Size, allocated, v.Kind,
@@ -231,7 +260,7 @@ public sealed partial class VolumeManager : IAsyncDisposable
 
     private void RemoveOrphans()
     {
-        var known = _table.ListVolumeNumbers().ToHashSet();
+        var known = _table.ListVolumes().Where(v => v.Kind == VolumeKinds.Volume).Select(v => v.Number).ToHashSet();
         foreach (string f in Directory.EnumerateFiles(_volumesDir))
         {
             string name = Path.GetFileName(f);
@@ -242,7 +271,7 @@ public sealed partial class VolumeManager : IAsyncDisposable
             LogOrphanRemoved(f);
             File.Delete(f);
         }
-        foreach (long n in known)
+        foreach (long n in _table.ListVolumes().Where(v => v.Kind == VolumeKinds.Volume).Select(v => v.Number))
             if (!File.Exists(VolumePath(checked((uint)n))))
                 LogFileMissing(n, VolumePath(checked((uint)n)));
     }

@@ -9,7 +9,7 @@ using Snapcat.Core.Units;
 namespace Snapcat.Array.Api;
 
 /// <summary>Every route of the control API contract (ArrayContracts.cs), over a <see cref="VolumeManager"/>.</summary>
-public static class ArrayApi
+public static partial class ArrayApi
 {
     public const string Version = "1";
 

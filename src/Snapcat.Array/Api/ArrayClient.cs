@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Snapcat.Core.Errors;
 
 namespace Snapcat.Array.Api;
@@ -14,7 +15,8 @@ namespace Snapcat.Array.Api;
 /// </summary>
 public sealed partial class ArrayClient : IDisposable
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Enums (a job's state) are read as names or numbers, whichever the server writes.
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;

@@ -30,6 +30,10 @@ public static class ArrayCommand
         array.Subcommands.Add(VolumeCommands.Build(console));
         foreach (var c in LunCommands.Build(console)) array.Subcommands.Add(c);
         array.Subcommands.Add(VolumeInfoCommands.BuildListing(console));
+        array.Subcommands.Add(MirrorCommands.Build(console));
+        foreach (var c in CopyCommands.Build(console)) array.Subcommands.Add(c);
+        array.Subcommands.Add(SnapshotCommands.Build(console));
+        array.Subcommands.Add(JobCommands.Build(console));
         return array;
     }
 

@@ -1,0 +1,26 @@
+using Snapcat.Array.Api;
+using Snapcat.Array.Config;
+using Snapcat.Core.Errors;
+
+namespace Snapcat.Array.VolumeCopy;
+
+/// <summary>
+/// The other arrays this one knows, by device ID (the configuration's <c>peers</c>), and a control API
+/// client for each: FIG. 19 step 3646 sends the volume information there.
+/// </summary>
+public sealed class PeerArrays(IReadOnlyDictionary<string, PeerArrayConfig> peers, TimeSpan? timeout = null)
+{
+    public IReadOnlyCollection<string> DeviceIds => peers.Keys.ToList();
+
+    public bool Knows(string deviceId) => peers.ContainsKey(deviceId);
+
+    /// <summary>A new client of the peer (the caller disposes it); unknown device IDs are refused with the known ones listed.</summary>
+    public ArrayClient Open(string deviceId)
+    {
+        if (!peers.TryGetValue(deviceId, out var peer))
+            Throw.Invalid("volume_copy.unknown_peer",
+                $"array '{deviceId}' is not among this array's peers ({(peers.Count == 0 ? "none configured" : string.Join(", ", peers.Keys))}); " +
+                "add it under \"peers\" in the array configuration with its control URL and token");
+        return new ArrayClient(new Uri(peer.Url), peer.Token, timeout ?? TimeSpan.FromSeconds(30));
+    }
+}

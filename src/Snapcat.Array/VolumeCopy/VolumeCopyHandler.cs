@@ -1,0 +1,189 @@
+using System.Globalization;
+using Snapcat.Array.Api;
+using Snapcat.Core.Errors;
+using Snapcat.Nbd;
+using Snapcat.Nbd.Client;
+
+namespace Snapcat.Array.VolumeCopy;
+
+/// <summary>
+/// The volume copy function (third embodiment, FIG. 19): copy a volume's data and then its volume
+/// information, to another volume of this array or to a port address + LUN of another array.
+///
+///   3640 order received               (the route, or a test, calls one of the two methods)
+///   3641 same array, or port + LUN?   -> CopyWithinArrayAsync / CopyToPeerAsync
+///   3642 data written over NBD to the other array's port/LUN
+///   3643 data copied between volumes of this array
+///   3644 failed?  -> 3649 copy-error status: a SnapcatException (volume_copy.*)
+///   3645/3646 other array: its control API records the volume information on the destination volume
+///   3647 same array: the info row is copied in the management table
+///   3648 success: the result
+///
+/// Failure policy: volume information describes the data beside it, so it is written last, after the
+/// destination's data has been flushed. Before the first byte of data changes, the destination's old
+/// volume information is removed: it would describe data that is being overwritten. A copy that fails
+/// or is cancelled therefore leaves a destination with partial data and NO volume information, and
+/// every error message says so. Checks that fail before any write (unknown peer, missing LUN, size
+/// mismatch, wrong array) leave the destination untouched.
+/// </summary>
+public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOptions = null)
+{
+    public const string FailedCode = "volume_copy.failed";
+
+    // ---- 3641 -> 3643 -> 3647 ----
+
+    public async Task<VolumeCopyResult> CopyWithinArrayAsync(string deviceId, VolumeCopySource source, LocalCopyDestination destination,
+        VolumeCopyObserver? observer = null, CancellationToken ct = default)
+    {
+        observer ??= VolumeCopyObserver.None;
+        string what = $"volume {source.Number} to volume {destination.Number} of this array";
+        if (destination.Number == source.Number)
+            Throw.Invalid("volume_copy.same_volume", $"cannot copy volume {source.Number} onto itself; name another destination volume");
+        CheckSizes(source, destination.Device.Size, $"volume {destination.Number}");
+        if (destination.Device.IsReadOnly)
+            Throw.Conflict("volume_copy.destination_read_only", $"volume {destination.Number} is read-only here; nothing was copied");
+
+        BlockCopier.Stats stats;
+        try
+        {
+            destination.Table.DeleteVolumeInfo(destination.Number);
+            observer.Log?.Invoke($"copying {what} ({source.Device.Size} bytes)");
+            stats = await BlockCopier.CopyAsync(source.Device, destination.Device, observer.Progress, ct).ConfigureAwait(false);
+            // The data is durable before the row that describes it: a crash between the two leaves a
+            // volume without information, never information naming data that is not there.
+            await destination.Device.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            LogCancelled(observer, $"volume {destination.Number}");
+            throw;
+        }
+        catch (Exception ex)
+        {
+            throw Failed(what, $"volume {destination.Number}", "copying the data", ex, ErrorKind.Internal);
+        }
+
+        // 3647: copy the volume information into the destination's row.
+        if (source.VolumeInfo is not null)
+        {
+            try { destination.Table.PutVolumeInfo(destination.Number, source.VolumeInfo); }
+            catch (Exception ex) { throw Failed(what, $"volume {destination.Number}", "recording the volume information", ex, ErrorKind.Internal); }
+        }
+        observer.Log?.Invoke($"copied {what}: {stats.BytesCopied} bytes of data, {stats.BytesZeroed} bytes of holes" +
+            (source.VolumeInfo is null ? "; the source has no volume information, so the destination has none" : "; volume information copied"));
+        return new VolumeCopyResult(source.Number, deviceId, destination.Number, null, null, stats.Size, stats.BytesCopied, stats.BytesZeroed,
+            source.VolumeInfo is not null);
+    }
+
+    // ---- 3641 -> 3642 -> 3646 ----
+
+    public async Task<VolumeCopyResult> CopyToPeerAsync(VolumeCopySource source, PeerCopyDestination destination,
+        VolumeCopyObserver? observer = null, CancellationToken ct = default)
+    {
+        observer ??= VolumeCopyObserver.None;
+        string target = $"port {destination.Port} LUN {destination.Lun} of array {destination.DeviceId}";
+        string what = $"volume {source.Number} to {target}";
+        if (!NbdAddress.TryParse(destination.Port, out var address))
+            Throw.Invalid("volume_copy.bad_port", $"'{destination.Port}' is not a data port address; write host:port, e.g. 127.0.0.1:10809");
+
+        using var peer = peers.Open(destination.DeviceId);
+        LunDto lun = await FindDestinationAsync(peer, destination, target, ct).ConfigureAwait(false);
+        string destVolume = $"volume {lun.Volume} ({target})";
+
+        NbdClient nbd;
+        try
+        {
+            nbd = await NbdClient.ConnectAsync(address, lun.Lun.ToString(CultureInfo.InvariantCulture), nbdOptions, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            throw new SnapcatException(ErrorKind.Remote, "volume_copy.destination_unreachable",
+                $"cannot open {target} over NBD: {ex.Message}; nothing was copied and no volume information was written", ex);
+        }
+        await using var _ = nbd;
+
+        // The NBD Inquiry answer names the array and volume the port really reaches; it must be the one
+        // the control API named, or data and information would land on different volumes.
+        if (nbd.Details.Inquiry is { } inquiry && (inquiry.DeviceId != destination.DeviceId || inquiry.Volume != lun.Volume))
+            Throw.Conflict("volume_copy.wrong_destination",
+                $"{target} answers over NBD as device {inquiry.DeviceId} volume {inquiry.Volume}, but its control API says volume {lun.Volume}; nothing was copied");
+        CheckSizes(source, nbd.Size, destVolume);
+        if (nbd.IsReadOnly)
+            Throw.Conflict("volume_copy.destination_read_only", $"{target} is assigned read-only; nothing was copied and no volume information was written");
+
+        BlockCopier.Stats stats;
+        try
+        {
+            await peer.DeleteVolumeInfoAsync(lun.Volume, ct).ConfigureAwait(false);
+            observer.Log?.Invoke($"copying {what} (volume {lun.Volume} there, {source.Device.Size} bytes) over NBD");
+            stats = await BlockCopier.CopyAsync(source.Device, nbd, observer.Progress, ct).ConfigureAwait(false);
+            // NBD FLUSH: the destination's data is durable before its array is told to record the
+            // information that describes it (step 3646 follows).
+            await nbd.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            LogCancelled(observer, destVolume);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            throw Failed(what, destVolume, "writing the data over NBD", ex, ErrorKind.Remote);
+        }
+
+        // 3646: order the destination array to record the volume information on the destination volume.
+        if (source.VolumeInfo is not null)
+        {
+            try { await peer.PutVolumeInfoAsync(lun.Volume, source.VolumeInfo, ct).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                throw Failed(what, destVolume, "sending the volume information", ex, ErrorKind.Remote);
+            }
+        }
+        observer.Log?.Invoke($"copied {what}: {stats.BytesCopied} bytes of data, {stats.BytesZeroed} bytes of holes" +
+            (source.VolumeInfo is null ? "; the source has no volume information, so the destination has none" : "; volume information recorded there"));
+        return new VolumeCopyResult(source.Number, destination.DeviceId, lun.Volume, destination.Port, destination.Lun,
+            stats.Size, stats.BytesCopied, stats.BytesZeroed, source.VolumeInfo is not null);
+    }
+
+    /// <summary>FIG. 8 on the peer: which volume the port/LUN reaches, and that the answer comes from the array we meant.</summary>
+    private static async Task<LunDto> FindDestinationAsync(ArrayClient peer, PeerCopyDestination destination, string target, CancellationToken ct)
+    {
+        LunDto lun;
+        try
+        {
+            lun = await peer.GetLunAsync(destination.Port, destination.Lun, ct).ConfigureAwait(false);
+        }
+        catch (SnapcatException ex) when (ex.Kind == ErrorKind.NotFound)
+        {
+            throw new SnapcatException(ErrorKind.NotFound, "volume_copy.destination_missing",
+                $"{target} reaches no volume ({ex.Message}); assign a volume there first. Nothing was copied and no volume information was written", ex);
+        }
+        catch (SnapcatException ex) when (ex.Kind is not ErrorKind.Invalid)
+        {
+            throw new SnapcatException(ErrorKind.Remote, "volume_copy.peer_failed",
+                $"cannot ask array {destination.DeviceId} which volume {target} reaches: {ex.Message}; nothing was copied", ex);
+        }
+        if (!string.Equals(lun.DeviceId, destination.DeviceId, StringComparison.Ordinal))
+            Throw.Conflict("volume_copy.wrong_array",
+                $"the peer configured as {destination.DeviceId} reports device ID {lun.DeviceId}; fix \"peers\" in the configuration. Nothing was copied");
+        return lun;
+    }
+
+    private static void CheckSizes(VolumeCopySource source, long destinationSize, string destination)
+    {
+        if (source.Device.Size != destinationSize)
+            Throw.Invalid("volume_copy.size_mismatch",
+                $"volume {source.Number} has {source.Device.Size} bytes but {destination} has {destinationSize}; a volume copy needs a destination of the same size. Nothing was copied");
+    }
+
+    /// <summary>Step 3649: the copy-error status, saying what the destination holds now.</summary>
+    private static SnapcatException Failed(string what, string destination, string step, Exception ex, ErrorKind kind)
+    {
+        return new SnapcatException(kind, FailedCode,
+            $"volume copy of {what} failed while {step}: {ex.Message}. {destination} may hold partial data and has NO volume information", ex);
+    }
+
+    private static void LogCancelled(VolumeCopyObserver observer, string destination) =>
+        observer.Log?.Invoke($"cancelled: {destination} may hold partial data and has no volume information");
+}

@@ -1,0 +1,70 @@
+using Snapcat.Array.Api;
+using Snapcat.Core.Jobs;
+using Snapcat.Core.Units;
+using Spectre.Console;
+
+namespace Snapcat.Cli;
+
+/// <summary>Spectre tables for the copy functions: copy destination lists, jobs.</summary>
+public static class CopyTables
+{
+    public static Table Mirrors(uint primary, IEnumerable<MirrorDestinationDto> mirrors)
+    {
+        var t = new Table().AddColumns("Secondary", "Last copy", "Started", "Completed", "Bytes copied", "Next copy", "Detail");
+        t.Title = new TableTitle($"Copy destinations of volume {primary}");
+        t.Columns[0].RightAligned();
+        t.Columns[4].RightAligned();
+        foreach (var m in mirrors)
+            t.AddRow(Cell(m.Secondary.ToString()), Cell(m.State), Cell(Time(m.LastCopyStarted)), Cell(Time(m.LastCopyCompleted)),
+                Cell(ByteSize.Format(m.LastCopyBytes)), Cell(m.NextCopyFull ? "full" : "changes only"), Cell(m.Detail ?? ""));
+        return t;
+    }
+
+    public static Table CopyDestinations(CopyDestinationsDto d)
+    {
+        var t = new Table().HideHeaders().AddColumns("Field", "Value");
+        t.AddRow(Cell("Device ID"), Cell(d.DeviceId));
+        t.AddRow(Cell("Port / LUN"), Cell($"{d.Port} LUN {d.Lun}"));
+        t.AddRow(Cell("Volume"), Cell(d.Volume.ToString()));
+        t.AddRow(Cell("Copy destinations"), Cell(d.CopyTo.Count == 0 ? "-" : string.Join(", ", d.CopyTo)));
+        return t;
+    }
+
+    public static Table Jobs(IEnumerable<JobSnapshot> jobs)
+    {
+        var t = new Table().AddColumns("Job", "Kind", "State", "Progress", "Created", "Finished", "Description");
+        foreach (var j in jobs)
+            t.AddRow(Cell(j.Id), Cell(j.Kind), State(j), Cell(Progress(j)), Cell(Time(j.Created)), Cell(Time(j.Finished)), Cell(j.Description));
+        return t;
+    }
+
+    public static Table Job(JobSnapshot j)
+    {
+        var t = new Table().HideHeaders().AddColumns("Field", "Value");
+        t.AddRow(Cell("Job"), Cell(j.Id));
+        t.AddRow(Cell("Kind"), Cell(j.Kind));
+        t.AddRow(Cell("Description"), Cell(j.Description));
+        t.AddRow(Cell("State"), State(j));
+        t.AddRow(Cell("Progress"), Cell(Progress(j)));
+        t.AddRow(Cell("Created"), Cell(Time(j.Created)));
+        t.AddRow(Cell("Finished"), Cell(Time(j.Finished)));
+        if (j.ErrorCode is not null) t.AddRow(Cell("Error"), Cell($"{j.ErrorMessage} ({j.ErrorCode})"));
+        if (j.Log.Count > 0)
+            t.AddRow(Cell("Log"), Cell(string.Join("\n", j.Log.Select(l => $"{l.Time.ToUniversalTime():HH:mm:ss} {l.Level}: {l.Message}"))));
+        if (j.Result is not null) t.AddRow(Cell("Result"), Cell(j.Result.ToJsonString()));
+        return t;
+    }
+
+    public static string Progress(JobSnapshot j) =>
+        j.BytesTotal <= 0 ? "-" : $"{ByteSize.Format(j.BytesDone)} / {ByteSize.Format(j.BytesTotal)} ({100.0 * j.BytesDone / j.BytesTotal:0.#}%)";
+
+    private static Markup State(JobSnapshot j)
+    {
+        string color = j.State switch { JobState.Succeeded => "green", JobState.Failed => "red", JobState.Cancelled => "yellow", _ => "blue" };
+        return new Markup($"[{color}]{j.State.ToString().ToLowerInvariant()}[/]");
+    }
+
+    private static string Time(DateTimeOffset? t) => t is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'") : "-";
+
+    private static Text Cell(string text) => new(text);
+}

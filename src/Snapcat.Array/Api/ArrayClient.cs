@@ -58,7 +58,7 @@ public sealed partial class ArrayClient : IDisposable
     public Task DeleteVolumeAsync(uint number, bool force = false, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Delete, $"v1/volumes/{N(number)}?force={(force ? "true" : "false")}", null, ct);
 
-    public Task<AssignmentDto> AssignAsync(uint number, string port, uint lun, bool readOnly = false, CancellationToken ct = default) =>
+    public Task<AssignmentDto> AssignAsync(uint number, string port, uint lun, bool? readOnly = null, CancellationToken ct = default) =>
         SendAsync<AssignmentDto>(HttpMethod.Post, $"v1/volumes/{N(number)}/assignments",
             JsonContent.Create(new AssignRequest(port, lun, readOnly), options: Json), ct);
 

@@ -53,7 +53,8 @@ public sealed record VolumeDto(
     bool HasVolumeInfo,
     string? VolumeInfo);               // base64 of the 512 bytes, when asked for
 
-public sealed record AssignRequest(string Port, uint Lun, bool ReadOnly = false);
+/// <summary>ReadOnly left out: read-write for a volume, read-only for a snapshot.</summary>
+public sealed record AssignRequest(string Port, uint Lun, bool? ReadOnly = null);
 
 public sealed record AssignmentDto(string Port, uint Lun, bool ReadOnly);
 

@@ -42,6 +42,9 @@ public static class ControlApiHost
         app.UseMiddleware<BearerTokenMiddleware>(config.Token);
         app.MapOpenApi();
         app.MapArrayApi(volumes, copy);
+        // FIG. 19 volume copy shares the copy functions' job registry (so /v1/jobs lists it) and
+        // their device opener (so a snapshot can be a copy source).
+        app.MapVolumeCopyApi(volumes, config.Peers, copy?.Jobs, copy is null ? null : copy.OpenExportDevice);
         return app;
     }
 

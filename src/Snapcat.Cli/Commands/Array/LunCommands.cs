@@ -27,7 +27,8 @@ public static class LunCommands
         assign.SetClientAction(async (r, client, ct) =>
         {
             uint n = r.GetValue(number);
-            var a = await client.AssignAsync(n, r.GetValue(port)!, r.GetValue(lun), r.GetValue(readOnly), ct);
+            // Without --read-only the array chooses: read-write for a volume, read-only for a snapshot.
+            var a = await client.AssignAsync(n, r.GetValue(port)!, r.GetValue(lun), r.GetValue(readOnly) ? true : null, ct);
             if (r.Json()) console.WriteJson(a);
             else console.Ui.MarkupLineInterpolated($"assigned volume [bold]{n}[/] to {Tables.Assignment(a)}: {NbdAddress.Parse(a.Port).Uri(a.Lun.ToString())}");
         });

@@ -1,3 +1,5 @@
+using Snapcat.Agent.Hooks;
+
 namespace Snapcat.Agent.Api;
 
 // The agent's control API contract (JSON, camelCase), shared by the agent daemon (Api/AgentApi*.cs)
@@ -41,11 +43,8 @@ public sealed record InquiryDto(string Port, uint Lun, string DeviceId, uint Vol
 /// <summary>FIG. 8: the copy-to volume list of a mount point, as the backup volume table (FIG. 4) stores it.</summary>
 public sealed record CopyDestinationListDto(string Host, string MountPoint, string DeviceId, uint Volume, IReadOnlyList<uint> CopyTo);
 
-/// <summary>
-/// A hook is named (configured on the agent). Raw command lines are accepted only when the agent's own
-/// configuration sets allowRawCommands; otherwise they are refused (forbidden).
-/// </summary>
-public sealed record HookRef(string? Name = null, IReadOnlyList<string>? RawCommand = null);
+// Pre/postprocesses are Snapcat.Agent.Hooks.HookRef: {"name":"freeze"} names a hook configured on the
+// agent; {"rawCommand":"…"} is accepted only when the agent's own configuration sets allowRawCommands.
 
 public sealed record BackupOrder(
     string Kind,                 // "mirror" or "snapshot"

@@ -35,18 +35,21 @@ public sealed class RunningArray : IAsyncDisposable
     public string ConfigPath => Dir.Combine("array.json");
     public string DataDirectory => Dir.Combine("data");
 
-    public static async Task<RunningArray> StartAsync(string deviceId = "ARRAY-T1", int dataPortCount = 2)
+    /// <param name="peers">Other arrays this one may copy volumes to (FIG. 19), by device ID.</param>
+    public static async Task<RunningArray> StartAsync(string deviceId = "ARRAY-T1", int dataPortCount = 2, IReadOnlyList<RunningArray>? peers = null)
     {
         var dir = new TempDir("array");
         var a = new RunningArray(dir, deviceId, FreePort.Next(), Enumerable.Range(0, dataPortCount).Select(_ => FreePort.Next()).ToArray());
         // Relative dataDirectory on purpose: it must resolve against the config file's folder.
         string ports = string.Join(", ", a.DataPorts.Select(p => $"{{ \"listen\": \"{p}\" }}"));
+        string peerJson = string.Join(", ", (peers ?? []).Select(p => $"\"{p.DeviceId}\": {{ \"url\": \"http://127.0.0.1:{p.ControlPort}\", \"token\": \"{Token}\" }}"));
         await File.WriteAllTextAsync(a.ConfigPath, $$"""
             {
               "deviceId": "{{deviceId}}",
               "dataDirectory": "data",
               "control": { "listen": "127.0.0.1:{{a.ControlPort}}", "token": "{{Token}}" },
-              "dataPorts": [ {{ports}} ]
+              "dataPorts": [ {{ports}} ],
+              "peers": { {{peerJson}} }
             }
             """);
         await a.RestartAsync();

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Snapcat.Agent.Api;
+using Snapcat.Agent.Attach;
+using Snapcat.Agent.FileRestore;
+using Snapcat.Agent.Hosting;
+using Snapcat.Agent.Logging;
+using Snapcat.Core.Errors;
+using Snapcat.Core.Jobs;
+
+namespace Snapcat.Agent.Handlers;
+
+/// <summary>
+/// File restore (FIG. 13): chosen files and directories are copied out of a backup volume.
+///
+///   1630 order received (device ID, backup volume, paths/globs, destination)
+///   1631 take a free restore port/LUN of this host; the array assigns the backup volume to it read-only
+///   1632 attach it to the host, check the file system read-only, mount it read-only (IVolumeAttacher)
+///   1633 copy the requested paths/globs to the destination — the original mount point by default,
+///        or another directory — keeping modes and times (FileCopier)
+///   1634 unmount and detach
+///   1635 the array releases the port/LUN; the restore port goes back to the pool
+///   1636 status: the job's result, or its error
+///
+/// Every step done is pushed on an undo stack with its undo action. Steps 1634–1635 are that stack
+/// run on success; on failure the same stack runs in reverse order and the job log names each step undone.
+/// </summary>
+public sealed class FileRestoreHandler(AgentRuntime runtime)
+{
+    public const string Operation = "file-restore";
+
+    /// <summary>The shape of the order; the API calls it before a job starts (400 on failure).</summary>
+    public static void Validate(FileRestoreOrder? order)
+    {
+        if (order is null)
+            Throw.Invalid("request.missing_body", "POST /v1/file-restores needs a JSON body such as {\"deviceId\":\"ARRAY-01\",\"backupVolume\":2,\"paths\":[\"etc/app.conf\",\"data/**/*.csv\"],\"mountPoint\":\"/srv/db\"}");
+        if (string.IsNullOrWhiteSpace(order.DeviceId))
+            Throw.Invalid("restore.device_id_missing", "'deviceId' is required: the array that holds the backup volume");
+        if (order.BackupVolume == 0)
+            Throw.Invalid("restore.backup_volume_missing", "'backupVolume' is required: the number (from 1) of the backup volume on that array");
+        if (order.Paths is null || order.Paths.Count == 0)
+            Throw.Invalid("restore.nothing_requested", "'paths' is required: at least one path or glob relative to the backed-up file system's root");
+        foreach (string? p in order.Paths)
+            if (string.IsNullOrWhiteSpace(p)) Throw.Invalid("restore.path_empty", "'paths' holds an empty entry");
+        string? destination = order.Destination ?? order.MountPoint;
+        if (string.IsNullOrWhiteSpace(destination))
+            Throw.Invalid("restore.destination_missing", "say where the files go: 'mountPoint' (the original mount point, the default destination) or 'destination' (another directory)");
+        if (!Path.IsPathRooted(destination))
+            Throw.Invalid("restore.destination_invalid", $"the destination '{destination}' is not an absolute path");
+    }
+
+    /// <summary>The checks against this host's own tables, also done before a job starts.</summary>
+    public void CheckAgainstConfig(FileRestoreOrder order)
+    {
+        runtime.ArrayFor(order.DeviceId);
+        if (runtime.Config.RestorePorts.Count == 0)
+            Throw.Conflict("restore_port.none", $"host {runtime.Config.HostName} has no restore ports configured (restorePorts); a file restore needs one");
+        string destination = Path.GetFullPath(order.Destination ?? order.MountPoint!);
+        // The backup is mounted read-only under these directories; copying into them would copy the backup onto itself.
+        foreach (string own in runtime.Config.RestorePorts.Select(p => p.MountDirectory).Append(runtime.Config.StateDirectory))
+        {
+            string full = Path.GetFullPath(own);
+            if (destination == full || destination.StartsWith(full.TrimEnd('/') + "/", StringComparison.Ordinal))
+                Throw.Invalid("restore.destination_invalid", $"the destination {destination} lies in {full}, which belongs to the agent's restore machinery");
+        }
+    }
+
+    public async Task<JsonNode?> RunAsync(FileRestoreOrder order, JobContext job)
+    {
+        var result = await RestoreAsync(order, LogSink.ForJob(job), job.CancellationToken).ConfigureAwait(false);
+        return JsonSerializer.SerializeToNode(result, JsonSerializerOptions.Web);
+    }
+
+    public async Task<FileRestoreResultDto> RestoreAsync(FileRestoreOrder order, LogSink log, CancellationToken ct)
+    {
+        // Step 1630: the order.
+        Validate(order);
+        CheckAgainstConfig(order);
+        string destination = Path.GetFullPath(order.Destination ?? order.MountPoint!);
+        var array = runtime.ArrayFor(order.DeviceId);
+        var volume = await array.GetVolumeAsync(order.BackupVolume, ct).ConfigureAwait(false);
+        log.Info($"file restore: {order.Paths.Count} path(s) from volume {volume.Number} ({volume.Kind}, {volume.Size} bytes) of array {order.DeviceId} to {destination}");
+
+        var undo = new UndoStack();
+        string step = "taking a restore port";
+        FileCopyReport report;
+        try
+        {
+            // Step 1631: a restore port/LUN of this host, and the array's read-only assignment to it.
+            var lease = runtime.AcquireRestorePort();
+            var port = lease.Port;
+            string at = $"{port.DataPort} LUN {port.Lun}";
+            undo.Push($"restore port {at} taken", () => { lease.Dispose(); return Task.CompletedTask; });
+
+            step = $"assigning volume {volume.Number} to {at}";
+            await array.AssignAsync(volume.Number, port.DataPort, checked((uint)port.Lun), readOnly: true, ct).ConfigureAwait(false);
+            undo.Push($"volume {volume.Number} assigned read-only to {at} on array {order.DeviceId}",
+                () => array.ReleaseAsync(port.DataPort, checked((uint)port.Lun), CancellationToken.None));
+            log.Info($"file restore: array {order.DeviceId} assigned volume {volume.Number} read-only to {at}");
+
+            // Step 1632: attach, read-only check, read-only mount. The attacher undoes its own steps when it fails.
+            step = $"attaching {at}";
+            var request = new AttachRequest(port.DataPortAddress, port.ExportName, port.MountDirectory,
+                Path.Combine(runtime.Config.AttachDirectory, $"lun-{port.Lun}"), volume.Size);
+            var attachment = await runtime.Attacher.AttachAsync(request, log, ct).ConfigureAwait(false);
+            undo.Push($"volume attached and mounted read-only on {attachment.MountDirectory}", () => attachment.DetachAsync(log));
+
+            // Step 1633: the copy. Synchronous file I/O; the job already runs on a pool thread.
+            step = $"copying to {destination}";
+            report = FileCopier.Copy(attachment.MountDirectory, order.Paths, destination, log, ct);
+        }
+        catch (Exception ex)
+        {
+            log.Error($"file restore failed while {step}: {ex.Message}; undoing {undo.Steps.Count} step(s) done so far");
+            try
+            {
+                await undo.UndoAllAsync(log).ConfigureAwait(false);
+            }
+            catch (SnapcatException undoFailure)
+            {
+                // The original failure stays the job's error; what could not be undone is logged beside it.
+                log.Error(undoFailure.Message);
+            }
+            throw;
+        }
+
+        // Steps 1634–1635: unmount, detach, the array releases the port, the restore port is free again.
+        // A step that cannot be undone fails the job: something is left attached and someone must know.
+        log.Info($"file restore: copy finished; taking down the {undo.Steps.Count} step(s) set up for it");
+        await undo.UndoAllAsync(log).ConfigureAwait(false);
+
+        // Step 1636: status.
+        if (!report.Complete)
+            Throw.Conflict("restore.incomplete",
+                $"file restore to {destination} copied {report.Copied.Count} entries ({report.TotalBytes} bytes) but not everything asked for: " +
+                string.Join("; ", report.Failed.Concat(report.NotMatched.Select(n => $"'{n}' matches nothing in the backup"))));
+        return new FileRestoreResultDto(destination, report.Copied.Select(c => c.Path).ToArray(), report.TotalBytes);
+    }
+}

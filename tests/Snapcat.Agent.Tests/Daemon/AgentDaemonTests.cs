@@ -210,6 +210,36 @@ public sealed class AgentDaemonTests(AgentDaemonFixture fixture) : IClassFixture
         Assert.DoesNotContain(await AgentRig.Read<JobSnapshot[]>(await Rig.Agent.GetAsync("/v1/jobs")), j => j.Description.Contains("bad-"));
     }
 
+    [Fact]
+    public async Task Cancelling_a_backup_during_its_preprocess_still_runs_the_postprocess_and_orders_no_copy()
+    {
+        int arrayJobs = await Rig.ArrayJobCountAsync();
+        File.Delete(Rig.PreReady);
+        var accepted = await AgentRig.Read<JobSnapshot>(await Rig.PostAgentAsync("/v1/backups",
+            new BackupOrder("mirror", AgentRig.MountPoint, "cancelled-m", Rig.Secondary, HookRef.Named("slow-freeze"), HookRef.Named("thaw"))),
+            HttpStatusCode.Accepted);
+        await Poll.UntilAsync(() => File.Exists(Rig.PreReady), TimeSpan.FromSeconds(30), "the preprocess to start");
+        Assert.Equal(HttpStatusCode.Accepted, (await Rig.Agent.DeleteAsync($"/v1/jobs/{accepted.Id}")).StatusCode);
+
+        var job = await Rig.WaitAgentJobAsync(accepted.Id);
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal(["slow-freeze pre /srv/db cancelled-m recovered=0", "thaw post /srv/db cancelled-m recovered=0"], Rig.HookLines("cancelled-m"));
+        Assert.Equal(arrayJobs, await Rig.ArrayJobCountAsync());
+        Assert.Equal("job.not_found", (await AgentRig.ExpectErrorAsync(await Rig.Agent.DeleteAsync("/v1/jobs/j-000000000000"), 404)).Code);
+    }
+
+    [Fact]
+    public async Task Agent_serve_with_a_bad_configuration_lists_every_problem_and_exits_2()
+    {
+        string bad = Rig.Dir.Combine("bad-agent.json");
+        await File.WriteAllTextAsync(bad, """{ "hostName": "", "control": { "listen": "nowhere" }, "stateDirectory": "s" }""");
+        var r = await SnapcatBinary.RunAsync(["agent", "serve", "--config", bad], TimeSpan.FromSeconds(60));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("hostName is missing", r.Stderr);
+        Assert.Contains("neither token nor tokenFile", r.Stderr);
+        Assert.Equal(2, (await SnapcatBinary.RunAsync(["agent", "serve"], TimeSpan.FromSeconds(60))).ExitCode);
+    }
+
     private async Task AssertReleasedAsync(uint volume)
     {
         var v = await AgentRig.Read<VolumeDto>(await Rig.Array.GetAsync($"/v1/volumes/{volume}"));

@@ -28,6 +28,7 @@ public static class SnapcatCommand
         var root = new RootCommand("Snapcat: backups of block-storage volumes that carry their own volume information");
         root.Options.Add(Output);
         root.Subcommands.Add(ArrayCommand.Build(console));
+        root.Subcommands.Add(AgentCommand.Build());
         root.Subcommands.Add(QuickstartCommand.Build(console));
         return root;
     }

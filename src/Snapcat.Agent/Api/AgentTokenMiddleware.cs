@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Snapcat.Core.Errors;
+
+namespace Snapcat.Agent.Api;
+
+/// <summary>
+/// Every agent route needs <c>Authorization: Bearer TOKEN</c>; only the OpenAPI document is open. As
+/// in the array's middleware, the comparison is of SHA-256 digests with a fixed-time equality, so
+/// neither the content nor the length of the token leaks through response timing.
+/// </summary>
+public sealed class AgentTokenMiddleware(RequestDelegate next, string token)
+{
+    private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (context.Request.Path.StartsWithSegments("/openapi")) return next(context);
+        string? header = context.Request.Headers.Authorization;
+        const string scheme = "Bearer ";
+        if (header is null || !header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+            return RejectAsync(context, "auth.missing", "the agent's API needs a bearer token: send 'Authorization: Bearer <token>' (control.token of the agent's configuration)");
+        byte[] given = SHA256.HashData(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()));
+        if (!CryptographicOperations.FixedTimeEquals(given, _expected))
+            return RejectAsync(context, "auth.bad_token", "the bearer token is not valid for this agent");
+        return next(context);
+    }
+
+    private static Task RejectAsync(HttpContext context, string code, string message)
+    {
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return context.Response.WriteAsJsonAsync(new ErrorBody(new ErrorDetail(code, message)));
+    }
+}

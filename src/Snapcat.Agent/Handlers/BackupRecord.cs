@@ -1,0 +1,68 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Snapcat.Agent.Api;
+using Snapcat.Agent.Hosting;
+using Snapcat.Agent.Logging;
+using Snapcat.Array.Api;
+using Snapcat.Core.Errors;
+using Snapcat.Core.Jobs;
+using Snapcat.Core.VolumeInformation;
+
+namespace Snapcat.Agent.Handlers;
+
+/// <summary>
+/// What the two backup flows share: checking the order before anything runs, and the last step — build
+/// the 512-byte volume information (FIG. 11) and have the array record it on the backup volume
+/// (FIG. 10 step 1615; FIG. 18 the same).
+/// </summary>
+internal static class BackupRecord
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Everything that can be refused without touching the host or the array, so a refused order changes nothing.</summary>
+    public static void CheckOrder(AgentRuntime runtime, BackupOrder order)
+    {
+        if (string.IsNullOrEmpty(order.Label))
+            Throw.Invalid("backup.missing_label", "a backup order needs a label (the volume information's label, up to 64 bytes)");
+        if (Encoding.UTF8.GetByteCount(order.Label) > VolumeInfoRecord.LabelMax)
+            Throw.Invalid("backup.label_too_long",
+                $"label '{order.Label}' is {Encoding.UTF8.GetByteCount(order.Label)} bytes; the volume information holds at most {VolumeInfoRecord.LabelMax}");
+        if (string.IsNullOrWhiteSpace(order.MountPoint))
+            Throw.Invalid("backup.missing_mount_point", "a backup order needs mountPoint (a mount point of the port correspondence table)");
+        // Refused hooks are refused here, before any array call, not only inside FreezeScope.
+        if (order.PreProcess is not null) runtime.Hooks.EnsureAllowed(order.PreProcess);
+        if (order.PostProcess is not null) runtime.Hooks.EnsureAllowed(order.PostProcess);
+    }
+
+    public static VolumeInfoRecord Build(AgentRuntime runtime, ProtectedVolume source, string label, DateTimeOffset orderedAt, BackupKind kind) => new()
+    {
+        Label = label,
+        Host = runtime.Config.HostName,
+        MountPoint = source.MountPoint,
+        Timestamp = VolumeInfoRecord.TruncateToMicros(orderedAt),
+        Kind = kind,
+        SourceDeviceId = source.DeviceId,
+        SourceVolume = source.Volume,
+        BackupId = Guid.NewGuid(),
+    };
+
+    /// <summary>Step 1615: send the record with the backup volume's number; the array keeps it beside the volume.</summary>
+    public static async Task<JsonNode?> RecordAsync(ArrayClient array, ProtectedVolume source, uint backupVolume, VolumeInfoRecord record, LogSink log)
+    {
+        byte[] bytes = record.Encode();
+        // Not the job's token: the backup is taken and the hooks ran; leaving it without its label
+        // because a cancel arrived this late would leave a volume nobody can identify.
+        await array.PutVolumeInfoAsync(backupVolume, bytes, CancellationToken.None).ConfigureAwait(false);
+        log.Info($"volume information recorded on {source.DeviceId} volume {backupVolume}: label '{record.Label}', backup ID {record.BackupId}");
+        var result = new BackupResultDto(record.Kind == BackupKind.Mirror ? "mirror" : "snapshot", source.DeviceId, backupVolume, source.Volume,
+            record.Timestamp, record.Label, Convert.ToBase64String(bytes));
+        return JsonSerializer.SerializeToNode(result, Json);
+    }
+
+    /// <summary>Progress reported synchronously on the polling task (Progress&lt;T&gt; would post and reorder).</summary>
+    public sealed class JobProgress(JobContext job) : IProgress<JobSnapshot>
+    {
+        public void Report(JobSnapshot value) => job.SetProgress(value.BytesDone, value.BytesTotal);
+    }
+}

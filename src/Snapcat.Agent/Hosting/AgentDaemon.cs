@@ -1,0 +1,144 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Snapcat.Agent.Config;
+using Snapcat.Agent.Logging;
+using Snapcat.Core.Errors;
+using Snapcat.Core.Jobs;
+
+namespace Snapcat.Agent.Hosting;
+
+/// <summary>
+/// Runs the agent: loads the configuration, runs the postprocesses a previous agent process owed
+/// (pending-thaw journal) BEFORE taking any request, starts the API, prints one ready line on stdout,
+/// and runs until <c>ct</c> is cancelled or SIGTERM/SIGINT arrives. Logs go to stderr.
+/// Exit codes: 0 clean stop, 2 bad configuration, 1 any other failure to start.
+/// </summary>
+public static partial class AgentDaemon
+{
+    /// <summary>How long a stopping agent waits for cancelled jobs to run their postprocesses.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(60);
+
+    public static async Task<int> RunAsync(string configPath, CancellationToken ct)
+    {
+        AgentConfig config;
+        try
+        {
+            config = AgentConfigLoader.Load(configPath);
+        }
+        catch (SnapcatException ex) when (ex.Kind == ErrorKind.Invalid)
+        {
+            await Console.Error.WriteLineAsync($"snapcat agent: {ex.Message}");
+            return 2;
+        }
+
+        // stdout carries only the ready line; every log line goes to stderr.
+        using var loggerFactory = LoggerFactory.Create(b =>
+        {
+            b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            b.AddFilter("Microsoft", LogLevel.Warning);
+            b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        });
+        var log = loggerFactory.CreateLogger("snapcat.agent");
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+
+        AgentRuntime? runtime = null;
+        Microsoft.AspNetCore.Builder.WebApplication? api = null;
+        try
+        {
+            Directory.CreateDirectory(config.StateDirectory);
+            runtime = new AgentRuntime(config);
+
+            // First the postprocesses a dead predecessor owed: an application it froze is thawed
+            // before this agent accepts the next backup order.
+            var sink = new LogSink((level, message) => Log(log, level, message));
+            int ran = await runtime.Journal.RunPendingAsync(runtime.Hooks, sink, stop.Token);
+            if (ran > 0) LogPendingRan(log, ran);
+
+            api = AgentApiHost.Build(runtime, loggerFactory);
+            await api.StartAsync(stop.Token);
+
+            string control = AgentApiHost.Addresses(api).FirstOrDefault() ?? $"http://{config.Control.Listen}";
+            Console.Out.WriteLine($"snapcat agent {config.HostName} ready: control {control}, {config.PortCorrespondence.Count} protected volume(s), {ran} pending postprocess(es) run");
+            Console.Out.Flush();
+
+            try { await Task.Delay(Timeout.Infinite, stop.Token); }
+            catch (OperationCanceledException) { }
+            LogStopping(log, config.HostName);
+            return 0;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return 0;
+        }
+        catch (Exception ex) when (ex is SnapcatException or IOException or System.Net.Sockets.SocketException or InvalidOperationException
+            or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"snapcat agent {config.HostName}: cannot run: {ex.Message}");
+            return 1;
+        }
+        finally
+        {
+            if (api is not null)
+            {
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await api.StopAsync(grace.Token);
+                await api.DisposeAsync();
+            }
+            if (runtime is not null)
+            {
+                await CancelRunningJobsAsync(runtime.Jobs, log);
+                runtime.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cancels what still runs and waits (bounded) so that FreezeScope runs the postprocesses now rather
+    /// than leaving them to the journal at the next start.
+    /// </summary>
+    private static async Task CancelRunningJobsAsync(JobRegistry jobs, ILogger log)
+    {
+        var running = jobs.List().Where(s => !s.State.IsFinal()).Select(s => jobs.Get(s.Id)).ToList();
+        if (running.Count == 0) return;
+        LogCancelling(log, running.Count);
+        foreach (var j in running) j.Cancel();
+        var all = Task.WhenAll(running.Select(j => j.Completion));
+        if (await Task.WhenAny(all, Task.Delay(StopGrace)) != all) LogJobsStillRunning(log, StopGrace.TotalSeconds);
+    }
+
+    private static void Log(ILogger log, string level, string message)
+    {
+        switch (level)
+        {
+            case "error": LogError(log, message); break;
+            case "warn": LogWarn(log, message); break;
+            default: LogInfo(log, message); break;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Message}")]
+    private static partial void LogInfo(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
+    private static partial void LogWarn(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Message}")]
+    private static partial void LogError(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ran {Count} pending postprocess(es) owed by a previous agent process")]
+    private static partial void LogPendingRan(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "agent {Host} stopping")]
+    private static partial void LogStopping(ILogger logger, string host);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "cancelling {Count} running job(s); their postprocesses run before the agent stops")]
+    private static partial void LogCancelling(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "jobs still running after {Seconds} s; the pending-thaw journal runs their postprocesses at the next start")]
+    private static partial void LogJobsStillRunning(ILogger logger, double seconds);
+}

@@ -39,6 +39,7 @@ public static class ServerApi
         {
             if (body is null) Throw.Invalid("request.missing_body", "POST /v1/definitions needs a backup definition as JSON");
             var d = await definitions.CreateAsync(body.ToDefinition(), ct);
+            scheduler?.Wake();
             return Results.Created($"/v1/definitions/{Uri.EscapeDataString(d.Name)}", DefinitionDto.From(d, rt.Time.GetUtcNow(), false));
         });
 
@@ -50,6 +51,7 @@ public static class ServerApi
             if (body is null) Throw.Invalid("request.missing_body", "PUT /v1/definitions/{name} needs the backup definition as JSON");
             if (body.Name != name) Throw.Invalid("definition.rename", $"the body names '{body.Name}' but the route '{name}'; a definition cannot be renamed");
             var d = await definitions.UpdateAsync(body.ToDefinition(), ct);
+            scheduler?.Wake();
             return DefinitionDto.From(d, rt.Time.GetUtcNow(), ops.IsRunning(name));
         });
 

@@ -28,11 +28,15 @@ public static class SnapcatCommand
         var root = new RootCommand("Snapcat: backups of block-storage volumes that carry their own volume information");
         root.Options.Add(Output);
         root.Subcommands.Add(ArrayCommand.Build(console));
-        root.Subcommands.Add(ServerCommand.Build(console));
-        root.Subcommands.Add(DefinitionCommands.Build(console));
-        root.Subcommands.Add(BackupCommands.Build(console));
-        root.Subcommands.Add(CatalogCommands.Build(console));
-        root.Subcommands.Add(ServerJobCommands.Build(console));
+        // The backup server and its client commands use Linux-only assemblies (the agent contract).
+        if (OperatingSystem.IsLinux())
+        {
+            root.Subcommands.Add(ServerCommand.Build(console));
+            root.Subcommands.Add(DefinitionCommands.Build(console));
+            root.Subcommands.Add(BackupCommands.Build(console));
+            root.Subcommands.Add(CatalogCommands.Build(console));
+            root.Subcommands.Add(ServerJobCommands.Build(console));
+        }
         root.Subcommands.Add(QuickstartCommand.Build(console));
         return root;
     }

@@ -6,6 +6,7 @@ using Spectre.Console;
 namespace Snapcat.Cli;
 
 /// <summary><c>snapcat backup run|list|show|restore|delete|copy</c>: backups in the catalog (FIG. 6) and the flows on them.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class BackupCommands
 {
     public static Command Build(CliConsole console)

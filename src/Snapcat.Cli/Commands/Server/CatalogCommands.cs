@@ -7,6 +7,7 @@ using Spectre.Console;
 namespace Snapcat.Cli;
 
 /// <summary><c>snapcat catalog rebuild|volumes</c>: the catalog as a whole.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class CatalogCommands
 {
     public static Command Build(CliConsole console)

@@ -5,6 +5,7 @@ using Spectre.Console;
 namespace Snapcat.Cli;
 
 /// <summary><c>snapcat definition create|list|show|delete|events</c>: the backup definition table (FIG. 5).</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class DefinitionCommands
 {
     public static Command Build(CliConsole console)

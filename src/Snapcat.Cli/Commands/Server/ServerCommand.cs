@@ -4,6 +4,7 @@ using Snapcat.Server.Hosting;
 namespace Snapcat.Cli;
 
 /// <summary><c>snapcat server serve|info</c>: run the backup server, or ask one about itself.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ServerCommand
 {
     public static Command Build(CliConsole console)

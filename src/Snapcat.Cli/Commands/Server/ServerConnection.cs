@@ -10,6 +10,7 @@ namespace Snapcat.Cli;
 /// Which backup server a client command talks to. In order: <c>--server</c>/<c>--token</c>; the control
 /// endpoint of the server's own configuration (<c>--config server.json</c>); <c>SNAPCAT_SERVER_URL</c>/<c>SNAPCAT_SERVER_TOKEN</c>.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ServerConnection
 {
     public const string UrlVariable = "SNAPCAT_SERVER_URL", TokenVariable = "SNAPCAT_SERVER_TOKEN";

@@ -4,6 +4,7 @@ using Spectre.Console;
 namespace Snapcat.Cli;
 
 /// <summary><c>snapcat job list|show|wait|cancel</c>: the backup server's jobs and job history.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ServerJobCommands
 {
     public static Command Build(CliConsole console)

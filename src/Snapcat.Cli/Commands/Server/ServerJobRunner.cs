@@ -5,6 +5,7 @@ using Spectre.Console;
 namespace Snapcat.Cli;
 
 /// <summary>A server job started by a command: print it, or follow it (progress bar on a terminal) and exit 1 when it failed.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ServerJobRunner
 {
     public static async Task<JobSnapshot?> ReportAsync(CliConsole console, bool json, ServerClient client, JobSnapshot started,

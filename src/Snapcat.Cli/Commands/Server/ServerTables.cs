@@ -5,6 +5,7 @@ using Spectre.Console;
 namespace Snapcat.Cli;
 
 /// <summary>Spectre tables for the backup server's listings. Cell text is escaped: names and labels come from users.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ServerTables
 {
     private static Markup Cell(string? s) => new(Markup.Escape(s ?? "-"));

@@ -28,7 +28,16 @@ public static class SnapcatCommand
         var root = new RootCommand("Snapcat: backups of block-storage volumes that carry their own volume information");
         root.Options.Add(Output);
         root.Subcommands.Add(ArrayCommand.Build(console));
-        root.Subcommands.Add(AgentCommand.Build());
+        // The backup server and its client commands use Linux-only assemblies (the agent, and the server through the agent contract).
+        if (OperatingSystem.IsLinux())
+        {
+            root.Subcommands.Add(AgentCommand.Build());
+            root.Subcommands.Add(ServerCommand.Build(console));
+            root.Subcommands.Add(DefinitionCommands.Build(console));
+            root.Subcommands.Add(BackupCommands.Build(console));
+            root.Subcommands.Add(CatalogCommands.Build(console));
+            root.Subcommands.Add(ServerJobCommands.Build(console));
+        }
         root.Subcommands.Add(QuickstartCommand.Build(console));
         return root;
     }

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Text.Json;
+using Snapcat.Server.Api;
+using Snapcat.Server.Flows;
+using Spectre.Console;
+
+namespace Snapcat.Cli;
+
+/// <summary><c>snapcat catalog rebuild|volumes</c>: the catalog as a whole.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public static class CatalogCommands
+{
+    public static Command Build(CliConsole console)
+    {
+        var catalog = new Command("catalog", "Rebuild the catalog from the arrays' volume information, show the backup volume table").WithConnection();
+
+        var arrays = new Option<string[]>("--array") { Description = "Rebuild from this array (device ID); repeatable; default: every array of the configuration" };
+        var rebuild = new Command("rebuild", "Read every volume information record of the arrays and add or update the catalog rows (FIG. 15); waits and prints the report");
+        rebuild.Options.Add(arrays);
+        rebuild.SetServerAction(async (r, client, ct) =>
+        {
+            var a = r.GetValue(arrays);
+            var job = await client.RebuildAsync(new RebuildRequest(a is { Length: > 0 } ? a : null), ct);
+            var final = await ServerJobRunner.ReportAsync(console, r.Json(), client, job, wait: true, null, ct, printFinal: false);
+            var report = final!.Result?.Deserialize<RebuildReport>(ServerClient.Json);
+            if (r.Json()) console.WriteJson(report);
+            else if (report is not null)
+            {
+                console.Ui.Write(ServerTables.Rebuild(report));
+                console.Ui.MarkupLineInterpolated(
+                    $"{report.Added} added, {report.Unchanged} already there, {report.Updated} updated, {report.Invalid} invalid (not imported)");
+            }
+        });
+        catalog.Subcommands.Add(rebuild);
+
+        var volumes = new Command("volumes", "The backup volume table (FIG. 4): each host's mount point, its array and copy-to volumes");
+        volumes.SetServerAction(async (r, client, ct) =>
+        {
+            var v = await client.ListBackupVolumesAsync(ct);
+            if (r.Json()) console.WriteJson(v);
+            else if (v.Count == 0) console.Ui.WriteLine("the backup volume table is empty; it fills when definitions are created");
+            else
+            {
+                var t = new Table().AddColumns("Host", "Mount point", "Array", "Copy-to volumes");
+                foreach (var e in v)
+                    t.AddRow(Markup.Escape(e.Host), Markup.Escape(e.MountPoint), Markup.Escape(e.DeviceId), e.CopyTo.Count == 0 ? "-" : string.Join(", ", e.CopyTo));
+                console.Ui.Write(t);
+            }
+        });
+        catalog.Subcommands.Add(volumes);
+        return catalog;
+    }
+}

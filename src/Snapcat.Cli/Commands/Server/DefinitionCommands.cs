@@ -1,0 +1,95 @@
+using System.CommandLine;
+using Snapcat.Server.Api;
+using Spectre.Console;
+
+namespace Snapcat.Cli;
+
+/// <summary><c>snapcat definition create|list|show|delete|events</c>: the backup definition table (FIG. 5).</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public static class DefinitionCommands
+{
+    public static Command Build(CliConsole console)
+    {
+        var def = new Command("definition", "Manage backup definitions: what to back up, where to, when").WithConnection();
+
+        var name = new Argument<string>("name") { Description = "Definition name (no spaces)" };
+        var host = new Option<string>("--host") { Description = "Host whose volume is backed up (an agent of the server configuration)", Required = true };
+        var mount = new Option<string>("--mount-point") { Description = "Mount point of the volume on that host, e.g. /data", Required = true };
+        var kind = new Option<string>("--kind") { Description = "mirror or snapshot", Required = true }.AcceptOnlyFromAmong("mirror", "snapshot");
+        var device = new Option<string>("--device") { Description = "Destination array device ID (the array holding the volume)", Required = true };
+        var volume = new Option<uint?>("--volume") { Description = "Mirror: the secondary volume number (must be in the volume's copy-to list)" };
+        var label = new Option<string>("--label") { Description = "Label written into each backup's volume information", Required = true };
+        var pre = new Option<string>("--pre") { Description = "Preprocess: name of a hook configured on the agent (e.g. freeze)" };
+        var post = new Option<string>("--post") { Description = "Postprocess: name of a hook configured on the agent (e.g. thaw)" };
+        var schedule = new Option<string>("--schedule") { Description = "Cron expression, e.g. \"0 2 * * *\" (5 fields, or 6 with seconds); none = by hand only" };
+        var zone = new Option<string>("--time-zone") { Description = "IANA time zone of the schedule (default UTC)" };
+        var keep = new Option<int?>("--keep") { Description = "Snapshot: generations to keep (older ones are deleted, oldest first)" };
+        var missed = new Option<string>("--missed-runs") { Description = "skip (default) or run_once: what to do about runs missed while the server was down" }
+            .AcceptOnlyFromAmong("skip", "run_once");
+
+        var create = new Command("create", "Create a backup definition (checked against the host's copy-to volume list)");
+        create.Arguments.Add(name);
+        foreach (var o in new Option[] { host, mount, kind, device, volume, label, pre, post, schedule, zone, keep, missed }) create.Options.Add(o);
+        create.SetServerAction(async (r, client, ct) =>
+        {
+            var d = await client.CreateDefinitionAsync(new DefinitionDto
+            {
+                Name = r.GetValue(name)!, Host = r.GetValue(host)!, MountPoint = r.GetValue(mount)!, Kind = r.GetValue(kind)!,
+                DeviceId = r.GetValue(device)!, DestinationVolume = r.GetValue(volume), Label = r.GetValue(label)!,
+                PreHook = r.GetValue(pre), PostHook = r.GetValue(post), Schedule = r.GetValue(schedule), TimeZone = r.GetValue(zone),
+                KeepGenerations = r.GetValue(keep), MissedRuns = r.GetValue(missed),
+            }, ct);
+            if (r.Json()) console.WriteJson(d);
+            else
+            {
+                console.Ui.Write(ServerTables.Definition(d));
+                console.Ui.MarkupLineInterpolated($"created; run it now with 'snapcat backup run {d.Name} --wait'");
+            }
+        });
+        def.Subcommands.Add(create);
+
+        var list = new Command("list", "List backup definitions with their next scheduled run");
+        list.SetServerAction(async (r, client, ct) =>
+        {
+            var all = await client.ListDefinitionsAsync(ct);
+            if (r.Json()) console.WriteJson(all);
+            else if (all.Count == 0) console.Ui.WriteLine("no backup definitions; create one with 'snapcat definition create'");
+            else console.Ui.Write(ServerTables.Definitions(all));
+        });
+        def.Subcommands.Add(list);
+
+        var showName = new Argument<string>("name") { Description = "Definition name" };
+        var show = new Command("show", "Show one backup definition");
+        show.Arguments.Add(showName);
+        show.SetServerAction(async (r, client, ct) =>
+        {
+            var d = await client.GetDefinitionAsync(r.GetValue(showName)!, ct);
+            if (r.Json()) console.WriteJson(d);
+            else console.Ui.Write(ServerTables.Definition(d));
+        });
+        def.Subcommands.Add(show);
+
+        var deleteName = new Argument<string>("name") { Description = "Definition name" };
+        var delete = new Command("delete", "Delete a backup definition (its backups stay in the catalog and on the arrays)");
+        delete.Arguments.Add(deleteName);
+        delete.SetServerAction(async (r, client, ct) =>
+        {
+            string n = r.GetValue(deleteName)!;
+            await client.DeleteDefinitionAsync(n, ct);
+            if (r.Json()) console.WriteJson(new { deleted = n });
+            else console.Ui.MarkupLineInterpolated($"deleted definition {n}");
+        });
+        def.Subcommands.Add(delete);
+
+        var events = new Command("events", "What the scheduler did recently: runs started, skipped, missed");
+        events.SetServerAction(async (r, client, ct) =>
+        {
+            var e = await client.ListScheduleEventsAsync(ct);
+            if (r.Json()) console.WriteJson(e);
+            else if (e.Count == 0) console.Ui.WriteLine("no schedule events yet");
+            else console.Ui.Write(ServerTables.ScheduleEvents(e));
+        });
+        def.Subcommands.Add(events);
+        return def;
+    }
+}

@@ -1,0 +1,89 @@
+using Snapcat.Server.Catalog;
+
+namespace Snapcat.Server.Api;
+
+// The backup server's control API contract (JSON, camelCase), shared by the server (Api/ServerApi*.cs)
+// and its HTTP client (Api/ServerClient.cs) that the CLI uses. Every route needs
+// "Authorization: Bearer <token>". Errors: Snapcat.Core.Errors.ErrorBody with the status of its kind.
+// Long operations are jobs (Snapcat.Core.Jobs.JobSnapshot), kept in the catalog's job history when finished.
+//
+//   GET    /v1/server                                  -> ServerInfo
+//   GET    /v1/definitions                             -> DefinitionDto[]   (with nextRun)
+//   POST   /v1/definitions          DefinitionDto      -> 201 DefinitionDto (checked against the backup volume table, FIG. 4/5)
+//   GET    /v1/definitions/{name}                      -> DefinitionDto
+//   PUT    /v1/definitions/{name}   DefinitionDto      -> DefinitionDto
+//   DELETE /v1/definitions/{name}                      -> 204
+//   POST   /v1/definitions/{name}/runs                 -> 202 JobSnapshot   (FIG. 9 mirror / FIG. 17 snapshot); 409 while one runs
+//   GET    /v1/backup-volumes                          -> BackupVolumeDto[] (FIG. 4)
+//   GET    /v1/backups?host=&mountPoint=&label=&kind=&deviceId=&from=&to=&limit=&offset=  -> BackupDto[] (FIG. 6, newest first)
+//   GET    /v1/backups/{id}                            -> BackupDto
+//   POST   /v1/backups/{id}/restores   RestoreRequest  -> 202 JobSnapshot   (FIG. 12 volume / FIG. 13 files)
+//   DELETE /v1/backups/{id}                            -> 202 JobSnapshot   (FIG. 14)
+//   POST   /v1/backups/{id}/copies     CopyRequest     -> 202 JobSnapshot   (FIG. 19)
+//   POST   /v1/catalog/rebuilds        RebuildRequest  -> 202 JobSnapshot; result RebuildReport (FIG. 15)
+//   GET    /v1/jobs?limit=                             -> JobSnapshot[]     (running and history, newest first)
+//   GET    /v1/jobs/{id}                               -> JobSnapshot
+//   DELETE /v1/jobs/{id}                               -> 202 (cancel requested)
+//   GET    /v1/schedule-events                         -> ScheduleEventDto[]
+//   GET    /openapi/v1.json                            -> OpenAPI document (no token needed)
+
+public sealed record ServerInfo(string Version, string Catalog, IReadOnlyList<string> Hosts, IReadOnlyList<string> Arrays, int Definitions, long Backups);
+
+public sealed record DefinitionDto
+{
+    public required string Name { get; init; }
+    public required string Host { get; init; }
+    public required string MountPoint { get; init; }
+    public required string Kind { get; init; }
+    public required string DeviceId { get; init; }
+    public uint? DestinationVolume { get; init; }
+    public string? PreHook { get; init; }
+    public string? PostHook { get; init; }
+    public required string Label { get; init; }
+    public string? Schedule { get; init; }
+    public string? TimeZone { get; init; }
+    public int? KeepGenerations { get; init; }
+    public string? MissedRuns { get; init; }
+    public DateTimeOffset? LastFire { get; init; }
+    public DateTimeOffset? Created { get; init; }
+    public DateTimeOffset? NextRun { get; init; }
+    public bool Running { get; init; }
+
+    public BackupDefinition ToDefinition() => new()
+    {
+        Name = Name, Host = Host, MountPoint = MountPoint, Kind = Kind, DeviceId = DeviceId, DestinationVolume = DestinationVolume,
+        PreHook = Blank(PreHook), PostHook = Blank(PostHook), Label = Label, Schedule = Blank(Schedule), TimeZone = TimeZone ?? "UTC",
+        KeepGenerations = KeepGenerations, MissedRuns = MissedRuns ?? "skip",
+    };
+
+    public static DefinitionDto From(BackupDefinition d, DateTimeOffset now, bool running) => new()
+    {
+        Name = d.Name, Host = d.Host, MountPoint = d.MountPoint, Kind = d.Kind, DeviceId = d.DeviceId, DestinationVolume = d.DestinationVolume,
+        PreHook = d.PreHook, PostHook = d.PostHook, Label = d.Label, Schedule = d.Schedule, TimeZone = d.TimeZone,
+        KeepGenerations = d.KeepGenerations, MissedRuns = d.MissedRuns, LastFire = d.LastFire, Created = d.Created,
+        NextRun = d.NextRun(d.LastFire is { } l && l > now ? l : now), Running = running,
+    };
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+}
+
+public sealed record BackupVolumeDto(string Host, string MountPoint, string DeviceId, IReadOnlyList<uint> CopyTo);
+
+public sealed record BackupDto(
+    long Id, string Host, string MountPoint, string Kind, string DeviceId, string MediaId, string Label,
+    DateTimeOffset Timestamp, Guid BackupId, string Origin, DateTimeOffset Recorded, string VolumeInfo)
+{
+    public static BackupDto From(BackupDataRow r) => new(r.Id, r.Host, r.MountPoint, r.Kind, r.DeviceId, r.MediaId, r.Label,
+        r.Timestamp, r.BackupId, r.Origin.ToString().ToLowerInvariant(), r.Recorded, Convert.ToBase64String(r.VolumeInfo));
+}
+
+/// <summary>No <see cref="Files"/>: restore the whole volume onto its primary (FIG. 12); with files: copy them (FIG. 13).</summary>
+public sealed record RestoreRequest(IReadOnlyList<string>? Files = null, string? Destination = null, string? PreHook = null, string? PostHook = null, bool Force = false);
+
+/// <summary>To <see cref="Volume"/> of the same array, or to <see cref="Port"/>+<see cref="Lun"/> of the array <see cref="DeviceId"/>.</summary>
+public sealed record CopyRequest(uint? Volume = null, string? DeviceId = null, string? Port = null, uint? Lun = null);
+
+/// <summary>No device IDs: every array of the configuration.</summary>
+public sealed record RebuildRequest(IReadOnlyList<string>? DeviceIds = null);
+
+public sealed record ScheduleEventDto(DateTimeOffset Time, string Definition, string What, string Detail);

@@ -1,0 +1,40 @@
+namespace Snapcat.Server.Config;
+
+// The backup server's configuration file (JSON, camelCase), e.g.
+// {
+//   "control": { "listen": "127.0.0.1:8480", "token": "s3cret" },          // or "tokenFile": "server.token"
+//   "catalog": { "path": "catalog.db" },                                    // SQLite (default catalog.db beside this file)
+//   // "catalog": { "connectionString": "Host=db;Database=snapcat;Username=snapcat;Password=…" },   // PostgreSQL
+//   "agents": { "db01": { "url": "http://10.0.0.5:8490", "token": "…" } },  // host name -> agent control API
+//   "arrays": { "ARRAY-01": { "url": "http://10.0.0.9:8470", "token": "…" } }  // device ID -> array control API
+// }
+// A relative catalog path or tokenFile is relative to the configuration file's folder.
+
+public sealed record ServerConfig
+{
+    public required ServerControlConfig Control { get; init; }
+    public ServerCatalogConfig? Catalog { get; init; }
+    public IReadOnlyDictionary<string, RemoteEndpointConfig>? Agents { get; init; }
+    public IReadOnlyDictionary<string, RemoteEndpointConfig>? Arrays { get; init; }
+}
+
+public sealed record ServerControlConfig
+{
+    public required string Listen { get; init; }
+    public string? Token { get; init; }
+    public string? TokenFile { get; init; }
+}
+
+public sealed record ServerCatalogConfig
+{
+    /// <summary>SQLite file; default <c>catalog.db</c> beside the configuration.</summary>
+    public string? Path { get; init; }
+    /// <summary>PostgreSQL connection string (<c>Host=…</c> or <c>postgres://…</c>); excludes <see cref="Path"/>.</summary>
+    public string? ConnectionString { get; init; }
+}
+
+public sealed record RemoteEndpointConfig
+{
+    public required string Url { get; init; }
+    public required string Token { get; init; }
+}

@@ -1,0 +1,100 @@
+using System.Text.Json;
+using Snapcat.Core.Errors;
+using Snapcat.Nbd;
+
+namespace Snapcat.Server.Config;
+
+/// <summary>Reads and validates <c>server.json</c> (format in <see cref="ServerConfig"/>), reporting every problem in one error.</summary>
+public static class ServerConfigLoader
+{
+    public const string DefaultCatalogFile = "catalog.db";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        RespectRequiredConstructorParameters = true,
+    };
+
+    public static LoadedServerConfig Load(string configPath)
+    {
+        string full = Path.GetFullPath(configPath);
+        if (!File.Exists(full))
+            Throw.Invalid("config.not_found", $"configuration file {full} does not exist");
+        ServerConfig? raw;
+        try
+        {
+            raw = JsonSerializer.Deserialize<ServerConfig>(File.ReadAllText(full), Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new SnapcatException(ErrorKind.Invalid, "config.invalid", $"configuration {full} is not valid: {ex.Message}", ex);
+        }
+        if (raw is null)
+            Throw.Invalid("config.invalid", $"configuration {full} is empty (null)");
+        return Validate(raw, full);
+    }
+
+    public static LoadedServerConfig Validate(ServerConfig raw, string configPath)
+    {
+        var problems = new List<string>();
+        string baseDir = Path.GetDirectoryName(configPath) ?? ".";
+
+        NbdAddress listen = default;
+        string token = "";
+        if (raw.Control is null)
+            problems.Add("control is missing; give { \"listen\": \"127.0.0.1:8480\", \"token\": \"...\" }");
+        else
+        {
+            if (!NbdAddress.TryParse(raw.Control.Listen, out listen))
+                problems.Add($"control.listen '{raw.Control.Listen}' is not host:port (e.g. 127.0.0.1:8480)");
+            token = ReadToken(raw.Control, baseDir, problems);
+        }
+
+        string catalog = Path.GetFullPath(DefaultCatalogFile, baseDir);
+        if (raw.Catalog is { } c)
+        {
+            bool hasPath = !string.IsNullOrWhiteSpace(c.Path), hasPg = !string.IsNullOrWhiteSpace(c.ConnectionString);
+            if (hasPath && hasPg) problems.Add("catalog: give either path (SQLite) or connectionString (PostgreSQL), not both");
+            else if (hasPg) catalog = c.ConnectionString!;
+            else if (hasPath) catalog = Path.GetFullPath(c.Path!, baseDir);
+        }
+
+        var agents = Endpoints("agents", raw.Agents, problems, name => name.Length is > 0 and <= 64 && !name.Any(char.IsWhiteSpace), "a host name without spaces");
+        var arrays = Endpoints("arrays", raw.Arrays, problems, InquiryDescription.IsValidDeviceId, "a device ID (letters, digits, '.', '_', ':', '-')");
+
+        if (problems.Count > 0)
+            Throw.Invalid("config.invalid", $"configuration {configPath} has {problems.Count} problem(s):\n  - " + string.Join("\n  - ", problems));
+        return new LoadedServerConfig(configPath, listen, token, catalog, agents, arrays);
+    }
+
+    private static Dictionary<string, RemoteEndpoint> Endpoints(string section, IReadOnlyDictionary<string, RemoteEndpointConfig>? raw,
+        List<string> problems, Func<string, bool> validName, string nameRule)
+    {
+        var result = new Dictionary<string, RemoteEndpoint>(StringComparer.Ordinal);
+        foreach (var (name, e) in raw ?? new Dictionary<string, RemoteEndpointConfig>())
+        {
+            if (!validName(name)) problems.Add($"{section}: '{name}' is not {nameRule}");
+            Uri? url = null;
+            if (e is null || !Uri.TryCreate(e.Url, UriKind.Absolute, out url) || (url.Scheme != "http" && url.Scheme != "https"))
+                problems.Add($"{section}.{name}.url '{e?.Url}' is not an http:// or https:// URL");
+            if (e is null || string.IsNullOrEmpty(e.Token))
+                problems.Add($"{section}.{name}.token is empty; give the bearer token of its control API");
+            if (url is not null && e is { Token.Length: > 0 }) result[name] = new RemoteEndpoint(url, e.Token);
+        }
+        return result;
+    }
+
+    private static string ReadToken(ServerControlConfig control, string baseDir, List<string> problems)
+    {
+        bool hasToken = !string.IsNullOrEmpty(control.Token), hasFile = !string.IsNullOrEmpty(control.TokenFile);
+        if (hasToken && hasFile) { problems.Add("control: give either token or tokenFile, not both"); return ""; }
+        if (!hasToken && !hasFile) { problems.Add("control: a bearer token is required; set control.token or control.tokenFile"); return ""; }
+        if (hasToken) return control.Token!;
+        string path = Path.GetFullPath(control.TokenFile!, baseDir);
+        if (!File.Exists(path)) { problems.Add($"control.tokenFile {path} does not exist"); return ""; }
+        string token = File.ReadAllText(path).Trim();
+        if (token.Length == 0) problems.Add($"control.tokenFile {path} is empty");
+        return token;
+    }
+}

@@ -1,0 +1,73 @@
+using Snapcat.Core.Errors;
+using Snapcat.Server.Catalog;
+using Snapcat.Server.Hosting;
+
+namespace Snapcat.Server.Definitions;
+
+/// <summary>
+/// Creates and changes backup definitions (FIG. 5) only when they can run: the host has an agent, and a
+/// mirror's secondary is in the mount point's copy-to list of the backup volume table (FIG. 4), which is
+/// filled from the agent's copy destination list (FIG. 8) when the entry is missing or does not list it.
+/// Every check happens before anything is stored.
+/// </summary>
+public sealed class DefinitionService(ServerRuntime rt)
+{
+    public async Task<BackupDefinition> CreateAsync(BackupDefinition d, CancellationToken ct = default)
+    {
+        d.Validate();
+        var volume = await CheckAgainstBackupVolumeTableAsync(d, ct).ConfigureAwait(false);
+        d = d with { Created = rt.Time.GetUtcNow() };
+        await rt.Definitions.CreateAsync(d, ct).ConfigureAwait(false);
+        if (volume is not null) await rt.Volumes.SaveAsync(volume, ct).ConfigureAwait(false);
+        return await rt.Definitions.GetAsync(d.Name, ct).ConfigureAwait(false);
+    }
+
+    public async Task<BackupDefinition> UpdateAsync(BackupDefinition d, CancellationToken ct = default)
+    {
+        d.Validate();
+        var old = await rt.Definitions.GetAsync(d.Name, ct).ConfigureAwait(false);
+        var volume = await CheckAgainstBackupVolumeTableAsync(d, ct).ConfigureAwait(false);
+        await rt.Definitions.UpdateAsync(d with { LastFire = old.LastFire, Created = old.Created }, ct).ConfigureAwait(false);
+        if (volume is not null) await rt.Volumes.SaveAsync(volume, ct).ConfigureAwait(false);
+        return await rt.Definitions.GetAsync(d.Name, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Returns the backup volume table entry to store when it was fetched from the agent (null when the
+    /// catalog's entry already satisfied the definition). Throws a clear error when the definition cannot run.
+    /// </summary>
+    public async Task<BackupVolume?> CheckAgainstBackupVolumeTableAsync(BackupDefinition d, CancellationToken ct)
+    {
+        if (!rt.Remotes.KnowsHost(d.Host))
+            rt.Remotes.AgentFor(d.Host); // throws host.unknown with the configured hosts
+        if (d.Kind == "tape")
+            Throw.Invalid("definition.tape_unsupported", "tape backups are not supported by this server yet; use kind mirror or snapshot");
+
+        var entry = await rt.Volumes.GetAsync(d.Host, d.MountPoint, ct).ConfigureAwait(false);
+        BackupVolume? fetched = null;
+        if (entry is null || !Satisfies(entry, d))
+        {
+            fetched = await FetchAsync(d.Host, d.MountPoint, ct).ConfigureAwait(false);
+            entry = fetched;
+        }
+        if (entry.DeviceId != d.DeviceId)
+            Throw.Invalid("definition.wrong_array",
+                $"{d.Host}:{d.MountPoint} is on array {entry.DeviceId}, but the definition names {d.DeviceId}; a {d.Kind} is made by the array that holds the volume");
+        if (d.Kind == "mirror" && !entry.CopyTo.Contains(d.DestinationVolume!.Value))
+            Throw.Invalid("definition.volume_not_in_copy_list",
+                $"volume {d.DestinationVolume} is not in the copy-to list of {d.Host}:{d.MountPoint} on {entry.DeviceId} " +
+                $"(list: {(entry.CopyTo.Count == 0 ? "empty" : string.Join(", ", entry.CopyTo))}); pick one of those, or add it on the array " +
+                "with 'snapcat array mirror add'");
+        return fetched;
+    }
+
+    /// <summary>FIG. 8 through the agent: the mount point's array and copy-to volume list.</summary>
+    public async Task<BackupVolume> FetchAsync(string host, string mountPoint, CancellationToken ct)
+    {
+        var list = await rt.Remotes.AgentFor(host).GetCopyDestinationsAsync(mountPoint, ct).ConfigureAwait(false);
+        return new BackupVolume(host, mountPoint, list.DeviceId, list.CopyTo);
+    }
+
+    private static bool Satisfies(BackupVolume entry, BackupDefinition d) =>
+        entry.DeviceId == d.DeviceId && (d.Kind != "mirror" || entry.CopyTo.Contains(d.DestinationVolume!.Value));
+}

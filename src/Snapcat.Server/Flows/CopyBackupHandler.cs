@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using Snapcat.Array.Api;
+using Snapcat.Core.Errors;
+using Snapcat.Core.Jobs;
+using Snapcat.Server.Api;
+using Snapcat.Server.Catalog;
+using Snapcat.Server.Hosting;
+
+namespace Snapcat.Server.Flows;
+
+/// <summary>
+/// FIG. 19, copy a backup volume to another volume of the same or another array: the source array
+/// copies data and volume information (steps 3640-3648); on success the server adds the destination
+/// to the backup data table. The row is made from the volume information read back from the
+/// destination, so it says exactly what a later rebuild would find there.
+/// </summary>
+public sealed class CopyBackupHandler(ServerRuntime rt)
+{
+    public async Task<JsonNode?> RunAsync(long backupId, CopyRequest to, JobContext job)
+    {
+        var ct = job.CancellationToken;
+        // The manager selects the copy source backup data and the destination volume.
+        var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        uint source = BackupRows.Volume(row);
+        bool otherArray = to.DeviceId is { Length: > 0 } d && d != row.DeviceId;
+        if (otherArray && (to.Port is null || to.Lun is null))
+            Throw.Invalid("copy.destination",
+                $"a copy to another array ({to.DeviceId}) needs the destination volume's data port and LUN there (--port, --lun); assign it on that array first");
+        if (!otherArray && to.Volume is null)
+            Throw.Invalid("copy.destination", "name the destination volume on the same array (--to N), or another array with --to-array, --port and --lun");
+        if (!otherArray && to.Volume == source)
+            Throw.Invalid("copy.same_volume", $"backup {backupId} is on volume {source} already; choose another destination volume");
+
+        string destDevice = otherArray ? to.DeviceId! : row.DeviceId;
+        var destArray = rt.Remotes.ArrayFor(destDevice);
+        uint destVolume = otherArray ? (await destArray.GetLunAsync(to.Port!, to.Lun!.Value, ct).ConfigureAwait(false)).Volume : to.Volume!.Value;
+
+        // Step 3640: the volume copy command goes to the array that holds the source.
+        var sourceArray = rt.Remotes.ArrayFor(row.DeviceId);
+        var order = otherArray
+            ? new VolumeCopyOrder(source, null, destDevice, to.Port, to.Lun)
+            : new VolumeCopyOrder(source, destVolume);
+        job.Info($"copying backup {backupId} (volume {source} on {row.DeviceId}) to volume {destVolume} on {destDevice}");
+        var started = await sourceArray.StartVolumeCopyAsync(order, ct).ConfigureAwait(false);
+        var done = await sourceArray.WaitForJobAsync(started.Id, new Progress(job), ct: ct).ConfigureAwait(false);
+        // Steps 3644/3649: a copy error ends here, with nothing recorded.
+        ArrayClient.EnsureSucceeded(done);
+
+        // Step 3648: success — add the entry of the copy destination volume to the backup data table.
+        byte[]? raw = await destArray.GetVolumeInfoAsync(destVolume, CancellationToken.None).ConfigureAwait(false);
+        if (raw is null)
+            Throw.Remote("copy.no_volume_info", $"the copy finished but volume {destVolume} on {destDevice} has no volume information");
+        var copyRow = BackupRows.FromRecord(raw, destDevice, destVolume, BackupOrigin.Copy);
+        long id = await rt.Data.RecordAsync(copyRow, CancellationToken.None).ConfigureAwait(false);
+        job.Info($"recorded the copy as backup {id}");
+        return new JsonObject { ["source"] = backupId, ["copy"] = id, ["deviceId"] = destDevice, ["volume"] = destVolume };
+    }
+
+    private sealed class Progress(JobContext job) : IProgress<JobSnapshot>
+    {
+        public void Report(JobSnapshot value) => job.SetProgress(value.BytesDone, value.BytesTotal);
+    }
+}

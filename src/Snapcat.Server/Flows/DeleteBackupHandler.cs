@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using Snapcat.Agent.Api;
+using Snapcat.Core.Jobs;
+using Snapcat.Server.Catalog;
+using Snapcat.Server.Hosting;
+
+namespace Snapcat.Server.Flows;
+
+/// <summary>
+/// FIG. 14, delete a backup: the agent of the backup's host deletes it on the array (the volume
+/// information of a mirror secondary or copy, the whole snapshot volume), and only then the catalog row
+/// goes. Failure policy: if the array side fails, the row stays, so the catalog never forgets a backup
+/// that still exists. A host without an agent in the configuration (a row rebuilt from a foreign
+/// array) is deleted directly through the array's control API instead.
+/// </summary>
+public sealed class DeleteBackupHandler(ServerRuntime rt)
+{
+    public async Task<JsonNode?> RunAsync(long backupId, JobContext job)
+    {
+        var ct = job.CancellationToken;
+        // The manager selected the backup data in the backup data table (FIG. 6).
+        var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        uint volume = BackupRows.Volume(row);
+        bool isSnapshotVolume = row.Kind == "snapshot" && row.Origin != BackupOrigin.Copy;
+
+        if (rt.Remotes.KnowsHost(row.Host))
+        {
+            // Step 1640/1641: the delete command with device ID and volume number goes to the client,
+            // which has the array delete the volume information of that volume.
+            var agent = rt.Remotes.AgentFor(row.Host);
+            job.Info($"asking the agent of {row.Host} to delete backup {backupId} (volume {volume} on {row.DeviceId})");
+            var started = await agent.StartBackupDeletionAsync(new BackupDeletionOrder(row.DeviceId, volume, isSnapshotVolume), ct).ConfigureAwait(false);
+            agent.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, ct: ct).ConfigureAwait(false));
+        }
+        else
+        {
+            job.Warn($"host {row.Host} has no agent in the configuration; deleting on array {row.DeviceId} directly");
+            var array = rt.Remotes.ArrayFor(row.DeviceId);
+            if (isSnapshotVolume) await array.DeleteVolumeAsync(volume, force: false, ct).ConfigureAwait(false);
+            else await array.DeleteVolumeInfoAsync(volume, ct).ConfigureAwait(false);
+        }
+
+        // Then the backup server deletes the corresponding entry of the backup data table.
+        await rt.Data.DeleteAtAsync(row.DeviceId, row.MediaId, CancellationToken.None).ConfigureAwait(false);
+        job.Info($"deleted backup {backupId} ({row.Host}:{row.MountPoint} '{row.Label}' {row.Timestamp:u}) and its catalog row");
+        return new JsonObject { ["deleted"] = backupId, ["deviceId"] = row.DeviceId, ["volume"] = volume };
+    }
+}

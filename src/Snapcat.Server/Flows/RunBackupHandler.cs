@@ -1,0 +1,103 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Snapcat.Agent.Api;
+using Snapcat.Agent.Hooks;
+using Snapcat.Core.Errors;
+using Snapcat.Core.Jobs;
+using Snapcat.Core.VolumeInformation;
+using Snapcat.Server.Catalog;
+using Snapcat.Server.Definitions;
+using Snapcat.Server.Hosting;
+
+namespace Snapcat.Server.Flows;
+
+/// <summary>
+/// Runs a backup definition: FIG. 9 (data mirror) or FIG. 17 (snapshot).
+/// Failure policy: the catalog rows of a mirror destination are removed before the agent is ordered
+/// (step 2401) because the copy starts overwriting it; if the run then fails, the destination holds no
+/// trustworthy backup and the catalog rightly lists none. A snapshot run removes nothing first. Old
+/// snapshot generations are deleted only after the new one is recorded, oldest first, each through the
+/// delete flow (array first, then catalog).
+/// </summary>
+public sealed class RunBackupHandler(ServerRuntime rt)
+{
+    public sealed record Outcome(long BackupId, string DeviceId, uint Volume, string Label, DateTimeOffset Timestamp, IReadOnlyList<long> DeletedGenerations);
+
+    public async Task<JsonNode?> RunAsync(BackupDefinition d, string trigger, JobContext job)
+    {
+        var ct = job.CancellationToken;
+        job.Info($"backup '{d.Name}' ({trigger}): {d.Kind} of {d.Host}:{d.MountPoint} to {d.DeviceId}");
+
+        // Step 2400: the backup classification decides the flow.
+        if (d.Kind is not ("mirror" or "snapshot"))
+            Throw.Invalid("definition.tape_unsupported", $"definition '{d.Name}' is a {d.Kind} backup; this server runs mirror and snapshot backups");
+
+        // The definition must still match the backup volume table (FIG. 4); an entry that is missing or
+        // no longer lists the destination is fetched again from the agent's copy destination list (FIG. 8).
+        var definitions = new DefinitionService(rt);
+        if (await definitions.CheckAgainstBackupVolumeTableAsync(d, ct).ConfigureAwait(false) is { } refreshed)
+        {
+            await rt.Volumes.SaveAsync(refreshed, ct).ConfigureAwait(false);
+            job.Info($"backup volume table entry of {d.Host}:{d.MountPoint} filled from the agent: copy-to {string.Join(", ", refreshed.CopyTo)}");
+        }
+
+        if (d.Kind == "mirror")
+        {
+            // Step 2401: the destination is about to be overwritten; its rows describe data that will be gone.
+            string media = d.DestinationVolume!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            int removed = await rt.Data.DeleteAtAsync(d.DeviceId, media, ct).ConfigureAwait(false);
+            if (removed > 0) job.Info($"removed {removed} catalog row(s) of volume {media} on {d.DeviceId}, which the mirror overwrites");
+        }
+        // FIG. 17: a snapshot overwrites nothing, so no rows are removed (the step 2401 counterpart is absent).
+
+        // Step 2402 / 2441: order the client with mount point, destination, pre/postprocess names and label.
+        var agent = rt.Remotes.AgentFor(d.Host);
+        var order = new BackupOrder(d.Kind, d.MountPoint, d.Label, d.DestinationVolume,
+            d.PreHook is { } pre ? HookRef.Named(pre) : null, d.PostHook is { } post ? HookRef.Named(post) : null, d.Name);
+        var started = await agent.StartBackupAsync(order, ct).ConfigureAwait(false);
+        job.Info($"agent of {d.Host} runs it as job {started.Id}");
+
+        // Step 2403 / 2442: wait for the client's status.
+        var done = agent.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, new RestoreHandler.Progress(job), ct: ct).ConfigureAwait(false));
+        var result = agent.ResultOf<BackupResultDto>(done);
+
+        // Step 2404 / 2443: record the returned volume information in the backup data table.
+        byte[] raw;
+        try { raw = Convert.FromBase64String(result.VolumeInfo); }
+        catch (FormatException) { raw = []; }
+        if (!VolumeInfoRecord.TryDecode(raw, out var record, out string? reason))
+            Throw.Remote("agent.bad_volume_info", $"the agent of {d.Host} reported a backup whose volume information {reason}");
+        if (record!.Host != d.Host || record.MountPoint != d.MountPoint)
+            job.Warn($"the volume information names {record.Host}:{record.MountPoint}, not {d.Host}:{d.MountPoint}; recorded as the record says");
+        var row = BackupRows.FromRecord(record, raw, result.DeviceId, result.Volume, BackupOrigin.Backup);
+        // Not cancellable from here: the backup exists on the array and must be in the catalog.
+        long id = await rt.Data.RecordAsync(row, CancellationToken.None).ConfigureAwait(false);
+        job.Info($"recorded backup {id}: volume {result.Volume} on {result.DeviceId}, '{record.Label}' {record.Timestamp:u}");
+
+        var deleted = new List<long>();
+        if (d.Kind == "snapshot" && d.KeepGenerations is { } keep)
+            deleted.AddRange(await PruneGenerationsAsync(d, keep, job).ConfigureAwait(false));
+
+        var outcome = new Outcome(id, result.DeviceId, result.Volume, record.Label, record.Timestamp, deleted);
+        return JsonSerializer.SerializeToNode(outcome, new JsonSerializerOptions(JsonSerializerDefaults.Web));
+    }
+
+    /// <summary>Snapshot generations of this host/mount point on this array beyond <paramref name="keep"/>, oldest first, through the delete flow.</summary>
+    private async Task<IReadOnlyList<long>> PruneGenerationsAsync(BackupDefinition d, int keep, JobContext job)
+    {
+        var generations = await rt.Data.SearchAsync(new BackupDataFilter
+        {
+            Host = d.Host, MountPoint = d.MountPoint, Kind = "snapshot", DeviceId = d.DeviceId, Limit = 10_000,
+        }, job.CancellationToken).ConfigureAwait(false);
+        var surplus = generations.Where(g => g.Origin != BackupOrigin.Copy).Skip(keep).Reverse().ToList();
+        var deleted = new List<long>();
+        var delete = new DeleteBackupHandler(rt);
+        foreach (var g in surplus)
+        {
+            job.Info($"keeping {keep} generation(s): deleting snapshot backup {g.Id} (volume {g.MediaId}, {g.Timestamp:u})");
+            await delete.RunAsync(g.Id, job).ConfigureAwait(false);
+            deleted.Add(g.Id);
+        }
+        return deleted;
+    }
+}

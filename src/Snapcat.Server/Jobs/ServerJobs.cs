@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Snapcat.Core.Errors;
+using Snapcat.Core.Jobs;
+using Snapcat.Server.Catalog;
+
+namespace Snapcat.Server.Jobs;
+
+/// <summary>
+/// The server's jobs: running ones live in a <see cref="JobRegistry"/>, finished ones are written to
+/// the catalog's job table (job history) so they outlive a restart. Lookups try memory, then history.
+/// </summary>
+public sealed partial class ServerJobs(JobHistoryStore history, ILogger? logger = null, TimeProvider? time = null)
+{
+    private readonly JobRegistry _registry = new(time);
+    private readonly ILogger _log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    private int _pendingSaves;
+
+    /// <summary>Saves of finished jobs not yet committed (tests wait for zero before reading history).</summary>
+    public int PendingSaves => Volatile.Read(ref _pendingSaves);
+
+    public Job Start(string kind, string description, string? definition, Func<JobContext, Task<JsonNode?>> work)
+    {
+        var job = _registry.Start(kind, description, work);
+        Interlocked.Increment(ref _pendingSaves);
+        _ = PersistWhenFinishedAsync(job, definition);
+        return job;
+    }
+
+    private async Task PersistWhenFinishedAsync(Job job, string? definition)
+    {
+        try
+        {
+            await job.Completion.ConfigureAwait(false);
+            await history.SaveAsync(job.Snapshot(), definition).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The job's outcome stays readable in memory; only its history row is missing.
+            LogSaveFailed(job.Id, ex);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingSaves);
+        }
+    }
+
+    public async Task<JobSnapshot> GetAsync(string id, CancellationToken ct = default)
+    {
+        if (TryGetLive(id) is { } live) return live.Snapshot();
+        var saved = await history.GetAsync(id, ct).ConfigureAwait(false);
+        if (saved is null) Throw.NotFound("job.not_found", $"job '{id}' is not known to this server (see 'snapcat job list')");
+        return saved;
+    }
+
+    public Job? TryGetLive(string id)
+    {
+        try { return _registry.Get(id); }
+        catch (SnapcatException ex) when (ex.Kind == ErrorKind.NotFound) { return null; }
+    }
+
+    /// <summary>Running jobs and history, newest first, each once.</summary>
+    public async Task<IReadOnlyList<JobSnapshot>> ListAsync(int limit = 100, CancellationToken ct = default)
+    {
+        var live = _registry.List();
+        var saved = await history.ListAsync(limit, ct).ConfigureAwait(false);
+        var ids = live.Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
+        return live.Concat(saved.Where(s => !ids.Contains(s.Id))).OrderByDescending(j => j.Created).Take(limit).ToArray();
+    }
+
+    public void Cancel(string id)
+    {
+        var job = TryGetLive(id);
+        if (job is null || job.State.IsFinal())
+            Throw.Conflict("job.not_running", $"job '{id}' is not running (finished jobs cannot be cancelled)");
+        job.Cancel();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId} finished but its history row could not be saved")]
+    private partial void LogSaveFailed(string jobId, Exception ex);
+}

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using Snapcat.Core.Errors;
+using Snapcat.Core.Jobs;
+using Snapcat.Server.Api;
+using Snapcat.Server.Catalog;
+using Snapcat.Server.Flows;
+using Snapcat.Server.Hosting;
+using Snapcat.Server.Scheduling;
+
+namespace Snapcat.Server.Jobs;
+
+/// <summary>
+/// Starts every long operation as a server job with its flow handler. Also the scheduler's
+/// <see cref="IBackupRunStarter"/>: one run per definition at a time, whether started by hand or by cron.
+/// </summary>
+public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
+{
+    private readonly ConcurrentDictionary<string, string> _running = new(StringComparer.Ordinal);
+
+    public bool IsRunning(string definition) => _running.ContainsKey(definition);
+
+    public bool TryStart(BackupDefinition definition, string trigger) => TryStartRun(definition, trigger) is not null;
+
+    /// <summary>Runs a definition now (by hand); a conflict when its previous run is still going.</summary>
+    public async Task<JobSnapshot> RunNowAsync(string name, CancellationToken ct = default)
+    {
+        var d = await rt.Definitions.GetAsync(name, ct).ConfigureAwait(false);
+        var job = TryStartRun(d, "started by hand");
+        if (job is null)
+            Throw.Conflict("definition.running",
+                $"backup '{name}' is running already (job {_running.GetValueOrDefault(name)}); wait for it with 'snapcat job wait {_running.GetValueOrDefault(name)}'");
+        return job.Snapshot();
+    }
+
+    private Job? TryStartRun(BackupDefinition d, string trigger)
+    {
+        // Reserve the name first so two triggers in the same instant cannot both start.
+        if (!_running.TryAdd(d.Name, "starting")) return null;
+        try
+        {
+            var job = rt.Jobs.Start("backup", $"{d.Kind} backup '{d.Name}' of {d.Host}:{d.MountPoint}", d.Name,
+                ctx => new RunBackupHandler(rt).RunAsync(d, trigger, ctx));
+            _running[d.Name] = job.Id;
+            _ = job.Completion.ContinueWith(_ => _running.TryRemove(d.Name, out string? _), TaskScheduler.Default);
+            return job;
+        }
+        catch
+        {
+            _running.TryRemove(d.Name, out _);
+            throw;
+        }
+    }
+
+    public async Task<JobSnapshot> StartRestoreAsync(long backupId, RestoreRequest request, CancellationToken ct = default)
+    {
+        var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        rt.Remotes.AgentFor(row.Host); // an unknown host is a clear error now, not a failed job later
+        string what = request.Files is { Count: > 0 } ? "file restore" : "volume restore";
+        return rt.Jobs.Start("restore", $"{what} of backup {backupId} ({row.Host}:{row.MountPoint} '{row.Label}')", null,
+            ctx => new RestoreHandler(rt).RunAsync(backupId, request, ctx)).Snapshot();
+    }
+
+    public async Task<JobSnapshot> StartDeleteAsync(long backupId, CancellationToken ct = default)
+    {
+        var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        return rt.Jobs.Start("delete", $"delete backup {backupId} (volume {row.MediaId} on {row.DeviceId})", null,
+            ctx => new DeleteBackupHandler(rt).RunAsync(backupId, ctx)).Snapshot();
+    }
+
+    public async Task<JobSnapshot> StartCopyAsync(long backupId, CopyRequest request, CancellationToken ct = default)
+    {
+        var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        rt.Remotes.ArrayFor(row.DeviceId);
+        if (request.DeviceId is { Length: > 0 } other) rt.Remotes.ArrayFor(other);
+        return rt.Jobs.Start("copy", $"copy backup {backupId} (volume {row.MediaId} on {row.DeviceId})", null,
+            ctx => new CopyBackupHandler(rt).RunAsync(backupId, request, ctx)).Snapshot();
+    }
+
+    public JobSnapshot StartRebuild(RebuildRequest request)
+    {
+        var devices = request.DeviceIds is { Count: > 0 } d ? d : null;
+        foreach (string device in devices ?? []) rt.Remotes.ArrayFor(device);
+        string which = devices is null ? "all arrays" : string.Join(", ", devices);
+        return rt.Jobs.Start("rebuild", $"rebuild the catalog from {which}", null,
+            ctx => new RebuildCatalogFromArrayHandler(rt).RunAsync(devices, ctx)).Snapshot();
+    }
+}

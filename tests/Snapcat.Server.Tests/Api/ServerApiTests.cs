@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Snapcat.Core.Errors;
+using Snapcat.Server.Api;
+using Snapcat.Server.Config;
+using Snapcat.Server.Hosting;
+using Snapcat.TestKit;
+
+namespace Snapcat.Server.Tests.Api;
+
+/// <summary>The control API's guard and error shapes, on an in-process server without peers.</summary>
+public sealed class ServerApiTests : IAsyncLifetime
+{
+    private readonly TempDir _dir = new("server-api");
+    private ServerHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        var config = new LoadedServerConfig(_dir.Combine("server.json"), new Snapcat.Nbd.NbdAddress("127.0.0.1", FreePort.Next()), "tok-1",
+            _dir.Combine("catalog.db"), new Dictionary<string, RemoteEndpoint>(), new Dictionary<string, RemoteEndpoint>());
+        _host = await ServerHost.StartAsync(config);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong")]
+    public async Task Calls_without_the_right_token_get_401_and_change_nothing(string? token)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(_host.ControlUrl) };
+        if (token is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/v1/definitions"), (HttpMethod.Post, "/v1/catalog/rebuilds"), (HttpMethod.Delete, "/v1/backups/1") })
+        {
+            using var r = await http.SendAsync(new HttpRequestMessage(method, path));
+            Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+            Assert.Contains(token is null ? "auth.missing" : "auth.bad_token", await r.Content.ReadAsStringAsync());
+        }
+        Assert.Empty(await _host.Runtime.Jobs.ListAsync());
+        // The OpenAPI document is open and lists the routes.
+        string doc = await http.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("/v1/catalog/rebuilds", doc);
+    }
+
+    [Fact]
+    public async Task Errors_carry_codes_that_say_what_to_do()
+    {
+        using var client = new ServerClient(new Uri(_host.ControlUrl), "tok-1");
+        var missing = await Assert.ThrowsAsync<SnapcatException>(() => client.GetDefinitionAsync("nope"));
+        Assert.Equal(("definition.not_found", ErrorKind.NotFound), (missing.Code, missing.Kind));
+        var badId = await Assert.ThrowsAsync<SnapcatException>(() => client.GetBackupAsync(0));
+        Assert.Equal("backup.bad_id", badId.Code);
+        var noArrays = await client.RebuildAsync(new RebuildRequest());
+        var failed = await client.WaitForJobAsync(noArrays.Id, timeout: TimeSpan.FromSeconds(10));
+        Assert.Equal("rebuild.no_arrays", failed.ErrorCode);
+        var noHost = await Assert.ThrowsAsync<SnapcatException>(() => client.CreateDefinitionAsync(Fixtures.ServerFixture.Mirror("x")));
+        Assert.Equal("host.unknown", noHost.Code);
+        Assert.Contains("none", noHost.Message);
+        // The failed rebuild is in the job history, readable by ID.
+        await Poll.UntilAsync(() => _host.Runtime.Jobs.PendingSaves == 0, TimeSpan.FromSeconds(10), "history saved");
+        Assert.Equal("rebuild.no_arrays", (await _host.Runtime.History.GetAsync(noArrays.Id))?.ErrorCode);
+    }
+}

@@ -17,8 +17,12 @@ internal sealed partial class NbdConnection
     /// <summary>Bounds buffered payload memory per connection to about 16 × 1 MiB + 2 × 32 MiB.</summary>
     private const int MaxLargeInFlight = 2;
 
-    /// <summary>READ/WRITE up to this size start on the reader (see <see cref="RunsInline"/>).</summary>
-    private const int InlineMax = 128 * 1024;
+    /// <summary>
+    /// READ/WRITE up to this size start on the reader (see <see cref="RunsInline"/>). Measured with
+    /// nbdcopy's 256 KiB requests: starting them on the reader beat a hop to the pool, and copying
+    /// 1 MiB from the page cache delays the next header by well under a millisecond.
+    /// </summary>
+    private const int InlineMax = LargePayload;
 
     /// <summary>Replies the reader gathers before one send; bounded, so memory per connection stays bounded.</summary>
     private const int BatchSize = 64 * 1024;

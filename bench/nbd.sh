@@ -34,7 +34,8 @@ cat > "$work/array.json" <<JSON
   "control": { "listen": "127.0.0.1:$cp_port", "token": "$token" },
   "dataPorts": [ { "listen": "127.0.0.1:$sc_port" } ] }
 JSON
-snapcat array serve --config "$work/array.json" > "$work/array.log" 2>&1 & pids+=($!)
+# dotnet itself in the background (not the shell function), so that $! is the daemon and cleanup stops it.
+dotnet "$root/.build/snapcat.dll" array serve --config "$work/array.json" > "$work/array.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$cp_port/openapi/v1.json" && break; sleep 0.05; done
 export SNAPCAT_ARRAY_URL="http://127.0.0.1:$cp_port" SNAPCAT_ARRAY_TOKEN="$token"
 snapcat array volume create --size "$SIZE" >/dev/null

@@ -6,10 +6,10 @@ using Snapcat.Nbd.Protocol;
 namespace Snapcat.Nbd.Server;
 
 // Command semantics (spec §7.3) and their validation order (§12): flags, read-only, range, then the
-// device call. Every path sends exactly one reply, or throws for ProcessAsync to answer the error.
+// device call. Every path returns exactly one reply, or throws for the caller to answer the error.
 internal sealed partial class NbdConnection
 {
-    private async ValueTask ExecuteAsync(NbdRequest req, byte[]? payload)
+    private async ValueTask<Reply> ExecuteAsync(NbdRequest req, byte[]? payload)
     {
         var h = _export!;
         var dev = h.Device;
@@ -21,8 +21,7 @@ internal sealed partial class NbdConnection
                 CheckRange(req, dev.Size, NbdError.Invalid);
                 if (req.Length > NbdLimits.MaxPayload)
                     throw new RequestError(NbdError.Invalid, $"read of {req.Length} bytes exceeds the {NbdLimits.MaxPayload}-byte maximum");
-                await ReadAsync(req, dev).ConfigureAwait(false);
-                return;
+                return await ReadAsync(req, dev).ConfigureAwait(false);
 
             case NbdCommand.Write:
                 CheckFlags(req, NbdCommandFlags.Fua);
@@ -65,13 +64,12 @@ internal sealed partial class NbdConnection
                     throw new RequestError(NbdError.Invalid, "no metadata context was selected for this export");
                 CheckRange(req, dev.Size, NbdError.Invalid);
                 if (req.Length == 0) throw new RequestError(NbdError.Invalid, "block status of zero bytes");
-                await BlockStatusAsync(req, dev).ConfigureAwait(false);
-                return;
+                return await BlockStatusAsync(req, dev).ConfigureAwait(false);
 
             default:
                 throw new RequestError(NbdError.Invalid, $"unknown command {req.Type}");
         }
-        await SendOkAsync(req).ConfigureAwait(false);
+        return default;
     }
 
     private static void CheckFlags(NbdRequest req, NbdCommandFlags allowed)
@@ -93,21 +91,20 @@ internal sealed partial class NbdConnection
     }
 
     /// <summary>
-    /// One message per READ, header and data in a single pooled buffer and a single send:
+    /// One message per READ, header and data in a single pooled buffer:
     /// structured = chunk header (20) + u64 offset + data as one OFFSET_DATA chunk with DONE (§8.3,
     /// which also satisfies DF); simple = 16-byte header + data (§8.1).
     /// </summary>
-    private async ValueTask ReadAsync(NbdRequest req, IBlockDevice dev)
+    private async ValueTask<Reply> ReadAsync(NbdRequest req, IBlockDevice dev)
     {
         int len = (int)req.Length;
         if (len == 0)
         {
             // §7.3: zero-length reads are unspecified; answer success without data.
-            if (!_structured) { await SendOkAsync(req).ConfigureAwait(false); return; }
-            var none = new byte[NbdStructuredReplyChunk.Size];
+            if (!_structured) return default;
+            var none = ArrayPool<byte>.Shared.Rent(NbdStructuredReplyChunk.Size);
             new NbdStructuredReplyChunk(NbdReplyFlags.Done, NbdReplyChunkType.None, req.Cookie, 0).Write(none);
-            await SendLockedAsync(none).ConfigureAwait(false);
-            return;
+            return new Reply(none, NbdStructuredReplyChunk.Size);
         }
         int head = _structured ? NbdStructuredReplyChunk.OffsetDataPrefix : NbdSimpleReply.Size;
         byte[] buf = ArrayPool<byte>.Shared.Rent(head + len);
@@ -123,11 +120,12 @@ internal sealed partial class NbdConnection
             {
                 new NbdSimpleReply(NbdError.None, req.Cookie).Write(buf);
             }
-            await SendLockedAsync(buf.AsMemory(0, head + len)).ConfigureAwait(false);
+            return new Reply(buf, head + len);
         }
-        finally
+        catch
         {
             ArrayPool<byte>.Shared.Return(buf);
+            throw;
         }
     }
 
@@ -136,7 +134,7 @@ internal sealed partial class NbdConnection
     /// extents that start at the request offset, are contiguous, never pass the request's end, and
     /// merge neighbours with equal flags. REQ_ONE keeps only the first extent.
     /// </summary>
-    private async ValueTask BlockStatusAsync(NbdRequest req, IBlockDevice dev)
+    private async ValueTask<Reply> BlockStatusAsync(NbdRequest req, IBlockDevice dev)
     {
         var extents = await dev.GetExtentsAsync((long)req.Offset, req.Length, Ct).ConfigureAwait(false);
         bool reqOne = (req.Flags & NbdCommandFlags.ReqOne) != 0;
@@ -148,11 +146,12 @@ internal sealed partial class NbdConnection
             int n = BuildExtents(buf.AsSpan(head), extents, (long)req.Offset, (long)req.Offset + req.Length, reqOne);
             new NbdStructuredReplyChunk(NbdReplyFlags.Done, NbdReplyChunkType.BlockStatus, req.Cookie, (uint)(4 + 8 * n)).Write(buf);
             BinaryPrimitives.WriteUInt32BigEndian(buf.AsSpan(NbdStructuredReplyChunk.Size), AllocationContextId);
-            await SendLockedAsync(buf.AsMemory(0, head + 8 * n)).ConfigureAwait(false);
+            return new Reply(buf, head + 8 * n);
         }
-        finally
+        catch
         {
             ArrayPool<byte>.Shared.Return(buf);
+            throw;
         }
     }
 

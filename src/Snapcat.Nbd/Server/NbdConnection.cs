@@ -7,10 +7,13 @@ namespace Snapcat.Nbd.Server;
 /// One client of the NBD server: the fixed-newstyle handshake (NbdConnection.Handshake.cs), then the
 /// transmission phase (NbdConnection.Transmission.cs, NbdConnection.Commands.cs).
 ///
-/// Threading: one reader task parses the stream strictly in order; each request runs on the thread
-/// pool and writes its reply under <see cref="_writeLock"/>, so replies leave in any order but each
-/// message is contiguous on the wire (spec §7.4). The in-flight count and the number of large
-/// payloads are bounded, so a client that pipelines without reading replies stalls itself instead of
+/// Threading: one reader task parses the stream strictly in order from a receive buffer (many
+/// pipelined headers per recv). Small READ/WRITE start on the reader; when the device answers at once
+/// (page cache) the reply joins a batch that the reader sends in one write before it next waits for
+/// input, otherwise the request finishes on the thread pool. Everything else runs on the pool. Every
+/// send happens under <see cref="_writeLock"/>, so replies leave in any order but each message is
+/// contiguous on the wire (spec §7.4). The in-flight count, the number of large payloads and the
+/// batch are bounded, so a client that pipelines without reading replies stalls itself instead of
 /// exhausting server memory.
 ///
 /// Failure policy: if the framing survives, a bad request gets an error reply and the connection
@@ -28,7 +31,14 @@ internal sealed partial class NbdConnection
     private readonly CancellationTokenSource _cts;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
-    // Reader-only scratch for headers and option data (the reader is a single task).
+    /// <summary>Receive buffer: request headers and small writes are parsed from it without extra syscalls.</summary>
+    private const int ReceiveBufferSize = 128 * 1024;
+
+    // Reader-only state (the reader is a single task): the receive buffer with its unread window
+    // [_rxPos, _rxEnd), and scratch for headers and option data.
+    private readonly byte[] _rx = new byte[ReceiveBufferSize];
+    private int _rxPos;
+    private int _rxEnd;
     private readonly byte[] _readBuf = new byte[NbdRequest.Size + 64];
 
     // Writer scratch, used only while holding _writeLock (or during the sequential handshake).
@@ -110,19 +120,72 @@ internal sealed partial class NbdConnection
         _output.Dispose();
     }
 
-    /// <summary>Reads exactly <paramref name="count"/> bytes; false on a clean end of stream before the first byte.</summary>
+    private int Buffered => _rxEnd - _rxPos;
+
+    /// <summary>
+    /// Makes at least <paramref name="need"/> (≤ the buffer size) bytes available in <see cref="_rx"/>,
+    /// reading as much as the peer has sent so that pipelined requests cost one recv for many;
+    /// false on a clean end of stream with nothing buffered.
+    /// </summary>
+    private async ValueTask<bool> TryFillAsync(int need)
+    {
+        if (Buffered >= need) return true;
+        if (_rx.Length - _rxPos < need)
+        {
+            Buffer.BlockCopy(_rx, _rxPos, _rx, 0, Buffered);
+            _rxEnd = Buffered;
+            _rxPos = 0;
+        }
+        while (Buffered < need)
+        {
+            int n = await _input.ReadAsync(_rx.AsMemory(_rxEnd), Ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                if (Buffered == 0) return false;
+                throw new EndOfStreamException();
+            }
+            _rxEnd += n;
+        }
+        return true;
+    }
+
+    /// <summary>Takes up to <paramref name="buffer"/>.Length buffered bytes; returns how many.</summary>
+    private int TakeBuffered(Span<byte> buffer)
+    {
+        int n = Math.Min(Buffered, buffer.Length);
+        _rx.AsSpan(_rxPos, n).CopyTo(buffer);
+        _rxPos += n;
+        if (_rxPos == _rxEnd) _rxPos = _rxEnd = 0;
+        return n;
+    }
+
+    /// <summary>Reads exactly the buffer's length; false on a clean end of stream before the first byte.</summary>
     private async ValueTask<bool> TryReadExactlyAsync(Memory<byte> buffer)
     {
-        int got = 0;
-        while (got < buffer.Length)
+        int got = TakeBuffered(buffer.Span);
+        if (got == buffer.Length) return true;
+        var rest = buffer[got..];
+        if (rest.Length < _rx.Length / 2)
         {
-            int n = await _input.ReadAsync(buffer[got..], Ct).ConfigureAwait(false);
+            if (!await TryFillAsync(rest.Length).ConfigureAwait(false))
+            {
+                if (got == 0) return false;
+                throw new EndOfStreamException();
+            }
+            TakeBuffered(rest.Span);
+            return true;
+        }
+        // Large payloads bypass the buffer: one copy less.
+        while (rest.Length > 0)
+        {
+            int n = await _input.ReadAsync(rest, Ct).ConfigureAwait(false);
             if (n == 0)
             {
                 if (got == 0) return false;
                 throw new EndOfStreamException();
             }
             got += n;
+            rest = rest[n..];
         }
         return true;
     }

@@ -13,9 +13,6 @@ namespace Snapcat.Nbd.Server;
 /// </summary>
 public sealed class NbdServer : IAsyncDisposable
 {
-    /// <summary>Read-side buffer per connection: request headers and small writes are parsed from it without extra syscalls.</summary>
-    private const int ReceiveBufferSize = 256 * 1024;
-
     private readonly IPEndPoint _listen;
     private readonly INbdExportCatalog _catalog;
     private readonly ILogger _log;
@@ -100,7 +97,7 @@ public sealed class NbdServer : IAsyncDisposable
         }
         client.NoDelay = true;  // §1: replies are small and latency-bound
         var stream = new NetworkStream(client, ownsSocket: true);
-        var conn = new NbdConnection(new BufferedStream(stream, ReceiveBufferSize), stream, _catalog, _log, peer, CountExport, token);
+        var conn = new NbdConnection(stream, stream, _catalog, _log, peer, CountExport, token);
         _log.Accepted(peer);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _connections[conn] = done.Task;

@@ -43,7 +43,8 @@ cat > "$work/array.json" <<JSON
   "control": { "listen": "127.0.0.1:$cp_port", "token": "$token" },
   "dataPorts": [ { "listen": "$port" } ] }
 JSON
-snapcat array serve --config "$work/array.json" > "$work/array.log" 2>&1 & pids+=($!)
+# dotnet itself in the background (not the shell function), so that $! is the daemon and cleanup stops it.
+dotnet "$root/.build/snapcat.dll" array serve --config "$work/array.json" > "$work/array.log" 2>&1 & pids+=($!)
 waitport "$cp_port"; waitport "$data_port"
 url="http://127.0.0.1:$cp_port"
 export SNAPCAT_ARRAY_URL="$url" SNAPCAT_ARRAY_TOKEN="$token"
@@ -83,7 +84,8 @@ head -c "$fio_bytes" /dev/urandom > "$work/fill.img"
 fio_run() {  # $1 = label, $2 = nbd uri
   fio --name=b --ioengine=nbd --uri="$2" --rw=randwrite --bs=4k --iodepth=16 --size="$fio_bytes" \
       --runtime="$RUNTIME" --time_based --output-format=json > "$work/fio.json" 2>/dev/null
-  echo "fio_$1 $(jq '.jobs[0].write.iops' "$work/fio.json")" >> "$results"
+  # fio's nbd engine prints "fio: connected to NBD server" before the JSON document.
+  echo "fio_$1 $(python3 -c "import json;t=open('$work/fio.json').read();print(json.loads(t[t.index('{'):])['jobs'][0]['write']['iops'])")" >> "$results"
 }
 for _ in $(seq 1 "$REPEAT"); do
   v=$(new_volume "$FIO_SIZE"); lun=$((lun + 1))

@@ -30,6 +30,7 @@ public static class SnapcatCommand
         root.Subcommands.Add(ArrayCommand.Build(console));
         root.Subcommands.Add(AgentCommand.Build());
         root.Subcommands.Add(QuickstartCommand.Build(console));
+        root.Subcommands.Add(TapeCommand.Build(console));
         return root;
     }
 

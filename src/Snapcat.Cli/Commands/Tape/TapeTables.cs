@@ -4,31 +4,32 @@ using Spectre.Console;
 
 namespace Snapcat.Cli;
 
-/// <summary>The cartridge listing: one row per cartridge, then one row per backup starting on it.</summary>
+/// <summary>The cartridge listing: one row per cartridge, its backups one per line (media ID first, for <c>verify</c>).</summary>
 public static class TapeTables
 {
     public static Table Cartridges(IEnumerable<CartridgeSummary> cartridges)
     {
-        var t = new Table().AddColumns("Cartridge", "State", "Used", "Free", "Media ID", "Label", "Host", "Mount point", "Time stamp (UTC)", "Kind", "On cartridges");
+        var t = new Table().AddColumns("Cartridge", "State", "Used", "Free", "Backups (media ID, label, host:mount point, time stamp UTC, kind)");
+        t.Columns[2].RightAligned();
+        t.Columns[3].RightAligned();
         foreach (var c in cartridges)
         {
             string state = c.Error is null ? c.State : $"{c.State}: {c.Error}";
-            string cont = c.ContinuedSections > 0 ? $" (+{c.ContinuedSections} continued)" : "";
-            t.AddRow(Cell(c.VolumeSerial), Cell(state + cont), Cell(ByteSize.Format(c.ImageBytes)), Cell(ByteSize.Format(c.FreeBytes)),
-                Cell(c.Backups.Count == 0 ? "-" : ""), Cell(""), Cell(""), Cell(""), Cell(""), Cell(""), Cell(""));
-            foreach (var b in c.Backups)
-            {
-                if (b.Problem is not null && b.BackupId is null)
-                {
-                    t.AddRow(Cell(""), Cell(""), Cell(""), Cell(""), Cell(b.MediaId), Cell("invalid: " + b.Problem), Cell(""), Cell(""), Cell(""), Cell(""), Cell(string.Join(", ", b.Volumes)));
-                    continue;
-                }
-                string labelText = b.Problem is null ? b.Label! : $"{b.Label} (incomplete: {b.Problem})";
-                t.AddRow(Cell(""), Cell(""), Cell(""), Cell(""), Cell(b.MediaId), Cell(labelText), Cell(b.Host!), Cell(b.MountPoint!),
-                    Cell($"{b.Timestamp:yyyy-MM-dd HH:mm:ss}"), Cell(b.Kind!), Cell(string.Join(", ", b.Volumes)));
-            }
+            if (c.ContinuedSections > 0) state += $"\n(+{c.ContinuedSections} continued section(s))";
+            string backups = c.Backups.Count == 0 ? "-" : string.Join("\n", c.Backups.Select(Backup));
+            t.AddRow(Cell(c.VolumeSerial), Cell(state), Cell(ByteSize.Format(c.ImageBytes)), Cell(ByteSize.Format(c.FreeBytes)), Cell(backups));
         }
         return t;
+    }
+
+    private static string Backup(TapeBackupEntry b)
+    {
+        if (b.BackupId is null)
+            return $"{b.MediaId} invalid: {b.Problem}";
+        string line = $"{b.MediaId} {b.Label} {b.Host}:{b.MountPoint} {b.Timestamp:yyyy-MM-dd HH:mm:ss} {b.Kind}";
+        if (b.Volumes.Count > 1) line += $" (on {string.Join(", ", b.Volumes)})";
+        if (b.Problem is not null) line += $" INCOMPLETE: {b.Problem}";
+        return line;
     }
 
     private static Text Cell(string text) => new(text);

@@ -39,6 +39,7 @@ public static class SnapcatCommand
             root.Subcommands.Add(ServerJobCommands.Build(console));
         }
         root.Subcommands.Add(QuickstartCommand.Build(console));
+        root.Subcommands.Add(TapeCommand.Build(console));
         return root;
     }
 

@@ -9,6 +9,7 @@ namespace Snapcat.Tape.Backup;
 /// 61,440-byte blocks, the last one shorter) and <c>SC.xxxxxxxx.TRLR</c> (length and CRC-32C of the data).
 /// Failure policy: if the data stream or a drive fails, the exception propagates and the cartridge is left
 /// without the TRLR file; readers then report the backup as incomplete, and the catalog must not record it.
+/// When the source stream fails, DATA is first closed with EOF labels so the cartridge stays appendable.
 /// </summary>
 public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? clock = null)
 {
@@ -20,13 +21,26 @@ public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? cl
 
     public static string FileIdentifier(Guid backupId, string part) => $"SC.{backupId.ToString("N")[..8].ToUpperInvariant()}.{part}";
 
-    public async Task<TapeBackupResult> WriteAsync(TapeManagementRecord management, Stream data, CancellationToken cancellationToken = default)
-    {
-        var record = management with { WrittenUtc = _clock.GetUtcNow() };
-        byte[] json = record.Serialize();
-        using var set = new TapeFileSetWriter(library, _clock);
+    public Task<TapeBackupResult> WriteAsync(TapeManagementRecord management, Stream data, CancellationToken cancellationToken = default) =>
+        WriteAsync(management.BackupId, _ => management, data, cancellationToken);
 
-        var location = set.BeginFile(FileIdentifier(record.BackupId, "MGMT"), DataBlockLength);
+    /// <summary>
+    /// As above, but the management information is built once the MGMT file's location is known, so the
+    /// catalog row stored in it can name its own media ID (volume serial + file sequence).
+    /// </summary>
+    public async Task<TapeBackupResult> WriteAsync(Guid backupId, Func<TapeFileLocation, TapeManagementRecord> management, Stream data,
+        CancellationToken cancellationToken = default)
+    {
+        // Validate before the first label is written: a failure after BeginFile would leave the cartridge unterminated.
+        var probe = management(new TapeFileLocation("PROBE", 1));
+        if (probe.BackupId != backupId)
+            throw new ArgumentException($"management information names backup {probe.BackupId}, not {backupId}", nameof(management));
+        probe.Serialize();
+
+        using var set = new TapeFileSetWriter(library, _clock);
+        var location = set.BeginFile(FileIdentifier(backupId, "MGMT"), DataBlockLength);
+        var record = management(location) with { WrittenUtc = _clock.GetUtcNow() };
+        byte[] json = record.Serialize();
         for (int at = 0; at < json.Length; at += DataBlockLength)
             set.WriteBlock(json.AsSpan(at, Math.Min(DataBlockLength, json.Length - at)));
         set.EndFile();
@@ -37,7 +51,18 @@ public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? cl
         long bytes = 0, blocks = 0;
         while (true)
         {
-            int n = await data.ReadAtLeastAsync(buffer, DataBlockLength, throwOnEndOfStream: false, cancellationToken);
+            int n;
+            try
+            {
+                n = await data.ReadAtLeastAsync(buffer, DataBlockLength, throwOnEndOfStream: false, cancellationToken);
+            }
+            catch
+            {
+                // The source failed, not the drive: close DATA with valid trailer labels so the cartridge stays
+                // appendable and its other backups readable. Without a TRLR file this backup reads as incomplete.
+                set.EndFile();
+                throw;
+            }
             if (n == 0)
                 break;
             crc = Crc32CHash.Append(crc, buffer.AsSpan(0, n));

@@ -60,11 +60,10 @@ public sealed class CartridgeWriter
         if (info.IsClosed)
             throw new SnapcatException(ErrorKind.Conflict, "tape.cartridge_closed",
                 $"cartridge {info.Volume.VolumeSerial} ends with a file continued on another volume; nothing can be appended");
-        // Scan leaves us after TM TM. The next HDR1 overwrites the last tape mark; on an empty cartridge
-        // (VOL1 TM TM) it overwrites both, so the header group directly follows VOL1.
+        // With files, Scan leaves us after the final TM TM: back over one, so the next HDR1 overwrites the last
+        // tape mark. On an empty cartridge (VOL1 TM TM) Scan stops after the first tape mark (the empty label
+        // group after VOL1): back over it, so the header group directly follows VOL1.
         drive.BackspaceBlock();
-        if (info.Files.Count == 0)
-            drive.BackspaceBlock();
         var last = info.Files.Count > 0 ? info.Files[^1].Header1 : null;
         return new CartridgeWriter(drive, info.Volume, last?.FileSetIdentifier ?? info.Volume.VolumeSerial, (last?.FileSequence ?? 0) + 1);
     }

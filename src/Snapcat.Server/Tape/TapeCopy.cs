@@ -1,0 +1,90 @@
+using Snapcat.Core.Errors;
+using Snapcat.Core.VolumeInformation;
+using Snapcat.Server.Catalog;
+using Snapcat.Tape.Backup;
+
+namespace Snapcat.Server.Tape;
+
+/// <summary>
+/// Copy of backup data to tape (FIG. 16, steps 2432 onward; the server's flow gets the volume stream from
+/// the agent, step 2431) and restore from tape. The management information — the catalog rows and the
+/// 512-byte volume information — is written before the data, so a tape alone tells what it holds.
+/// </summary>
+public sealed class TapeCopy(TapeLibrary library)
+{
+    /// <summary>
+    /// Writes one backup to the library, appending to the current cartridge and continuing on new ones when
+    /// full. Returns the catalog row of the tape copy (not yet recorded: the caller records it): device ID =
+    /// library ID, media ID = <c>VOLSER/NNNN</c> (<see cref="TapeMediaId"/>), origin copy; host, mount point,
+    /// label, time stamp, backup ID, volume information and <b>kind</b> are the source's — the kind says how the
+    /// backup was taken (mirror, snapshot), the device ID says it is now on tape.
+    /// Failure: the exception propagates, the backup on tape has no trailer and is reported incomplete; nothing
+    /// is to be recorded in the catalog.
+    /// </summary>
+    public Task<BackupDataRow> CopyToTapeAsync(Stream volumeData, long size, BackupDataRow source, byte[] volumeInfo,
+        IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(volumeData);
+        if (size < 1)
+            Throw.Invalid("tape.copy.size", $"a tape copy needs a volume of at least one byte, not {size}");
+        if (!VolumeInfoRecord.TryDecode(volumeInfo, out var info, out string? reason))
+            Throw.Invalid("tape.copy.volume_info", $"the volume information to store with the copy {reason}");
+        if (info!.BackupId != source.BackupId)
+            Throw.Invalid("tape.copy.volume_info", $"the volume information is of backup {info.BackupId}, but the source row is backup {source.BackupId}");
+        if (source.DeviceId == library.LibraryId)
+            Throw.Invalid("tape.copy.source", $"backup {source.MediaId} is already in tape library {library.LibraryId}");
+
+        return library.UseDriveAsync(writes: true, async () =>
+        {
+            var now = library.Clock.GetUtcNow();
+            BackupDataRow RowAt(Snapcat.Tape.Cartridge.TapeFileLocation location) => source with
+            {
+                Id = 0,
+                DeviceId = library.LibraryId,
+                MediaId = TapeMediaId.Format(location),
+                VolumeInfo = volumeInfo,
+                Origin = BackupOrigin.Copy,
+                Recorded = now,
+            };
+            var writer = new TapeBackupWriter(library.Cartridges, library.Clock);
+            var data = new SizedSourceStream(volumeData, size, progress);
+            var result = await writer.WriteAsync(source.BackupId, location => new TapeManagementRecord
+            {
+                BackupId = source.BackupId,
+                VolumeInformation = volumeInfo,
+                CatalogRows = [TapeCatalogRows.ToJson(RowAt(location)), TapeCatalogRows.ToJson(source)],
+            }, data, ct).ConfigureAwait(false);
+            if (result.DataBytes != size)
+                throw new SnapcatException(ErrorKind.Internal, "tape.copy.size_mismatch",
+                    $"wrote {result.DataBytes} bytes to tape but the volume has {size}");
+            return RowAt(result.Location);
+        }, ct);
+    }
+
+    /// <summary>
+    /// Streams the data of the backup at <paramref name="mediaId"/> to <paramref name="destination"/>, checking its
+    /// length and CRC-32C at the end (<c>tape.checksum_mismatch</c>: the destination's content is then unusable).
+    /// </summary>
+    public Task<TapeBackupResult> RestoreFromTapeAsync(string mediaId, Stream destination, IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        var location = TapeMediaId.Parse(mediaId);
+        return library.UseDriveAsync(writes: false, async () =>
+        {
+            var (_, result) = await new TapeBackupReader(library.Cartridges)
+                .CopyDataToAsync(location, new ProgressWriteStream(destination, progress), ct).ConfigureAwait(false);
+            return result;
+        }, ct);
+    }
+
+    /// <summary>The tape half of a move: copy, then read the copy back and check it. Only when this returns may
+    /// the server's delete flow remove the disk backup (the caller records the row first).</summary>
+    public async Task<BackupDataRow> CopyAndVerifyAsync(Stream volumeData, long size, BackupDataRow source, byte[] volumeInfo,
+        IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        var row = await CopyToTapeAsync(volumeData, size, source, volumeInfo, progress, ct).ConfigureAwait(false);
+        var check = await library.VerifyAsync(row.MediaId, ct).ConfigureAwait(false);
+        if (check.DataBytes != size)
+            throw new SnapcatException(ErrorKind.Internal, "tape.verify.size", $"the tape copy {row.MediaId} reads back {check.DataBytes} bytes, expected {size}");
+        return row;
+    }
+}

@@ -37,9 +37,9 @@ public static class SnapcatCommand
             root.Subcommands.Add(BackupCommands.Build(console));
             root.Subcommands.Add(CatalogCommands.Build(console));
             root.Subcommands.Add(ServerJobCommands.Build(console));
+            root.Subcommands.Add(TapeCommand.Build(console));
         }
         root.Subcommands.Add(QuickstartCommand.Build(console));
-        root.Subcommands.Add(TapeCommand.Build(console));
         return root;
     }
 

@@ -13,6 +13,7 @@ namespace Snapcat.Cli;
 /// directory (the server must not be using it at the same time). The hidden <c>bench-copy</c> times a copy
 /// of a file to tape for bench/tape.sh.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class TapeCommand
 {
     public static readonly Option<DirectoryInfo> Library = new("--library", "-l")

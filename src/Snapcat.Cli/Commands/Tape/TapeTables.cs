@@ -5,6 +5,7 @@ using Spectre.Console;
 namespace Snapcat.Cli;
 
 /// <summary>The cartridge listing: one row per cartridge, its backups one per line (media ID first, for <c>verify</c>).</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class TapeTables
 {
     public static Table Cartridges(IEnumerable<CartridgeSummary> cartridges)

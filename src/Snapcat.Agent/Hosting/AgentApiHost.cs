@@ -42,7 +42,7 @@ public static class AgentApiHost
         var app = builder.Build();
         // The array's error middleware: the same SnapcatException → ErrorKindHttp → ErrorBody mapping.
         app.UseMiddleware<ErrorMiddleware>();
-        app.UseMiddleware<AgentTokenMiddleware>(config.Control.Token ?? "");
+        app.UseMiddleware<Snapcat.Array.Api.BearerTokenMiddleware>(config.Control.Token ?? "", "agent", "control.token of the agent's configuration");
         app.MapOpenApi();
         app.MapAgentApi(runtime, logs);
         return app;

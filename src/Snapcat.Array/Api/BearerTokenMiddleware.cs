@@ -6,11 +6,13 @@ using Snapcat.Core.Errors;
 namespace Snapcat.Array.Api;
 
 /// <summary>
-/// Every control route needs <c>Authorization: Bearer TOKEN</c>; only the OpenAPI document is open.
-/// The comparison is over SHA-256 digests with a fixed-time equality, so neither the content nor
-/// the length of the configured token leaks through response timing.
+/// Every control route of the three daemons (array, agent, backup server) needs
+/// <c>Authorization: Bearer TOKEN</c>; only the OpenAPI document is open. The comparison is over
+/// SHA-256 digests with a fixed-time equality, so neither the content nor the length of the
+/// configured token leaks through response timing. <paramref name="service"/> names the daemon in
+/// messages ("array", "agent", "backup server"), <paramref name="tokenHint"/> says where its token is set.
 /// </summary>
-public sealed class BearerTokenMiddleware(RequestDelegate next, string token)
+public sealed class BearerTokenMiddleware(RequestDelegate next, string token, string service = "array", string tokenHint = "control.token of its configuration")
 {
     private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
@@ -20,10 +22,10 @@ public sealed class BearerTokenMiddleware(RequestDelegate next, string token)
         string? header = context.Request.Headers.Authorization;
         const string scheme = "Bearer ";
         if (header is null || !header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
-            return RejectAsync(context, "auth.missing", "this API needs a bearer token: send 'Authorization: Bearer <token>'");
+            return RejectAsync(context, "auth.missing", $"the {service}'s API needs a bearer token: send 'Authorization: Bearer <token>' ({tokenHint})");
         byte[] given = SHA256.HashData(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()));
         if (!CryptographicOperations.FixedTimeEquals(given, _expected))
-            return RejectAsync(context, "auth.bad_token", "the bearer token is not valid for this array");
+            return RejectAsync(context, "auth.bad_token", $"the bearer token is not valid for this {service}");
         return next(context);
     }
 

@@ -78,7 +78,7 @@ public sealed class ServerHost : IAsyncDisposable
 
         var app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();
-        app.UseMiddleware<ServerTokenMiddleware>(config.Token);
+        app.UseMiddleware<Snapcat.Array.Api.BearerTokenMiddleware>(config.Token, "backup server", "the control.token of server.json");
         app.MapOpenApi();
         app.MapServerApi(rt, ops, scheduler);
         return app;

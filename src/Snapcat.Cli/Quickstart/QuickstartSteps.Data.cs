@@ -68,7 +68,7 @@ public static partial class QuickstartSteps
         string now = await ReadAppConfAsync(c, ct);
         if (now != BrokenConf)
             Throw.Internal("quickstart.change", $"the primary does not show the change just written: {OneLine(now)}");
-        c.Note($"/{AppConf} on the primary now: {OneLine(now)}");
+        c.Note($"{(c.Ext4 ? "/" + AppConf : "block 0")} on the primary now: {OneLine(now)}");
     }
 
     /// <summary>The contents of etc/app.conf as the primary holds it now (block 0's text without a file system).</summary>

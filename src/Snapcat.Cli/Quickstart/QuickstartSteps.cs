@@ -142,12 +142,12 @@ public static partial class QuickstartSteps
         {
             c.Note("the daemons stop now; the directory stays. To continue with the CLI:");
             c.Note($"  cd {dir}");
-            c.Note("  ./snapcat array serve --config array.json & ./snapcat agent serve --config agent.json & ./snapcat server serve --config server.json &");
-            c.Note("  ./snapcat definition list --config server.json");
-            c.Note($"  ./snapcat backup run {QuickstartContext.SnapshotDefinition} --wait --config server.json");
-            c.Note("  ./snapcat backup list --config server.json");
-            c.Note("  ./snapcat array volume list --config array.json");
-            c.Note("(./snapcat is the script at the top of the repository; give its full path from another directory)");
+            c.Note("  snapcat array serve --config array.json & snapcat agent serve --config agent.json & snapcat server serve --config server.json &");
+            c.Note("  snapcat definition list --config server.json");
+            c.Note($"  snapcat backup run {QuickstartContext.SnapshotDefinition} --wait --config server.json");
+            c.Note("  snapcat backup list --config server.json");
+            c.Note("  snapcat array volume list --config array.json");
+            c.Note("(snapcat here is the ./snapcat script at the top of the repository, called by its full path)");
         }
         else
         {

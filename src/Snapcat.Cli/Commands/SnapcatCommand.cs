@@ -38,8 +38,8 @@ public static class SnapcatCommand
             root.Subcommands.Add(CatalogCommands.Build(console));
             root.Subcommands.Add(ServerJobCommands.Build(console));
             root.Subcommands.Add(TapeCommand.Build(console));
+            root.Subcommands.Add(QuickstartCommand.Build(console));
         }
-        root.Subcommands.Add(QuickstartCommand.Build(console));
         return root;
     }
 

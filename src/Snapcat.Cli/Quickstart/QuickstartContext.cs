@@ -1,45 +1,90 @@
 using Snapcat.Array.Api;
+using Snapcat.Server.Api;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
 namespace Snapcat.Cli;
 
-/// <summary>What the quickstart steps share: the temporary directory, the array they started and what they created.</summary>
+/// <summary>
+/// What the quickstart steps share: the temporary directory, the addresses and tokens of the three
+/// daemons, the daemons themselves (children of this process) and what the steps created.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class QuickstartContext(CliConsole console, string directory, bool keep)
 {
+    public const string Host = "quickstart-host";
+    public const string MountPoint = "/srv/quickstart";
+    public const string MirrorDefinition = "qs-mirror";
+    public const string SnapshotDefinition = "qs-snapshot";
+    public const uint PrimaryLun = 1;
+    public const uint RestoreLun = 7;
+
     private readonly List<IRenderable> _details = [];
 
     public CliConsole Console { get; } = console;
     public string Directory { get; } = directory;
     public bool Keep { get; } = keep;
-    public string ConfigPath => Path.Combine(Directory, "array.json");
-    public string LogPath => Path.Combine(Directory, "array.log");
+    public string Path(string name) => System.IO.Path.Combine(Directory, name);
+    public string ArrayConfigPath => Path("array.json");
+    public string AgentConfigPath => Path("agent.json");
+    public string ServerConfigPath => Path("server.json");
+    public string CatalogPath => Path("catalog.db");
+    public string HookLogPath => Path("hooks.log");
 
     public string DeviceId { get; set; } = "";
-    public string Token { get; set; } = "";
-    public string ControlUrl { get; set; } = "";
+    public string ArrayToken { get; set; } = "";
+    public string AgentToken { get; set; } = "";
+    public string ServerToken { get; set; } = "";
+    public string ArrayUrl { get; set; } = "";
+    public string AgentUrl { get; set; } = "";
+    public string ServerUrl { get; set; } = "";
+    /// <summary>The data port of the primary volume (LUN 1).</summary>
     public string DataPort { get; set; } = "";
-    public ArrayChild? Array { get; set; }
-    public ArrayClient? Client { get; set; }
-    public List<uint> Volumes { get; } = [];
+    /// <summary>The data port the agent's restore port table reserves (LUN 7) for file restores.</summary>
+    public string RestorePort { get; set; } = "";
 
-    public ArrayClient RequireClient() => Client ?? throw new InvalidOperationException("the array has not been started");
+    public DaemonChild? Array { get; set; }
+    public DaemonChild? Agent { get; set; }
+    public DaemonChild? Server { get; set; }
+    public ArrayClient? ArrayApi { get; set; }
+    public ServerClient? ServerApi { get; set; }
+
+    public uint Primary { get; set; }
+    public uint Secondary { get; set; }
+    /// <summary>Whether the primary holds an ext4 file system (mke2fs and nbdcopy present) or plain data.</summary>
+    public bool Ext4 { get; set; }
+    public long MirrorBackupId { get; set; }
+    public long SnapshotBackupId { get; set; }
+    public IReadOnlyList<BackupDto> CatalogBeforeLoss { get; set; } = [];
+
+    public ArrayClient RequireArray() => ArrayApi ?? throw new InvalidOperationException("the array has not been started");
+    public ServerClient RequireServer() => ServerApi ?? throw new InvalidOperationException("the server has not been started");
 
     public string NbdUri(uint lun) => $"nbd://{DataPort}/{lun}";
 
-    /// <summary>A line printed under the step's check mark.</summary>
-    public void Note(string text) => _details.Add(new Text("  " + text + "\n"));
+    /// <summary>The daemons still running, last started first: the order they are stopped in.</summary>
+    public IEnumerable<DaemonChild> Children() => new[] { Server, Agent, Array }.OfType<DaemonChild>();
 
-    public void Show(IRenderable renderable) => _details.Add(renderable);
+    /// <summary>A line printed under the step's check mark.</summary>
+    public void Note(string text) => Show(new Text("  " + text + "\n"));
+
+    /// <summary>Thread-safe: the daemons' readiness is reported from parallel probes.</summary>
+    public void Show(IRenderable renderable)
+    {
+        lock (_details) _details.Add(renderable);
+    }
 
     /// <summary>Ends the step without failing the run; the reason is printed instead of a check mark.</summary>
     public void Skip(string reason) => throw new QuickstartSkipped(reason);
 
     internal List<IRenderable> TakeDetails()
     {
-        var copy = _details.ToList();
-        _details.Clear();
-        return copy;
+        lock (_details)
+        {
+            var copy = _details.ToList();
+            _details.Clear();
+            return copy;
+        }
     }
 }
 

@@ -6,9 +6,10 @@ namespace Snapcat.Cli;
 
 /// <summary>
 /// Runs quickstart steps in order and reports each (spinner on a terminal, plain lines otherwise).
-/// Whatever happens (a failed step, Ctrl-C) the array child is stopped by PID and the temporary
+/// Whatever happens (a failed step, Ctrl-C) the daemon children are stopped by PID and the temporary
 /// directory removed unless kept.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class QuickstartRunner(CliConsole console, bool keep)
 {
     public async Task<int> RunAsync(IReadOnlyList<QuickstartStep> steps, CancellationToken ct)
@@ -41,11 +42,12 @@ public sealed class QuickstartRunner(CliConsole console, bool keep)
                 {
                     ui.MarkupLineInterpolated($"[red]✗[/] {title}");
                     foreach (var d in context.TakeDetails()) ui.Write(d);
-                    if (context.Array is { } array && ex is SnapcatException)
-                    {
-                        string tail = array.LogTail();
-                        if (tail.Length > 0) ui.Write(new Panel(new Text(tail)).Header("array log (last lines)"));
-                    }
+                    if (ex is SnapcatException)
+                        foreach (var child in context.Children())
+                        {
+                            string tail = child.LogTail(12);
+                            if (tail.Length > 0) ui.Write(new Panel(new Text(tail)).Header($"{child.Name}.log (last lines)"));
+                        }
                     throw;
                 }
                 foreach (var d in context.TakeDetails()) ui.Write(d);
@@ -55,16 +57,15 @@ public sealed class QuickstartRunner(CliConsole console, bool keep)
         }
         finally
         {
-            context.Client?.Dispose();
-            if (context.Array is { } array)
-            {
-                int pid = array.Pid;
-                bool wasRunning = !array.HasExited;
-                await array.DisposeAsync();
-                if (wasRunning) ui.MarkupLineInterpolated($"stopped the array (pid {pid})");
-            }
+            context.ServerApi?.Dispose();
+            context.ArrayApi?.Dispose();
+            // Stopped together (each SIGTERM, then SIGKILL after its grace), so an interrupted run ends quickly.
+            var children = context.Children().ToList();
+            var running = children.Where(c => !c.HasExited).Select(c => $"{c.Name} (pid {c.Pid})").ToList();
+            await Task.WhenAll(children.Select(c => c.DisposeAsync().AsTask()));
+            if (running.Count > 0) ui.MarkupLineInterpolated($"stopped {string.Join(", ", running)}");
             if (keep)
-                ui.MarkupLineInterpolated($"kept {dir} (configuration array.json, log array.log, volume files)");
+                ui.MarkupLineInterpolated($"kept {dir} (array.json, agent.json, server.json, their logs, catalog.db, volume files)");
             else
             {
                 try { Directory.Delete(dir, recursive: true); }

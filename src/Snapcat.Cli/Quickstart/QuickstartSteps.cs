@@ -1,83 +1,106 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Snapcat.Array.Api;
-using Snapcat.Array.Config;
 using Snapcat.Core.Errors;
-using Snapcat.Core.VolumeInformation;
 using Snapcat.Nbd;
+using Snapcat.Server.Api;
 using Spectre.Console;
 
 namespace Snapcat.Cli;
 
 /// <summary>
-/// The steps of <c>snapcat quickstart</c>, in order. Later issues append the agent, the backup server,
-/// a backup and a restore; each step stays a named method so the list reads like the tour it gives.
+/// The steps of <c>snapcat quickstart</c>, in order: the whole system on loopback — an array, a host
+/// agent and a backup server — then a mirror and a snapshot backup, catalog loss and rebuild, and
+/// restores. Each step is a named method so the list reads like the tour it gives. Split by concern:
+/// this file sets the system up, <c>.Data</c> puts a file system on the primary, <c>.Backups</c> and
+/// <c>.Restores</c> drive the server as the CLI would.
 /// </summary>
-public static class QuickstartSteps
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public static partial class QuickstartSteps
 {
-    public const string VolumeSize = "64M";
-    private const int PatternBytes = 4 << 20;
+    public const string VolumeSize = "32M";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(40);
 
     public static IReadOnlyList<QuickstartStep> All { get; } =
     [
-        new("Write an array configuration", WriteConfigAsync),
-        new("Start the disk array", StartArrayAsync),
-        new("Create two volumes of " + VolumeSize, CreateVolumesAsync),
-        new("Assign them to LUN 1 and LUN 2", AssignAsync),
-        new("Write data to LUN 1 over NBD (nbdcopy)", WriteDataAsync),
+        new("Write configurations for an array, an agent and a backup server", WriteConfigAsync),
+        new("Start the array, the agent and the server (in parallel)", StartDaemonsAsync),
+        new("Create a primary volume and a mirror secondary in its copy destination list", CreateVolumesAsync),
+        new("Put an ext4 file system with a few files on the primary", WriteFileSystemAsync),
         new("Inquiry: nbdinfo shows device ID and volume", InquiryAsync),
-        new("Write and read back volume information", VolumeInfoAsync),
-        new("List the volumes", ListAsync),
+        new("Define a mirror backup and a snapshot backup on the server", DefineAsync),
+        new("Run the mirror backup (FIG. 9)", RunMirrorAsync),
+        new("Run the snapshot backup (FIG. 17)", RunSnapshotAsync),
+        new("Show the catalog", ShowCatalogAsync),
+        new("Lose the catalog: stop the server, delete catalog.db, start it again", LoseCatalogAsync),
+        new("Rebuild the catalog from the array (FIG. 15)", RebuildAsync),
+        new("Change a file on the primary", ChangeFileAsync),
+        new("Restore the volume from the mirror backup (FIG. 12)", RestoreVolumeAsync),
+        new("Restore one file from the snapshot backup into a directory (FIG. 13)", RestoreFileAsync),
+        new("Where to go from here", NextStepsAsync),
     ];
-
-    private static readonly JsonSerializerOptions ConfigJson = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
 
     private static Task WriteConfigAsync(QuickstartContext c, CancellationToken ct)
     {
         c.DeviceId = "QUICKSTART-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(2));
-        c.Token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
-        int control = FreeLoopbackPort(), data = FreeLoopbackPort();
-        c.ControlUrl = $"http://127.0.0.1:{control}";
-        c.DataPort = $"127.0.0.1:{data}";
-        var config = new ArrayConfig
-        {
-            DeviceId = c.DeviceId,
-            DataDirectory = "data",
-            Control = new ControlEndpointConfig { Listen = $"127.0.0.1:{control}", Token = c.Token },
-            DataPorts = [new DataPortConfig { Listen = c.DataPort }],
-        };
-        File.WriteAllText(c.ConfigPath, JsonSerializer.Serialize(config, ConfigJson));
-        c.Note($"device ID {c.DeviceId}, control API {c.ControlUrl}, data port (NBD) {c.DataPort}");
-        c.Note($"configuration: {c.ConfigPath}");
+        c.ArrayToken = NewToken();
+        c.AgentToken = NewToken();
+        c.ServerToken = NewToken();
+        int[] ports = FreeLoopbackPorts(5);
+        c.ArrayUrl = $"http://127.0.0.1:{ports[0]}";
+        c.AgentUrl = $"http://127.0.0.1:{ports[1]}";
+        c.ServerUrl = $"http://127.0.0.1:{ports[2]}";
+        c.DataPort = $"127.0.0.1:{ports[3]}";
+        c.RestorePort = $"127.0.0.1:{ports[4]}";
+        QuickstartConfigs.Write(c);
+        c.Note($"array  {c.DeviceId}: control {c.ArrayUrl}, NBD data ports {c.DataPort} (primary, LUN {QuickstartContext.PrimaryLun}) and {c.RestorePort} (restore port, LUN {QuickstartContext.RestoreLun})");
+        c.Note($"agent  {QuickstartContext.Host}: control {c.AgentUrl}, protects {QuickstartContext.MountPoint}, hooks freeze/thaw → hooks.log");
+        c.Note($"server: control {c.ServerUrl}, catalog SQLite catalog.db");
+        c.Note($"files: {c.Directory}/{{array,agent,server}}.json, hooks.sh");
         return Task.CompletedTask;
     }
 
-    private static async Task StartArrayAsync(QuickstartContext c, CancellationToken ct)
+    private static async Task StartDaemonsAsync(QuickstartContext c, CancellationToken ct)
     {
-        c.Array = ArrayChild.Start(c.ConfigPath, c.LogPath);
-        c.Client = new ArrayClient(new Uri(c.ControlUrl), c.Token, TimeSpan.FromSeconds(10));
-        // Poll the control API: the daemon is ready when it answers, not after a fixed delay.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        // .NET start-up dominates the run time, so the three daemons start at once; none needs
+        // another to come up (the agent and the server reach the array only when asked to work).
+        c.Array = DaemonChild.Start("array", c.ArrayConfigPath, c.Path("array.log"));
+        c.Agent = DaemonChild.Start("agent", c.AgentConfigPath, c.Path("agent.log"));
+        c.Server = DaemonChild.Start("server", c.ServerConfigPath, c.Path("server.log"));
+        c.ArrayApi = new ArrayClient(new Uri(c.ArrayUrl), c.ArrayToken, TimeSpan.FromSeconds(30));
+        c.ServerApi = new ServerClient(new Uri(c.ServerUrl), c.ServerToken, TimeSpan.FromSeconds(30));
+        using var agentProbe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var array = c.ArrayApi;
+        var server = c.ServerApi;
+        await Task.WhenAll(
+            WaitReadyAsync(c, c.Array, async () => $"device {(await array.GetArrayAsync(ct)).DeviceId}", ct),
+            WaitReadyAsync(c, c.Agent, async () =>
+            {
+                // Any HTTP answer (a 401 without the token) means the agent listens.
+                using var r = await agentProbe.GetAsync(c.AgentUrl + "/v1/jobs", ct);
+                return $"host {QuickstartContext.Host}";
+            }, ct),
+            WaitReadyAsync(c, c.Server, async () => $"catalog {(await server.GetServerAsync(ct)).Catalog}", ct));
+    }
+
+    /// <summary>Polls a daemon until it answers: ready when it answers, not after a fixed delay.</summary>
+    internal static async Task WaitReadyAsync(QuickstartContext c, DaemonChild child, Func<Task<string>> probe, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
         while (true)
         {
-            if (c.Array.HasExited)
-                Throw.Remote("quickstart.array_exited",
-                    $"the array (pid {c.Array.Pid}) exited with code {c.Array.ExitCode} before its control API answered (its last log lines are shown above; --keep keeps array.log)");
+            if (child.HasExited)
+                Throw.Remote($"quickstart.{child.Name}_exited",
+                    $"the {child.Name} (pid {child.Pid}) exited with code {child.ExitCode} before its control API answered; {child.Name}.log:\n{child.LogTail()}");
             try
             {
-                var info = await c.Client.GetArrayAsync(ct);
-                c.Note($"snapcat array serve --config array.json (pid {c.Array.Pid}); device {info.DeviceId}, version {info.Version}");
+                string what = await probe();
+                c.Note($"snapcat {child.Name} serve --config {child.Name}.json  (pid {child.Pid}, {what})");
                 return;
             }
-            catch (SnapcatException ex) when (ex.Code is "array.unreachable" && DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is SnapcatException or HttpRequestException or TaskCanceledException
+                                       && DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
             {
                 await Task.Delay(100, ct);
             }
@@ -86,47 +109,14 @@ public static class QuickstartSteps
 
     private static async Task CreateVolumesAsync(QuickstartContext c, CancellationToken ct)
     {
-        for (int i = 0; i < 2; i++)
-        {
-            var v = await c.RequireClient().CreateVolumeAsync(VolumeSize, ct);
-            c.Volumes.Add(v.Number);
-            c.Note($"snapcat array volume create --size {VolumeSize}  -> volume {v.Number}");
-        }
-    }
-
-    private static async Task AssignAsync(QuickstartContext c, CancellationToken ct)
-    {
-        for (int i = 0; i < c.Volumes.Count; i++)
-        {
-            uint lun = (uint)(i + 1);
-            var a = await c.RequireClient().AssignAsync(c.Volumes[i], c.DataPort, lun, ct: ct);
-            c.Note($"snapcat array assign {c.Volumes[i]} --port {a.Port} --lun {a.Lun}  -> {c.NbdUri(lun)}");
-        }
-    }
-
-    // TODO: once Snapcat.Nbd.Client.NbdClient exists, write and read back through it, so this step
-    // needs no external tool; nbdcopy stays the independent check in the tests.
-    private static async Task WriteDataAsync(QuickstartContext c, CancellationToken ct)
-    {
-        string? nbdcopy = ExternalTool.Find("nbdcopy");
-        if (nbdcopy is null)
-        {
-            c.Skip("nbdcopy is not installed (Debian package libnbd-bin)");
-            return;
-        }
-        byte[] pattern = Pattern(PatternBytes);
-        string input = Path.Combine(c.Directory, "pattern.bin"), readback = Path.Combine(c.Directory, "readback.bin");
-        await File.WriteAllBytesAsync(input, pattern, ct);
-        await ExternalTool.RunCheckedAsync(nbdcopy, [input, c.NbdUri(1)], TimeSpan.FromSeconds(15), ct);
-        await ExternalTool.RunCheckedAsync(nbdcopy, [c.NbdUri(1), readback], TimeSpan.FromSeconds(15), ct);
-        byte[] back = new byte[PatternBytes];
-        await using (var f = File.OpenRead(readback))
-            await f.ReadExactlyAsync(back, ct);
-        File.Delete(readback);
-        if (!back.AsSpan().SequenceEqual(pattern))
-            Throw.Internal("quickstart.readback", $"the data read back from {c.NbdUri(1)} differs from what was written");
-        c.Note($"nbdcopy pattern.bin {c.NbdUri(1)}: {PatternBytes >> 20} MiB written, read back byte-exact");
-        c.Note("first block: " + Encoding.ASCII.GetString(pattern, 0, pattern.AsSpan().IndexOf((byte)'\n')));
+        var array = c.RequireArray();
+        c.Primary = (await array.CreateVolumeAsync(VolumeSize, ct)).Number;
+        c.Secondary = (await array.CreateVolumeAsync(VolumeSize, ct)).Number;
+        c.Note($"snapcat array volume create --size {VolumeSize}  -> primary {c.Primary}, secondary {c.Secondary}");
+        await array.AssignAsync(c.Primary, c.DataPort, QuickstartContext.PrimaryLun, readOnly: false, ct);
+        c.Note($"snapcat array assign {c.Primary} --port {c.DataPort} --lun {QuickstartContext.PrimaryLun}  -> {c.NbdUri(QuickstartContext.PrimaryLun)} (the agent's {QuickstartContext.MountPoint})");
+        await array.AddMirrorAsync(c.Primary, c.Secondary, ct);
+        c.Note($"snapcat array mirror add {c.Primary} {c.Secondary}  (volume {c.Secondary} joins {c.Primary}'s copy destination list, FIG. 8)");
     }
 
     private static async Task InquiryAsync(QuickstartContext c, CancellationToken ct)
@@ -137,68 +127,54 @@ public static class QuickstartSteps
             c.Skip("nbdinfo is not installed (Debian package libnbd-bin)");
             return;
         }
-        string output = await ExternalTool.RunCheckedAsync(nbdinfo, [c.NbdUri(1)], TimeSpan.FromSeconds(20), ct);
-        // nbdinfo indents with tabs, which a panel cannot measure.
-        c.Show(new Panel(new Text(output.TrimEnd().Replace("\t", "    "))).Header($"nbdinfo {c.NbdUri(1)}"));
+        string output = await ExternalTool.RunCheckedAsync(nbdinfo, [c.NbdUri(QuickstartContext.PrimaryLun)], TimeSpan.FromSeconds(20), ct);
         var line = output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("description:", StringComparison.Ordinal));
         string? description = line?["description:".Length..].Trim().Trim('"');
-        if (InquiryDescription.TryParse(description, out var inquiry) && inquiry!.DeviceId == c.DeviceId)
-            c.Note($"LUN 1 is device {inquiry.DeviceId}, volume {inquiry.Volume}");
-        else
+        if (!InquiryDescription.TryParse(description, out var inquiry) || inquiry!.DeviceId != c.DeviceId)
             Throw.Remote("quickstart.inquiry", $"nbdinfo did not show the array's device ID {c.DeviceId} in the export description");
+        c.Note($"nbdinfo {c.NbdUri(QuickstartContext.PrimaryLun)}: description \"{description}\"");
     }
 
-    private static async Task VolumeInfoAsync(QuickstartContext c, CancellationToken ct)
+    private static Task NextStepsAsync(QuickstartContext c, CancellationToken ct)
     {
-        uint volume = c.Volumes[1];
-        var record = new VolumeInfoRecord
+        string dir = c.Directory;
+        if (c.Keep)
         {
-            Label = "quickstart-copy",
-            Host = Dns.GetHostName() is { Length: <= VolumeInfoRecord.HostMax } h ? h : "localhost",
-            MountPoint = "/srv/data",
-            Timestamp = VolumeInfoRecord.TruncateToMicros(DateTimeOffset.UtcNow),
-            Kind = BackupKind.Copy,
-            SourceDeviceId = c.DeviceId,
-            SourceVolume = c.Volumes[0],
-            BackupId = Guid.NewGuid(),
-        };
-        await c.RequireClient().PutVolumeInfoAsync(volume, record.Encode(), ct);
-        byte[]? back = await c.RequireClient().GetVolumeInfoAsync(volume, ct);
-        if (back is null)
-            Throw.Internal("quickstart.volume_info", $"volume {volume} has no volume information right after it was written");
-        var decoded = VolumeInfoRecord.Decode(back);
-        if (decoded != record)
-            Throw.Internal("quickstart.volume_info", $"the volume information read back from volume {volume} differs from what was written");
-        c.Note($"snapcat array info put {volume} --file record.bin; snapcat array info get {volume}:");
-        c.Show(Tables.Info(volume, VolumeInfoView.FromBytes(back)));
-    }
-
-    private static async Task ListAsync(QuickstartContext c, CancellationToken ct)
-    {
-        var volumes = await c.RequireClient().ListVolumesAsync(includeInfo: true, ct);
-        c.Show(Tables.Volumes(volumes));
-        c.Note(c.Keep
-            ? $"the array stops now; to explore: ./snapcat array serve --config {c.ConfigPath} & ./snapcat array volume list --config {c.ConfigPath}"
-            : "run ./snapcat quickstart --keep to keep the configuration and volumes and explore them with ./snapcat array … --config");
-    }
-
-    /// <summary>Recognisable data: each 4 KiB block starts with its own number in text, then a counter.</summary>
-    private static byte[] Pattern(int length)
-    {
-        var bytes = new byte[length];
-        for (int block = 0; block < length / 4096; block++)
-        {
-            var span = bytes.AsSpan(block * 4096, 4096);
-            for (int i = 0; i < span.Length; i++) span[i] = (byte)(block + i);
-            Encoding.ASCII.GetBytes($"snapcat quickstart block {block:D6}\n", span);
+            c.Note("the daemons stop now; the directory stays. To continue with the CLI:");
+            c.Note($"  cd {dir}");
+            c.Note("  snapcat array serve --config array.json & snapcat agent serve --config agent.json & snapcat server serve --config server.json &");
+            c.Note("  snapcat definition list --config server.json");
+            c.Note($"  snapcat backup run {QuickstartContext.SnapshotDefinition} --wait --config server.json");
+            c.Note("  snapcat backup list --config server.json");
+            c.Note("  snapcat array volume list --config array.json");
+            c.Note("(snapcat here is the ./snapcat script at the top of the repository, called by its full path)");
         }
-        return bytes;
+        else
+        {
+            c.Note("run ./snapcat quickstart --keep to keep the configurations, logs, catalog and volumes and continue with the CLI");
+        }
+        return Task.CompletedTask;
     }
 
-    private static int FreeLoopbackPort()
+    private static string NewToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+
+    /// <summary>Distinct free ports: every listener stays open until all are chosen, so none is handed out twice.</summary>
+    private static int[] FreeLoopbackPorts(int count)
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        var listeners = new List<TcpListener>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var l = new TcpListener(IPAddress.Loopback, 0);
+                listeners.Add(l);
+                l.Start();
+            }
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            foreach (var l in listeners) l.Dispose();
+        }
     }
 }

@@ -11,6 +11,11 @@ public sealed class BackupDefinitionStore(CatalogDatabase db)
         string missed_runs, long? last_fire_us, long created_us);
 
     private const string Columns = "name, host, mount_point, kind, device_id, destination_volume, pre_hook, post_hook, label, schedule, time_zone, keep_generations, missed_runs, last_fire_us, created_us";
+    // keep_generations is INTEGER: Int64 from SQLite but Int32 from PostgreSQL, and Dapper matches Raw's
+    // constructor by exact type, so PostgreSQL reads widen it (a CAST in SQLite would turn NULL into a blob).
+    private string SelectColumns => db.Dialect == CatalogDialect.Postgres
+        ? Columns.Replace("keep_generations", "keep_generations::bigint AS keep_generations", StringComparison.Ordinal)
+        : Columns;
 
     public async Task CreateAsync(BackupDefinition d, CancellationToken ct = default)
     {
@@ -47,7 +52,7 @@ public sealed class BackupDefinitionStore(CatalogDatabase db)
     public async Task<BackupDefinition> GetAsync(string name, CancellationToken ct = default)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        var r = await c.QuerySingleOrDefaultAsync<Raw>($"SELECT {Columns} FROM backup_definition WHERE name = @name", new { name }).ConfigureAwait(false);
+        var r = await c.QuerySingleOrDefaultAsync<Raw>($"SELECT {SelectColumns} FROM backup_definition WHERE name = @name", new { name }).ConfigureAwait(false);
         if (r is null) Throw.NotFound("definition.not_found", $"no backup definition named '{name}' (see 'snapcat definition list')");
         return Map(r);
     }
@@ -55,7 +60,7 @@ public sealed class BackupDefinitionStore(CatalogDatabase db)
     public async Task<IReadOnlyList<BackupDefinition>> ListAsync(CancellationToken ct = default)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        return (await c.QueryAsync<Raw>($"SELECT {Columns} FROM backup_definition ORDER BY name").ConfigureAwait(false)).Select(Map).ToArray();
+        return (await c.QueryAsync<Raw>($"SELECT {SelectColumns} FROM backup_definition ORDER BY name").ConfigureAwait(false)).Select(Map).ToArray();
     }
 
     public async Task DeleteAsync(string name, CancellationToken ct = default)

@@ -14,6 +14,10 @@ public sealed class JobHistoryStore(CatalogDatabase db)
         long? finished_us, string? error_code, string? error_message, string log, string? result);
 
     private const string Columns = "id, kind, definition, description, state, created_us, finished_us, error_code, error_message, log, result";
+    // state is INTEGER: Int64 from SQLite, Int32 from PostgreSQL; Raw's constructor wants Int64 (see BackupDefinitionStore).
+    private string SelectColumns => db.Dialect == CatalogDialect.Postgres
+        ? Columns.Replace(" state,", " state::bigint AS state,", StringComparison.Ordinal)
+        : Columns;
 
     public async Task SaveAsync(JobSnapshot job, string? definition, CancellationToken ct = default)
     {
@@ -37,7 +41,7 @@ public sealed class JobHistoryStore(CatalogDatabase db)
     public async Task<JobSnapshot?> GetAsync(string id, CancellationToken ct = default)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        var r = await c.QuerySingleOrDefaultAsync<Raw>($"SELECT {Columns} FROM job WHERE id = @id", new { id }).ConfigureAwait(false);
+        var r = await c.QuerySingleOrDefaultAsync<Raw>($"SELECT {SelectColumns} FROM job WHERE id = @id", new { id }).ConfigureAwait(false);
         return r is null ? null : Map(r);
     }
 
@@ -45,7 +49,7 @@ public sealed class JobHistoryStore(CatalogDatabase db)
     public async Task<IReadOnlyList<JobSnapshot>> ListAsync(int limit = 100, CancellationToken ct = default)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        var rows = await c.QueryAsync<Raw>($"SELECT {Columns} FROM job ORDER BY created_us DESC LIMIT @limit",
+        var rows = await c.QueryAsync<Raw>($"SELECT {SelectColumns} FROM job ORDER BY created_us DESC LIMIT @limit",
             new { limit = Math.Clamp(limit, 1, 10_000) }).ConfigureAwait(false);
         return rows.Select(Map).ToArray();
     }

@@ -5,18 +5,19 @@ using Snapcat.Core.Errors;
 namespace Snapcat.Cli;
 
 /// <summary>
-/// An array daemon started as a child process of this same executable (<c>snapcat array serve</c>),
+/// A daemon started as a child process of this same executable (<c>snapcat array|agent|server serve</c>),
 /// its output going to a log file. Stopped by PID: SIGTERM, then SIGKILL after a grace period; a
 /// process-exit hook kills it too, so that an interrupted quickstart leaves nothing running.
 /// </summary>
-public sealed class ArrayChild : IAsyncDisposable
+public sealed class DaemonChild : IAsyncDisposable
 {
     private const int SigTerm = 15;
     private readonly Process _process;
     private readonly EventHandler _onExit;
 
-    private ArrayChild(Process process, string logPath)
+    private DaemonChild(string name, Process process, string logPath)
     {
+        Name = name;
         _process = process;
         Pid = process.Id;
         LogPath = logPath;
@@ -24,18 +25,20 @@ public sealed class ArrayChild : IAsyncDisposable
         AppDomain.CurrentDomain.ProcessExit += _onExit;
     }
 
+    public string Name { get; }
     public int Pid { get; }
     public string LogPath { get; }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    public static ArrayChild Start(string configPath, string logPath)
+    /// <summary>Starts <c>snapcat {name} serve --config {configPath}</c>, e.g. name "array".</summary>
+    public static DaemonChild Start(string name, string configPath, string logPath)
     {
         var (file, prefix) = SelfCommand();
         // Output is drained into the log file, so the child never blocks on a full pipe.
         var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in prefix) psi.ArgumentList.Add(a);
-        foreach (var a in new[] { "array", "serve", "--config", configPath }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { name, "serve", "--config", configPath }) psi.ArgumentList.Add(a);
         var process = Process.Start(psi) ?? throw new SnapcatException(ErrorKind.Internal, "quickstart.start", $"could not start {file}");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var sync = new object();
@@ -45,7 +48,7 @@ public sealed class ArrayChild : IAsyncDisposable
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ArrayChild(process, logPath);
+        return new DaemonChild(name, process, logPath);
     }
 
     /// <summary>The command that runs this executable again: the apphost itself, or <c>dotnet snapcat.dll</c>.</summary>
@@ -53,7 +56,7 @@ public sealed class ArrayChild : IAsyncDisposable
     {
         string? self = Environment.ProcessPath;
         if (self is not null && Path.GetFileNameWithoutExtension(self) == "snapcat") return (self, []);
-        string dll = typeof(ArrayChild).Assembly.Location;
+        string dll = typeof(DaemonChild).Assembly.Location;
         string dotnet = self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
         return (dotnet, [dll]);
     }

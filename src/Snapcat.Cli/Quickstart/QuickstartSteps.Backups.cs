@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Snapcat.Core.Errors;
+using Snapcat.Core.Jobs;
+using Snapcat.Server.Api;
+using Snapcat.Server.Catalog;
+using Snapcat.Server.Flows;
+
+namespace Snapcat.Cli;
+
+// Backups and the catalog, through the server's client: the calls `snapcat definition create`,
+// `snapcat backup run --wait`, `snapcat backup list` and `snapcat catalog rebuild` make.
+public static partial class QuickstartSteps
+{
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromSeconds(60);
+
+    private static async Task DefineAsync(QuickstartContext c, CancellationToken ct)
+    {
+        var server = c.RequireServer();
+        await server.CreateDefinitionAsync(new DefinitionDto
+        {
+            Name = QuickstartContext.MirrorDefinition, Host = QuickstartContext.Host, MountPoint = QuickstartContext.MountPoint,
+            Kind = "mirror", DeviceId = c.DeviceId, DestinationVolume = c.Secondary, PreHook = "freeze", PostHook = "thaw",
+            Label = "quickstart-mirror", Schedule = "0 3 * * *", TimeZone = "UTC",
+        }, ct);
+        c.Note($"snapcat definition create {QuickstartContext.MirrorDefinition} --host {QuickstartContext.Host} --mount-point {QuickstartContext.MountPoint} --kind mirror " +
+               $"--device {c.DeviceId} --volume {c.Secondary} --pre freeze --post thaw --label quickstart-mirror --schedule '0 3 * * *'");
+        await server.CreateDefinitionAsync(new DefinitionDto
+        {
+            Name = QuickstartContext.SnapshotDefinition, Host = QuickstartContext.Host, MountPoint = QuickstartContext.MountPoint,
+            Kind = "snapshot", DeviceId = c.DeviceId, PreHook = "freeze", PostHook = "thaw",
+            Label = "quickstart-snapshot", KeepGenerations = 2,
+        }, ct);
+        c.Note($"snapcat definition create {QuickstartContext.SnapshotDefinition} --host {QuickstartContext.Host} --mount-point {QuickstartContext.MountPoint} --kind snapshot " +
+               $"--device {c.DeviceId} --pre freeze --post thaw --label quickstart-snapshot --keep 2");
+        c.Note("(the server checked the mirror's destination against the agent's copy destination list, FIG. 8)");
+        c.Show(ServerTables.Definitions(await server.ListDefinitionsAsync(ct)));
+    }
+
+    private static async Task RunMirrorAsync(QuickstartContext c, CancellationToken ct) =>
+        c.MirrorBackupId = await RunBackupAsync(c, QuickstartContext.MirrorDefinition, ct);
+
+    private static async Task RunSnapshotAsync(QuickstartContext c, CancellationToken ct) =>
+        c.SnapshotBackupId = await RunBackupAsync(c, QuickstartContext.SnapshotDefinition, ct);
+
+    private static async Task<long> RunBackupAsync(QuickstartContext c, string definition, CancellationToken ct)
+    {
+        var server = c.RequireServer();
+        int hookLines = File.Exists(c.HookLogPath) ? File.ReadAllLines(c.HookLogPath).Length : 0;
+        var job = await WaitAsync(server, await server.RunDefinitionAsync(definition, ct), ct);
+        var outcome = job.Result?.Deserialize<RunBackupHandler.Outcome>(ServerClient.Json)
+            ?? throw new SnapcatException(ErrorKind.Remote, "quickstart.no_outcome", $"backup job {job.Id} finished without a result");
+        c.Note($"snapcat backup run {definition} --wait  -> job {job.Id} succeeded; backup {outcome.BackupId} is volume {outcome.Volume} on {outcome.DeviceId}, time stamp {outcome.Timestamp:u}");
+        foreach (string line in File.Exists(c.HookLogPath) ? File.ReadAllLines(c.HookLogPath).Skip(hookLines) : [])
+            c.Note("hooks.log: " + line);
+        return outcome.BackupId;
+    }
+
+    private static async Task ShowCatalogAsync(QuickstartContext c, CancellationToken ct)
+    {
+        var rows = await c.RequireServer().SearchBackupsAsync(new BackupDataFilter { Host = QuickstartContext.Host }, ct);
+        if (rows.Count != 2)
+            Throw.Internal("quickstart.catalog", $"the catalog holds {rows.Count} backups of {QuickstartContext.Host}, expected the mirror and the snapshot");
+        c.CatalogBeforeLoss = rows;
+        c.Note($"snapcat backup list --host {QuickstartContext.Host}");
+        c.Show(ServerTables.Backups(rows));
+    }
+
+    private static async Task LoseCatalogAsync(QuickstartContext c, CancellationToken ct)
+    {
+        var old = c.Server!;
+        int pid = old.Pid;
+        await old.StopAsync(TimeSpan.FromSeconds(10));
+        await old.DisposeAsync();
+        c.Server = null;
+        int deleted = 0;
+        foreach (string suffix in new[] { "", "-wal", "-shm", "-journal" })
+        {
+            if (!File.Exists(c.CatalogPath + suffix)) continue;
+            File.Delete(c.CatalogPath + suffix);
+            deleted++;
+        }
+        if (deleted == 0)
+            Throw.Internal("quickstart.no_catalog", $"no catalog file at {c.CatalogPath} to delete");
+        c.Note($"stopped the server (pid {pid}), deleted catalog.db");
+        c.Server = DaemonChild.Start("server", c.ServerConfigPath, c.Path("server.log"));
+        var server = c.RequireServer();
+        await WaitReadyAsync(c, c.Server, async () => $"catalog {(await server.GetServerAsync(ct)).Catalog}", ct);
+        var rows = await server.SearchBackupsAsync(new BackupDataFilter(), ct);
+        var definitions = await server.ListDefinitionsAsync(ct);
+        c.Note($"the new catalog holds {rows.Count} backups and {definitions.Count} definitions");
+    }
+
+    private static async Task RebuildAsync(QuickstartContext c, CancellationToken ct)
+    {
+        var server = c.RequireServer();
+        var job = await WaitAsync(server, await server.RebuildAsync(new RebuildRequest([c.DeviceId]), ct), ct);
+        var report = job.Result?.Deserialize<RebuildReport>(ServerClient.Json)
+            ?? throw new SnapcatException(ErrorKind.Remote, "quickstart.no_report", $"rebuild job {job.Id} finished without a report");
+        c.Note($"snapcat catalog rebuild --array {c.DeviceId}  -> {report.Added} added, {report.Unchanged} already there, {report.Updated} updated, {report.Invalid} invalid");
+        c.Show(ServerTables.Rebuild(report));
+        var rows = await server.SearchBackupsAsync(new BackupDataFilter { Host = QuickstartContext.Host }, ct);
+        c.Show(ServerTables.Backups(rows));
+        var before = c.CatalogBeforeLoss.Select(Key).Order().ToList();
+        var after = rows.Select(Key).Order().ToList();
+        if (!before.SequenceEqual(after))
+            Throw.Internal("quickstart.rebuild_differs",
+                $"the rebuilt catalog differs from the one lost:\nbefore: {string.Join("; ", before)}\nafter:  {string.Join("; ", after)}");
+        c.Note($"the same {rows.Count} rows came back (host, mount point, label, time stamp, kind, device ID, media ID); origin now says 'rebuild'");
+        // Restores below go by the new row IDs.
+        c.MirrorBackupId = rows.Single(r => r.Kind == "mirror").Id;
+        c.SnapshotBackupId = rows.Single(r => r.Kind == "snapshot").Id;
+    }
+
+    private static string Key(BackupDto b) => $"{b.Host} {b.MountPoint} {b.Label} {b.Timestamp:O} {b.Kind} {b.DeviceId} {b.MediaId}";
+
+    private static async Task<JobSnapshot> WaitAsync(ServerClient server, JobSnapshot started, CancellationToken ct) =>
+        ServerClient.EnsureSucceeded(await server.WaitForJobAsync(started.Id, timeout: JobTimeout, ct: ct));
+}

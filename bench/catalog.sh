@@ -130,8 +130,9 @@ qres, vols, rows, rep = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.arg
 cli = [float(x) for x in sys.argv[5].split()]; job = [float(x) for x in sys.argv[6].split()]
 print(f"| measure (median of {rep}) | result | goal |")
 print("| --- | ---: | --- |")
-print(f"| catalog rebuild from an array of {vols:,} volumes, `snapcat catalog rebuild` end to end (first run adds, later runs find them) | {statistics.median(cli):.2f} s | < 5 s |")
-print(f"| the same, server job only | {statistics.median(job):.2f} s | |")
+print(f"| catalog rebuild from an array of {vols:,} volumes into an empty catalog, `snapcat catalog rebuild` end to end (first run: adds every row) | {cli[0]:.2f} s | < 5 s |")
+print(f"| the same, server job only (first run) | {job[0]:.2f} s | |")
+print(f"| rebuild again, rows already there (median of the {len(cli) - 1} later runs), end to end / server job | {statistics.median(cli[1:] or cli):.2f} s / {statistics.median(job[1:] or job):.2f} s | < 5 s |")
 d = collections.defaultdict(list); cnt = {}
 for line in open(qres):
     name, t, n = line.rstrip("\n").split("|"); d[name].append(float(t) * 1000); cnt[name] = n

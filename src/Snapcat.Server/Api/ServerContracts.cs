@@ -24,6 +24,7 @@ namespace Snapcat.Server.Api;
 //   GET    /v1/jobs?limit=                             -> JobSnapshot[]     (running and history, newest first)
 //   GET    /v1/jobs/{id}                               -> JobSnapshot
 //   DELETE /v1/jobs/{id}                               -> 202 (cancel requested)
+//   GET    /v1/jobs/{id}/events                        -> text/event-stream of JobSnapshot, until the job ends (Api/JobEventStream.cs)
 //   GET    /v1/schedule-events                         -> ScheduleEventDto[]
 //   GET    /openapi/v1.json                            -> OpenAPI document (no token needed)
 

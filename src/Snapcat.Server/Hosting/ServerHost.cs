@@ -81,6 +81,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.UseMiddleware<Snapcat.Array.Api.BearerTokenMiddleware>(config.Token, "backup server", "the control.token of server.json");
         app.MapOpenApi();
         app.MapServerApi(rt, ops, scheduler);
+        app.MapJobEventStream(rt.Jobs);
         return app;
     }
 

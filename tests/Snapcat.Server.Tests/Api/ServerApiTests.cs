@@ -64,4 +64,26 @@ public sealed class ServerApiTests : IAsyncLifetime
         await Poll.UntilAsync(() => _host.Runtime.Jobs.PendingSaves == 0, TimeSpan.FromSeconds(10), "history saved");
         Assert.Equal("rebuild.no_arrays", (await _host.Runtime.History.GetAsync(noArrays.Id))?.ErrorCode);
     }
+
+    [Fact]
+    public async Task A_job_streams_as_server_sent_events_until_it_ends()
+    {
+        using var client = new ServerClient(new Uri(_host.ControlUrl), "tok-1");
+        var job = await client.RebuildAsync(new RebuildRequest());
+        using var http = new HttpClient { BaseAddress = new Uri(_host.ControlUrl), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "tok-1");
+        using var r = await http.GetAsync($"/v1/jobs/{job.Id}/events");   // completes only when the stream ends
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("text/event-stream", r.Content.Headers.ContentType?.MediaType);
+        var events = (await r.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(events);
+        Assert.All(events, e => Assert.StartsWith("event: job\ndata: {", e));
+        var last = System.Text.Json.JsonSerializer.Deserialize<Snapcat.Core.Jobs.JobSnapshot>(events[^1].Split("data: ", 2)[1], ServerClient.Json)!;
+        Assert.Equal(job.Id, last.Id);
+        Assert.Equal(Snapcat.Core.Jobs.JobState.Failed, last.State);
+        Assert.Equal("rebuild.no_arrays", last.ErrorCode);
+
+        using var unknown = await http.GetAsync("/v1/jobs/j-000000000000/events");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
 }

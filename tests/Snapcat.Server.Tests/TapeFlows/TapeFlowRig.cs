@@ -25,7 +25,8 @@ public sealed class TapeFlowRig : IAsyncDisposable
     public const string MountPoint = "/srv/db";
     public const string VolumeSize = "4M";
     public const long VolumeBytes = 4 << 20;
-    private const string ArrayToken = "array-token-7e21", AgentToken = "agent-token-4b90", ServerToken = "server-token-c3d8";
+    private const string ArrayToken = "array-token-7e21", AgentToken = "agent-token-4b90";
+    public const string ServerToken = "server-token-c3d8";
 
     private readonly int _arrayControl = FreePort.Next(), _agentControl = FreePort.Next();
 

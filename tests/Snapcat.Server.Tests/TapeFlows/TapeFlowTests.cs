@@ -182,6 +182,31 @@ public sealed class TapeFlowTests
         Assert.Equal(TapeFlowRig.Hash(data), await rig.HashVolumeAsync(fresh, 9));
     }
 
+    [Fact]
+    public async Task The_cli_copies_to_tape_lists_the_servers_library_and_verifies()
+    {
+        await using var rig = await TapeFlowRig.StartAsync();
+        var (_, disk) = await rig.MirrorBackupAsync(seed: 16);
+        string[] server = ["--server", rig.Server.ControlUrl, "--token", TapeFlowRig.ServerToken];
+
+        var copy = await SnapcatBinary.RunAsync(["backup", "copy-to-tape", disk.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--wait", .. server]);
+        Assert.True(copy.ExitCode == 0, copy.Stdout + copy.Stderr);
+        var tape = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = TapeFlowRig.LibraryId }));
+
+        var list = await SnapcatBinary.RunAsync(["tape", "list", "--output", "json", .. server]);
+        Assert.True(list.ExitCode == 0, list.Stdout + list.Stderr);
+        Assert.Contains("SC0001", list.Stdout);
+        Assert.Contains(disk.BackupId.ToString(), list.Stdout);
+
+        var verify = await SnapcatBinary.RunAsync(["backup", "verify", tape.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--wait", .. server]);
+        Assert.True(verify.ExitCode == 0, verify.Stdout + verify.Stderr);
+
+        // A disk backup has no tape checksum: a clear error, not a job.
+        var wrong = await SnapcatBinary.RunAsync(["backup", "verify", disk.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), .. server]);
+        Assert.NotEqual(0, wrong.ExitCode);
+        Assert.Contains("verify.not_on_tape", wrong.Stdout + wrong.Stderr);
+    }
+
     private static async Task<RebuildReport> RebuildAsync(TapeFlowRig rig, RebuildRequest request)
     {
         var done = ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RebuildAsync(request)));

@@ -21,6 +21,8 @@ public sealed class AgentClient : IDisposable
 
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
+    private readonly string _token;
+    private HttpClient? _streams;
 
     public AgentClient(Uri baseUrl, string token, TimeSpan? timeout = null)
         : this(new HttpClient(), baseUrl, token, ownsHttp: true)
@@ -35,6 +37,7 @@ public sealed class AgentClient : IDisposable
             Throw.Invalid("agent.token_missing", $"no token given for the agent at {baseUrl}; every agent API call needs its bearer token");
         _http = http;
         _ownsHttp = ownsHttp;
+        _token = token;
         BaseUrl = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
         _http.BaseAddress = BaseUrl;
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -135,9 +138,127 @@ public sealed class AgentClient : IDisposable
         return value;
     }
 
+    /// <summary>
+    /// Opens the agent's read stream of a volume (tape copy, FIG. 16 step 2431). Only the headers are awaited
+    /// here; the body is read by the caller, on a client without a whole-request timeout (a volume stream
+    /// lasts as long as the volume is large).
+    /// </summary>
+    public async Task<AgentVolumeStream> OpenVolumeStreamAsync(string deviceId, uint volume, CancellationToken ct = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, StreamPath(deviceId, volume));
+        HttpResponseMessage response;
+        try
+        {
+            response = await Streams().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw Unreachable(ex);
+        }
+        finally
+        {
+            request.Dispose();
+        }
+        try
+        {
+            if (!response.IsSuccessStatusCode) throw await ToExceptionAsync(response, ct).ConfigureAwait(false);
+            if (response.Content.Headers.ContentLength is not long size)
+                throw new SnapcatException(ErrorKind.Remote, "agent.bad_response",
+                    $"the agent at {BaseUrl} streamed volume {volume} of {deviceId} without a Content-Length; the size of the volume is unknown");
+            var data = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            return new AgentVolumeStream(response, data, size);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Streams <paramref name="size"/> bytes into a volume through the agent (<c>PUT /v1/streams/volume</c>, tape
+    /// restore). <paramref name="writeBody"/> writes the body; if it throws, the request is aborted before the body
+    /// is complete, so the agent answers with an error instead of 204 and the volume is known incomplete.
+    /// </summary>
+    public async Task WriteVolumeStreamAsync(string deviceId, uint volume, long size, Func<Stream, CancellationToken, Task> writeBody, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, StreamPath(deviceId, volume)) { Content = new BodyWriter(writeBody, size, ct) };
+        HttpResponseMessage response;
+        try
+        {
+            response = await Streams().SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex) when (Inner<SnapcatException>(ex) is { } inner)
+        {
+            // The body writer failed (checksum, short source): its error is the one to report.
+            throw inner;
+        }
+        catch (HttpRequestException ex)
+        {
+            throw Unreachable(ex);
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode) throw await ToExceptionAsync(response, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static T? Inner<T>(Exception ex) where T : Exception
+    {
+        for (var e = ex.InnerException; e is not null; e = e.InnerException)
+            if (e is T t) return t;
+        return null;
+    }
+
+    private static string StreamPath(string deviceId, uint volume)
+    {
+        if (string.IsNullOrWhiteSpace(deviceId)) Throw.Invalid("stream.missing_device_id", "a volume stream needs the array's device ID");
+        if (volume == 0) Throw.Invalid("stream.missing_volume", "a volume stream needs a volume number from 1");
+        return $"v1/streams/volume?deviceId={Uri.EscapeDataString(deviceId)}&volume={volume}";
+    }
+
+    private HttpClient Streams()
+    {
+        if (_streams is { } s) return s;
+        var c = new HttpClient { BaseAddress = BaseUrl, Timeout = Timeout.InfiniteTimeSpan };
+        c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        return Interlocked.CompareExchange(ref _streams, c, null) is { } other ? DisposeAndUse(c, other) : c;
+    }
+
+    private static HttpClient DisposeAndUse(HttpClient loser, HttpClient winner)
+    {
+        loser.Dispose();
+        return winner;
+    }
+
+    private sealed class BodyWriter : HttpContent
+    {
+        private readonly Func<Stream, CancellationToken, Task> write;
+        private readonly long size;
+        private readonly CancellationToken ct;
+
+        public BodyWriter(Func<Stream, CancellationToken, Task> write, long size, CancellationToken ct)
+        {
+            this.write = write;
+            this.size = size;
+            this.ct = ct;
+            Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => write(stream, ct);
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken) => write(stream, cancellationToken);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = size;
+            return true;
+        }
+    }
+
     public void Dispose()
     {
         if (_ownsHttp) _http.Dispose();
+        _streams?.Dispose();
     }
 
     private static string JobPath(string id)

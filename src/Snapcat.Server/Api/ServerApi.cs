@@ -103,6 +103,20 @@ public static class ServerApi
             return Results.Accepted($"/v1/jobs/{job.Id}", job);
         });
 
+        v1.MapPost("/backups/{id}/tape-copies", async (string id, TapeCopyRequest? body, CancellationToken ct) =>
+        {
+            var job = await ops.StartTapeCopyAsync(BackupId(id), body ?? new TapeCopyRequest(), ct);
+            return Results.Accepted($"/v1/jobs/{job.Id}", job);
+        });
+
+        v1.MapPost("/backups/{id}/verifications", async (string id, CancellationToken ct) =>
+        {
+            var job = await ops.StartVerifyAsync(BackupId(id), ct);
+            return Results.Accepted($"/v1/jobs/{job.Id}", job);
+        });
+
+        v1.MapGet("/tape/cartridges", async (CancellationToken ct) => await rt.TapeLibraryOrThrow().ListAsync(ct));
+
         v1.MapPost("/catalog/rebuilds", (RebuildRequest? body) =>
         {
             var job = ops.StartRebuild(body ?? new RebuildRequest());

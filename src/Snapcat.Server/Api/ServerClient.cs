@@ -82,6 +82,15 @@ public sealed class ServerClient : IDisposable
     public Task<JobSnapshot> CopyBackupAsync(long id, CopyRequest request, CancellationToken ct = default) =>
         SendAsync<JobSnapshot>(HttpMethod.Post, $"v1/backups/{id}/copies", JsonContent.Create(request, options: Json), ct);
 
+    public Task<JobSnapshot> CopyToTapeAsync(long id, TapeCopyRequest request, CancellationToken ct = default) =>
+        SendAsync<JobSnapshot>(HttpMethod.Post, $"v1/backups/{id}/tape-copies", JsonContent.Create(request, options: Json), ct);
+
+    public Task<JobSnapshot> VerifyBackupAsync(long id, CancellationToken ct = default) =>
+        SendAsync<JobSnapshot>(HttpMethod.Post, $"v1/backups/{id}/verifications", null, ct);
+
+    public async Task<IReadOnlyList<Tape.CartridgeSummary>> ListCartridgesAsync(CancellationToken ct = default) =>
+        await SendAsync<Tape.CartridgeSummary[]>(HttpMethod.Get, "v1/tape/cartridges", null, ct).ConfigureAwait(false);
+
     public Task<JobSnapshot> RebuildAsync(RebuildRequest request, CancellationToken ct = default) =>
         SendAsync<JobSnapshot>(HttpMethod.Post, "v1/catalog/rebuilds", JsonContent.Create(request, options: Json), ct);
 

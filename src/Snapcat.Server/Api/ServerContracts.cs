@@ -17,10 +17,13 @@ namespace Snapcat.Server.Api;
 //   GET    /v1/backup-volumes                          -> BackupVolumeDto[] (FIG. 4)
 //   GET    /v1/backups?host=&mountPoint=&label=&kind=&deviceId=&from=&to=&limit=&offset=  -> BackupDto[] (FIG. 6, newest first)
 //   GET    /v1/backups/{id}                            -> BackupDto
-//   POST   /v1/backups/{id}/restores   RestoreRequest  -> 202 JobSnapshot   (FIG. 12 volume / FIG. 13 files)
+//   POST   /v1/backups/{id}/restores   RestoreRequest  -> 202 JobSnapshot   (FIG. 12 volume / FIG. 13 files / tape to deviceId+volume)
 //   DELETE /v1/backups/{id}                            -> 202 JobSnapshot   (FIG. 14)
 //   POST   /v1/backups/{id}/copies     CopyRequest     -> 202 JobSnapshot   (FIG. 19)
-//   POST   /v1/catalog/rebuilds        RebuildRequest  -> 202 JobSnapshot; result RebuildReport (FIG. 15)
+//   POST   /v1/backups/{id}/tape-copies TapeCopyRequest -> 202 JobSnapshot  (FIG. 16; move = copy, verify, delete the disk backup)
+//   POST   /v1/backups/{id}/verifications              -> 202 JobSnapshot   (a tape backup read back, length and CRC-32C checked)
+//   POST   /v1/catalog/rebuilds        RebuildRequest  -> 202 JobSnapshot; result RebuildReport (FIG. 15, arrays and tapes)
+//   GET    /v1/tape/cartridges                         -> CartridgeSummary[] (400 tape.no_library without a library)
 //   GET    /v1/jobs?limit=                             -> JobSnapshot[]     (running and history, newest first)
 //   GET    /v1/jobs/{id}                               -> JobSnapshot
 //   DELETE /v1/jobs/{id}                               -> 202 (cancel requested)
@@ -78,13 +81,25 @@ public sealed record BackupDto(
         r.Timestamp, r.BackupId, r.Origin.ToString().ToLowerInvariant(), r.Recorded, Convert.ToBase64String(r.VolumeInfo));
 }
 
-/// <summary>No <see cref="Files"/>: restore the whole volume onto its primary (FIG. 12); with files: copy them (FIG. 13).</summary>
-public sealed record RestoreRequest(IReadOnlyList<string>? Files = null, string? Destination = null, string? PreHook = null, string? PostHook = null, bool Force = false);
+/// <summary>
+/// No <see cref="Files"/>: restore the whole volume onto its primary (FIG. 12); with files: copy them (FIG. 13).
+/// A backup on tape is restored into volume <see cref="Volume"/> of array <see cref="DeviceId"/> through the
+/// agent's write stream; without them, onto the backup's source volume (its volume information), which needs
+/// <see cref="Force"/> because it overwrites the live volume.
+/// </summary>
+public sealed record RestoreRequest(IReadOnlyList<string>? Files = null, string? Destination = null, string? PreHook = null, string? PostHook = null, bool Force = false,
+    string? DeviceId = null, uint? Volume = null);
+
+/// <summary>Copy a disk backup to the tape library (FIG. 16); <see cref="Move"/>: verify the tape copy, then delete the disk backup (FIG. 14).</summary>
+public sealed record TapeCopyRequest(bool Move = false);
 
 /// <summary>To <see cref="Volume"/> of the same array, or to <see cref="Port"/>+<see cref="Lun"/> of the array <see cref="DeviceId"/>.</summary>
 public sealed record CopyRequest(uint? Volume = null, string? DeviceId = null, string? Port = null, uint? Lun = null);
 
-/// <summary>No device IDs: every array of the configuration.</summary>
-public sealed record RebuildRequest(IReadOnlyList<string>? DeviceIds = null);
+/// <summary>
+/// No device IDs: every array of the configuration. <see cref="Tapes"/>: also scan the tape library; null means
+/// yes when a library is configured and no device IDs were named.
+/// </summary>
+public sealed record RebuildRequest(IReadOnlyList<string>? DeviceIds = null, bool? Tapes = null);
 
 public sealed record ScheduleEventDto(DateTimeOffset Time, string Definition, string What, string Detail);

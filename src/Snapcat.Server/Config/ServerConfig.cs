@@ -6,9 +6,10 @@ namespace Snapcat.Server.Config;
 //   "catalog": { "path": "catalog.db" },                                    // SQLite (default catalog.db beside this file)
 //   // "catalog": { "connectionString": "Host=db;Database=snapcat;Username=snapcat;Password=…" },   // PostgreSQL
 //   "agents": { "db01": { "url": "http://10.0.0.5:8490", "token": "…" } },  // host name -> agent control API
-//   "arrays": { "ARRAY-01": { "url": "http://10.0.0.9:8470", "token": "…" } }  // device ID -> array control API
+//   "arrays": { "ARRAY-01": { "url": "http://10.0.0.9:8470", "token": "…" } },  // device ID -> array control API
+//   "tapeLibrary": { "libraryId": "TAPE-01", "directory": "tapes", "capacity": "2G", "slots": 64, "drives": 1 }  // optional
 // }
-// A relative catalog path or tokenFile is relative to the configuration file's folder.
+// A relative catalog path, tokenFile or tape library directory is relative to the configuration file's folder.
 
 public sealed record ServerConfig
 {
@@ -16,6 +17,7 @@ public sealed record ServerConfig
     public ServerCatalogConfig? Catalog { get; init; }
     public IReadOnlyDictionary<string, RemoteEndpointConfig>? Agents { get; init; }
     public IReadOnlyDictionary<string, RemoteEndpointConfig>? Arrays { get; init; }
+    public Snapcat.Server.Tape.TapeLibraryConfig? TapeLibrary { get; init; }
 }
 
 public sealed record ServerControlConfig

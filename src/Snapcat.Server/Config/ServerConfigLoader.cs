@@ -63,9 +63,19 @@ public static class ServerConfigLoader
         var agents = Endpoints("agents", raw.Agents, problems, name => name.Length is > 0 and <= 64 && !name.Any(char.IsWhiteSpace), "a host name without spaces");
         var arrays = Endpoints("arrays", raw.Arrays, problems, InquiryDescription.IsValidDeviceId, "a device ID (letters, digits, '.', '_', ':', '-')");
 
+        Tape.TapeLibraryConfig? tape = null;
+        if (raw.TapeLibrary is { } t)
+        {
+            tape = string.IsNullOrWhiteSpace(t.Directory) ? t : t with { Directory = Path.GetFullPath(t.Directory, baseDir) };
+            try { tape.Validate(); }
+            catch (SnapcatException e) { problems.Add("tapeLibrary: " + e.Message); }
+            if (arrays.ContainsKey(t.LibraryId ?? ""))
+                problems.Add($"tapeLibrary.libraryId '{t.LibraryId}' is also an array's device ID; catalog rows would not tell them apart");
+        }
+
         if (problems.Count > 0)
             Throw.Invalid("config.invalid", $"configuration {configPath} has {problems.Count} problem(s):\n  - " + string.Join("\n  - ", problems));
-        return new LoadedServerConfig(configPath, listen, token, catalog, agents, arrays);
+        return new LoadedServerConfig(configPath, listen, token, catalog, agents, arrays, tape);
     }
 
     private static Dictionary<string, RemoteEndpoint> Endpoints(string section, IReadOnlyDictionary<string, RemoteEndpointConfig>? raw,

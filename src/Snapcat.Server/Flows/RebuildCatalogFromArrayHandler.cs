@@ -6,12 +6,14 @@ using Snapcat.Core.Jobs;
 using Snapcat.Core.VolumeInformation;
 using Snapcat.Server.Catalog;
 using Snapcat.Server.Hosting;
+using Snapcat.Server.Tape;
 
 namespace Snapcat.Server.Flows;
 
 /// <summary>
 /// FIG. 15, acquisition of the list of backup data: rebuilds the backup data table from the volume
-/// information the arrays keep. Idempotent: a record already in the catalog at the same (device ID,
+/// information the arrays keep, and from the management information on the tapes (<see cref="TapeRebuild"/>;
+/// a damaged cartridge is reported and skipped). Idempotent: a record already in the catalog at the same (device ID,
 /// volume) is left alone, another backup there replaces the row. A damaged record is reported with its
 /// reason and skipped; the rest is imported. Catalog rows of volumes that no longer carry a backup are
 /// reported, not removed (only the delete flow removes rows).
@@ -20,20 +22,36 @@ public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<RebuildReport> RebuildAsync(IReadOnlyList<string>? deviceIds, JobContext? job = null, CancellationToken ct = default)
+    /// <summary>
+    /// <paramref name="tapes"/>: also scan the tape library (labels, management information and trailers of every
+    /// cartridge); null means yes when a library is configured and no device IDs were named.
+    /// </summary>
+    public async Task<RebuildReport> RebuildAsync(IReadOnlyList<string>? deviceIds, JobContext? job = null, CancellationToken ct = default, bool? tapes = null)
     {
+        bool scanTapes = tapes ?? (rt.Tapes is not null && deviceIds is not { Count: > 0 });
+        var library = scanTapes ? rt.TapeLibraryOrThrow() : null;
         var devices = deviceIds is { Count: > 0 } ? deviceIds : rt.Remotes.DeviceIds.Order(StringComparer.Ordinal).ToArray();
-        if (devices.Count == 0)
+        if (devices.Count == 0 && library is null)
             Throw.Invalid("rebuild.no_arrays", "the server configuration names no arrays; add them under \"arrays\" in server.json");
         var reports = new List<ArrayRebuildReport>();
         foreach (string device in devices)
             reports.Add(await RebuildArrayAsync(device, job, ct).ConfigureAwait(false));
-        return new RebuildReport(reports);
+        TapeRebuildReport? tapeReport = null;
+        if (library is not null)
+        {
+            // The tapes after the arrays: both merge by (device ID, media ID), so the order changes no row.
+            tapeReport = await new TapeRebuild(library).RebuildAsync(rt.Data, ct).ConfigureAwait(false);
+            foreach (var bad in tapeReport.Invalid)
+                job?.Warn($"{library.LibraryId} {bad.Where}: {bad.Reason}; not imported");
+            job?.Info($"{library.LibraryId}: {tapeReport.Added.Count} added, {tapeReport.Unchanged.Count} already there, " +
+                $"{tapeReport.Updated.Count} updated, {tapeReport.Invalid.Count} invalid");
+        }
+        return new RebuildReport(reports, tapeReport);
     }
 
-    public async Task<JsonNode?> RunAsync(IReadOnlyList<string>? deviceIds, JobContext job)
+    public async Task<JsonNode?> RunAsync(IReadOnlyList<string>? deviceIds, JobContext job, bool? tapes = null)
     {
-        var report = await RebuildAsync(deviceIds, job, job.CancellationToken).ConfigureAwait(false);
+        var report = await RebuildAsync(deviceIds, job, job.CancellationToken, tapes).ConfigureAwait(false);
         job.Info($"rebuild done: {report.Added} added, {report.Unchanged} already there, {report.Updated} updated, {report.Invalid} invalid");
         return JsonSerializer.SerializeToNode(report, Json);
     }

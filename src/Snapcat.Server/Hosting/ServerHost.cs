@@ -41,7 +41,8 @@ public sealed class ServerHost : IAsyncDisposable
     public static async Task<ServerHost> StartAsync(LoadedServerConfig config, ILoggerFactory? logs = null, CancellationToken ct = default)
     {
         var catalog = await CatalogDatabase.OpenAsync(config.CatalogLocation, ct).ConfigureAwait(false);
-        var runtime = new ServerRuntime(catalog, new RemoteDirectory(config.Agents, config.Arrays), logs);
+        var tapes = config.TapeLibrary is { } t ? new Tape.TapeLibrary(t) : null;
+        var runtime = new ServerRuntime(catalog, new RemoteDirectory(config.Agents, config.Arrays), logs, tapes: tapes);
         var ops = new ServerOperations(runtime);
         var scheduler = new BackupScheduler(runtime.Definitions, ops, runtime.Time);
         var host = new ServerHost(runtime, ops, scheduler);

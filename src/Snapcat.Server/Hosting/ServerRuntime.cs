@@ -1,18 +1,21 @@
 using Microsoft.Extensions.Logging;
+using Snapcat.Core.Errors;
 using Snapcat.Server.Catalog;
 using Snapcat.Server.Jobs;
 using Snapcat.Server.Remote;
+using Snapcat.Server.Tape;
 
 namespace Snapcat.Server.Hosting;
 
 /// <summary>
-/// What the flow handlers share: the catalog's tables, the agents and arrays of the configuration, and
-/// the job list. One per server process; tests build one over a real catalog and real peers.
+/// What the flow handlers share: the catalog's tables, the agents and arrays of the configuration, the tape
+/// library (optional) and the job list. One per server process; tests build one over a real catalog and real peers.
 /// </summary>
 public sealed class ServerRuntime : IAsyncDisposable
 {
-    public ServerRuntime(CatalogDatabase catalog, RemoteDirectory remotes, ILoggerFactory? logs = null, TimeProvider? time = null)
+    public ServerRuntime(CatalogDatabase catalog, RemoteDirectory remotes, ILoggerFactory? logs = null, TimeProvider? time = null, TapeLibrary? tapes = null)
     {
+        Tapes = tapes;
         Catalog = catalog;
         Remotes = remotes;
         Time = time ?? TimeProvider.System;
@@ -34,9 +37,16 @@ public sealed class ServerRuntime : IAsyncDisposable
     public JobHistoryStore History { get; }
     public ServerJobs Jobs { get; }
 
+    /// <summary>The tape library of the configuration's <c>tapeLibrary</c> section; null when none is configured.</summary>
+    public TapeLibrary? Tapes { get; }
+
+    public TapeLibrary TapeLibraryOrThrow() => Tapes ?? throw new SnapcatException(ErrorKind.Invalid, "tape.no_library",
+        "the server configuration has no tape library; add a \"tapeLibrary\" section to server.json and restart the server");
+
     public async ValueTask DisposeAsync()
     {
         Remotes.Dispose();
+        Tapes?.Dispose();
         await Catalog.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -54,6 +54,15 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
     public async Task<JobSnapshot> StartRestoreAsync(long backupId, RestoreRequest request, CancellationToken ct = default)
     {
         var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        if (rt.Tapes is { } library && row.DeviceId == library.LibraryId)
+        {
+            // Checked now so a bad target is a 400, not a failed job.
+            var (device, volume) = RestoreFromTapeHandler.TargetOf(row, request);
+            rt.Remotes.ArrayFor(device);
+            rt.Remotes.AgentFor(row.Host);
+            return rt.Jobs.Start("restore", $"restore of tape backup {backupId} ({row.MediaId}) into volume {volume} on {device}", null,
+                ctx => new RestoreFromTapeHandler(rt).RunAsync(backupId, request, ctx)).Snapshot();
+        }
         rt.Remotes.AgentFor(row.Host); // an unknown host is a clear error now, not a failed job later
         string what = request.Files is { Count: > 0 } ? "file restore" : "volume restore";
         return rt.Jobs.Start("restore", $"{what} of backup {backupId} ({row.Host}:{row.MountPoint} '{row.Label}')", null,
@@ -80,8 +89,33 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
     {
         var devices = request.DeviceIds is { Count: > 0 } d ? d : null;
         foreach (string device in devices ?? []) rt.Remotes.ArrayFor(device);
-        string which = devices is null ? "all arrays" : string.Join(", ", devices);
+        bool tapes = request.Tapes ?? (rt.Tapes is not null && devices is null);
+        if (tapes) rt.TapeLibraryOrThrow();
+        string which = (devices is null ? "all arrays" : string.Join(", ", devices)) + (tapes ? $" and tape library {rt.Tapes!.LibraryId}" : "");
         return rt.Jobs.Start("rebuild", $"rebuild the catalog from {which}", null,
-            ctx => new RebuildCatalogFromArrayHandler(rt).RunAsync(devices, ctx)).Snapshot();
+            ctx => new RebuildCatalogFromArrayHandler(rt).RunAsync(devices, ctx, tapes)).Snapshot();
+    }
+
+    public async Task<JobSnapshot> StartTapeCopyAsync(long backupId, TapeCopyRequest request, CancellationToken ct = default)
+    {
+        var library = rt.TapeLibraryOrThrow();
+        var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        if (row.DeviceId == library.LibraryId)
+            Throw.Invalid("tape.copy.source", $"backup {backupId} is on tape ({row.MediaId}) already; copy a backup held on an array");
+        BackupRows.Volume(row);
+        rt.Remotes.AgentFor(row.Host);
+        string what = request.Move ? "move" : "copy";
+        return rt.Jobs.Start("tape-copy", $"{what} backup {backupId} (volume {row.MediaId} on {row.DeviceId}) to tape library {library.LibraryId}", null,
+            ctx => new CopyToTapeHandler(rt).RunAsync(backupId, request.Move, ctx)).Snapshot();
+    }
+
+    public async Task<JobSnapshot> StartVerifyAsync(long backupId, CancellationToken ct = default)
+    {
+        var library = rt.TapeLibraryOrThrow();
+        var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        if (row.DeviceId != library.LibraryId)
+            Throw.Invalid("verify.not_on_tape", $"backup {backupId} is on {row.DeviceId}, not in tape library {library.LibraryId}; only tape backups carry a data checksum to verify");
+        return rt.Jobs.Start("verify", $"verify tape backup {backupId} ({row.MediaId})", null,
+            ctx => new VerifyTapeBackupHandler(rt).RunAsync(backupId, ctx)).Snapshot();
     }
 }

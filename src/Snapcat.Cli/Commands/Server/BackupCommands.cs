@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace Snapcat.Cli;
 
-/// <summary><c>snapcat backup run|list|show|restore|delete|copy</c>: backups in the catalog (FIG. 6) and the flows on them.</summary>
+/// <summary><c>snapcat backup run|list|show|restore|delete|copy|copy-to-tape|verify</c>: backups in the catalog (FIG. 6) and the flows on them.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class BackupCommands
 {
@@ -18,6 +18,8 @@ public static class BackupCommands
         backup.Subcommands.Add(Restore(console));
         backup.Subcommands.Add(Delete(console));
         backup.Subcommands.Add(Copy(console));
+        backup.Subcommands.Add(CopyToTape(console));
+        backup.Subcommands.Add(Verify(console));
         return backup;
     }
 
@@ -85,20 +87,23 @@ public static class BackupCommands
         var destination = new Option<string>("--destination") { Description = "With --files: copy into this directory instead of the original mount point" };
         var pre = new Option<string>("--pre") { Description = "Preprocess hook name on the agent (e.g. unmount)" };
         var post = new Option<string>("--post") { Description = "Postprocess hook name on the agent (e.g. fsck and mount)" };
-        var force = new Option<bool>("--force") { Description = "Restore the volume even while it has writers connected" };
+        var force = new Option<bool>("--force") { Description = "Restore the volume even while it has writers connected (tape: overwrite the source volume or a backup volume)" };
+        var toDevice = new Option<string>("--to-device") { Description = "Tape backups: the array (device ID) of the target volume; default: the backup's source volume" };
+        var toVolume = new Option<uint?>("--to-volume") { Description = "Tape backups: the target volume number on --to-device (same size as the backup)" };
         var wait = CopyOptions.Wait();
-        var restore = new Command("restore", "Restore a backup through its host's agent: the whole volume (FIG. 12) or --files (FIG. 13)");
+        var restore = new Command("restore", "Restore a backup through its host's agent: the whole volume (FIG. 12) or --files (FIG. 13); a tape backup into a volume");
         restore.Arguments.Add(id);
-        foreach (var o in new Option[] { files, destination, pre, post, force, wait }) restore.Options.Add(o);
+        foreach (var o in new Option[] { files, destination, pre, post, force, toDevice, toVolume, wait }) restore.Options.Add(o);
         restore.Validators.Add(c =>
         {
             if (c.Given(destination) && !c.Given(files)) c.AddError("--destination goes with --files (a whole volume is restored onto its own primary)");
+            if (c.Given(toDevice) != c.Given(toVolume)) c.AddError("--to-device and --to-volume go together (the target volume of a tape restore)");
         });
         restore.SetServerAction(async (r, client, ct) =>
         {
             var f = r.GetValue(files);
             var job = await client.RestoreAsync(r.GetValue(id), new RestoreRequest(f is { Length: > 0 } ? f : null,
-                r.GetValue(destination), r.GetValue(pre), r.GetValue(post), r.GetValue(force)), ct);
+                r.GetValue(destination), r.GetValue(pre), r.GetValue(post), r.GetValue(force), r.GetValue(toDevice), r.GetValue(toVolume)), ct);
             await ServerJobRunner.ReportAsync(console, r.Json(), client, job, r.GetValue(wait), null, ct);
         });
         return restore;
@@ -143,5 +148,37 @@ public static class BackupCommands
             await ServerJobRunner.ReportAsync(console, r.Json(), client, job, r.GetValue(wait), null, ct);
         });
         return copy;
+    }
+
+    private static Command CopyToTape(CliConsole console)
+    {
+        var id = Id();
+        var move = new Option<bool>("--move") { Description = "Read the tape copy back, then delete the disk backup (only after the verification passed)" };
+        var wait = CopyOptions.Wait();
+        var command = new Command("copy-to-tape", "Copy a disk backup to the server's tape library through its host's agent and record the copy (FIG. 16)");
+        command.Arguments.Add(id);
+        command.Options.Add(move);
+        command.Options.Add(wait);
+        command.SetServerAction(async (r, client, ct) =>
+        {
+            var job = await client.CopyToTapeAsync(r.GetValue(id), new TapeCopyRequest(r.GetValue(move)), ct);
+            await ServerJobRunner.ReportAsync(console, r.Json(), client, job, r.GetValue(wait), null, ct);
+        });
+        return command;
+    }
+
+    private static Command Verify(CliConsole console)
+    {
+        var id = Id();
+        var wait = CopyOptions.Wait();
+        var command = new Command("verify", "Read a tape backup back and check its length and CRC-32C against what was recorded at copy time");
+        command.Arguments.Add(id);
+        command.Options.Add(wait);
+        command.SetServerAction(async (r, client, ct) =>
+        {
+            var job = await client.VerifyBackupAsync(r.GetValue(id), ct);
+            await ServerJobRunner.ReportAsync(console, r.Json(), client, job, r.GetValue(wait), null, ct);
+        });
+        return command;
     }
 }

@@ -15,12 +15,14 @@ public static class CatalogCommands
         var catalog = new Command("catalog", "Rebuild the catalog from the arrays' volume information, show the backup volume table").WithConnection();
 
         var arrays = new Option<string[]>("--array") { Description = "Rebuild from this array (device ID); repeatable; default: every array of the configuration" };
-        var rebuild = new Command("rebuild", "Read every volume information record of the arrays and add or update the catalog rows (FIG. 15); waits and prints the report");
+        var tapes = new Option<bool?>("--tapes") { Description = "Also scan the tape library's cartridges (default: yes when the server has a library and no --array is given); --tapes false skips them" };
+        var rebuild = new Command("rebuild", "Read every volume information record of the arrays and the management information on the tapes, and add or update the catalog rows (FIG. 15); waits and prints the report");
         rebuild.Options.Add(arrays);
+        rebuild.Options.Add(tapes);
         rebuild.SetServerAction(async (r, client, ct) =>
         {
             var a = r.GetValue(arrays);
-            var job = await client.RebuildAsync(new RebuildRequest(a is { Length: > 0 } ? a : null), ct);
+            var job = await client.RebuildAsync(new RebuildRequest(a is { Length: > 0 } ? a : null, r.GetValue(tapes)), ct);
             var final = await ServerJobRunner.ReportAsync(console, r.Json(), client, job, wait: true, null, ct, printFinal: false);
             var report = final!.Result?.Deserialize<RebuildReport>(ServerClient.Json);
             if (r.Json()) console.WriteJson(report);

@@ -89,6 +89,15 @@ public static class ServerTables
             t.AddRow(Cell(a.DeviceId), Cell(a.Volumes.ToString()), Cell(List(a.Added)), Cell(List(a.Unchanged)), Cell(List(a.Updated)),
                 Cell(a.Invalid.Count == 0 ? "-" : string.Join("\n", a.Invalid.Select(i => $"{i.Volume}: {i.Reason}"))),
                 Cell(List(a.WithoutVolumeInfo)), Cell(a.CatalogRowsNotOnArray.Count == 0 ? "-" : string.Join(", ", a.CatalogRowsNotOnArray)));
+        if (r.Tapes is { } tp)
+        {
+            // The tape library in the same table: media IDs (VOLSER/NNNN) where the arrays show volume numbers.
+            static string Items(IReadOnlyList<Snapcat.Server.Tape.RebuildItem> l) =>
+                l.Count == 0 ? "-" : $"{l.Count} ({string.Join(", ", l.Take(20).Select(i => i.Where))}{(l.Count > 20 ? ", …" : "")})";
+            int found = tp.Added.Count + tp.Unchanged.Count + tp.Updated.Count + tp.Invalid.Count;
+            t.AddRow(Cell(tp.DeviceId + " (tapes)"), Cell(found.ToString()), Cell(Items(tp.Added)), Cell(Items(tp.Unchanged)), Cell(Items(tp.Updated)),
+                Cell(tp.Invalid.Count == 0 ? "-" : string.Join("\n", tp.Invalid.Select(i => $"{i.Where}: {i.Reason}"))), Cell("-"), Cell("-"));
+        }
         return t;
     }
 

@@ -62,13 +62,28 @@ public static class TapeCommand
         });
         tape.Subcommands.Add(label);
 
-        var list = new Command("list", "List cartridges with state, free space and the backups on them");
-        list.SetLibraryAction(async (r, lib, ct) =>
+        var list = new Command("list", "List cartridges with state, free space and the backups on them (--library offline, or --server: the server's library)");
+        list.Options.Add(ServerConnection.Url);
+        list.Options.Add(ServerConnection.Token);
+        void Print(ParseResult r, string? libraryId, IReadOnlyList<CartridgeSummary> cartridges)
         {
-            var cartridges = await lib.ListAsync(ct);
-            if (r.Json()) console.WriteJson(new { libraryId = lib.LibraryId, cartridges });
+            if (r.Json()) console.WriteJson(new { libraryId, cartridges });
             else if (cartridges.Count == 0) console.Ui.WriteLine("no cartridges; 'snapcat tape label' makes one");
             else console.Ui.Write(TapeTables.Cartridges(cartridges));
+        }
+        list.SetAction(async (r, ct) =>
+        {
+            if (r.GetValue(ServerConnection.Url) is not null && r.GetValue(Library) is null)
+            {
+                using var client = ServerConnection.Open(r);
+                Print(r, null, await client.ListCartridgesAsync(ct));
+            }
+            else
+            {
+                using var lib = OpenLibrary(r, list);
+                Print(r, lib.LibraryId, await lib.ListAsync(ct));
+            }
+            return 0;
         });
         tape.Subcommands.Add(list);
 
@@ -144,16 +159,22 @@ public static class TapeCommand
     private static void SetLibraryAction(this Command command, Func<ParseResult, TapeLibrary, CancellationToken, Task> body) =>
         command.SetAction(async (r, ct) =>
         {
-            if (r.GetValue(Library) is not { } dir)
-                throw new UsageException("tape.library_missing", $"'{command.Name}' needs --library DIR, the tape library directory");
-            if (!dir.Exists && command.Name != "label")
-                throw new Snapcat.Core.Errors.SnapcatException(Snapcat.Core.Errors.ErrorKind.NotFound, "tape.library_not_found",
-                    $"no tape library directory at {dir.FullName} ('snapcat tape label --library DIR' creates one)");
-            using var lib = new TapeLibrary(new TapeLibraryConfig
-            {
-                LibraryId = r.GetValue(LibraryId)!, Directory = dir.FullName, Capacity = r.GetValue(Capacity)!, Slots = r.GetValue(Slots),
-            });
+            using var lib = OpenLibrary(r, command);
             await body(r, lib, ct);
             return 0;
         });
+
+    private static TapeLibrary OpenLibrary(ParseResult r, Command command)
+    {
+        if (r.GetValue(Library) is not { } dir)
+            throw new UsageException("tape.library_missing", $"'{command.Name}' needs --library DIR, the tape library directory" +
+                (command.Name == "list" ? " (or --server URL for the backup server's library)" : ""));
+        if (!dir.Exists && command.Name != "label")
+            throw new Snapcat.Core.Errors.SnapcatException(Snapcat.Core.Errors.ErrorKind.NotFound, "tape.library_not_found",
+                $"no tape library directory at {dir.FullName} ('snapcat tape label --library DIR' creates one)");
+        return new TapeLibrary(new TapeLibraryConfig
+        {
+            LibraryId = r.GetValue(LibraryId)!, Directory = dir.FullName, Capacity = r.GetValue(Capacity)!, Slots = r.GetValue(Slots),
+        });
+    }
 }

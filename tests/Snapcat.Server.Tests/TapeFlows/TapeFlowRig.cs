@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Snapcat.Array.Api;
+using Snapcat.Core.Jobs;
+using Snapcat.Nbd;
+using Snapcat.Nbd.Client;
+using Snapcat.Server.Api;
+using Snapcat.Server.Config;
+using Snapcat.Server.Hosting;
+using Snapcat.Server.Tape;
+using Snapcat.TestKit;
+
+namespace Snapcat.Server.Tests.TapeFlows;
+
+/// <summary>
+/// Real processes for the tape flows: an array daemon with a primary (port A, LUN 1) mirrored to a secondary
+/// (port A, LUN 2) and a restore port (port B, LUN 7), an agent daemon for host db01 (/srv/db on the primary),
+/// and the backup server in process with a tape library in a temp directory.
+/// </summary>
+public sealed class TapeFlowRig : IAsyncDisposable
+{
+    public const string DeviceId = "ARRAY-T1";
+    public const string LibraryId = "TAPE-T1";
+    public const string Host = "db01";
+    public const string MountPoint = "/srv/db";
+    public const string VolumeSize = "4M";
+    public const long VolumeBytes = 4 << 20;
+    private const string ArrayToken = "array-token-7e21", AgentToken = "agent-token-4b90";
+    public const string ServerToken = "server-token-c3d8";
+
+    private readonly int _arrayControl = FreePort.Next(), _agentControl = FreePort.Next();
+
+    private TapeFlowRig(string capacity)
+    {
+        Capacity = capacity;
+        PortA = $"127.0.0.1:{FreePort.Next()}";
+        PortB = $"127.0.0.1:{FreePort.Next()}";
+        Array = new ArrayClient(new Uri($"http://127.0.0.1:{_arrayControl}"), ArrayToken);
+    }
+
+    public TempDir Dir { get; } = new("tapeflows");
+    public string Capacity { get; }
+    public string PortA { get; }
+    public string PortB { get; }
+    public ArrayClient Array { get; }
+    public ChildProcess? ArrayProcess { get; private set; }
+    public ChildProcess? AgentProcess { get; private set; }
+    public ServerHost Server { get; private set; } = null!;
+    public ServerClient Client { get; private set; } = null!;
+    public TapeLibrary Library => Server.Runtime.Tapes!;
+    public string LibraryDirectory => Dir.Combine("tapes");
+    public string CatalogPath => Dir.Combine("catalog.db");
+    public uint Primary { get; private set; }
+    public uint Secondary { get; private set; }
+
+    public static async Task<TapeFlowRig> StartAsync(string capacity = "64M")
+    {
+        var rig = new TapeFlowRig(capacity);
+        try
+        {
+            await rig.WriteConfigsAsync();
+            rig.ArrayProcess = await StartDaemonAsync(["array", "serve", "--config", rig.Dir.Combine("array.json")], $"snapcat array {DeviceId} ready:");
+            rig.Primary = (await rig.Array.CreateVolumeAsync(VolumeSize)).Number;
+            rig.Secondary = (await rig.Array.CreateVolumeAsync(VolumeSize)).Number;
+            await rig.Array.AssignAsync(rig.Primary, rig.PortA, 1, readOnly: false);
+            await rig.Array.AssignAsync(rig.Secondary, rig.PortA, 2, readOnly: true);
+            await rig.Array.AddMirrorAsync(rig.Primary, rig.Secondary);
+            rig.AgentProcess = await StartDaemonAsync(["agent", "serve", "--config", rig.Dir.Combine("agent.json")], $"snapcat agent {Host} ready:");
+            await rig.StartServerAsync();
+            return rig;
+        }
+        catch
+        {
+            await rig.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<ChildProcess> StartDaemonAsync(string[] args, string ready)
+    {
+        var p = SnapcatBinary.Start(args);
+        await Poll.UntilAsync(() => p.Output.Contains(ready) || p.HasExited, TimeSpan.FromSeconds(60), ready);
+        if (p.HasExited) throw new InvalidOperationException($"{args[0]} daemon exited during start:\n" + p.Output);
+        return p;
+    }
+
+    private async Task WriteConfigsAsync()
+    {
+        await File.WriteAllTextAsync(Dir.Combine("array.json"), $$"""
+            {
+              "deviceId": "{{DeviceId}}",
+              "dataDirectory": "data",
+              "control": { "listen": "127.0.0.1:{{_arrayControl}}", "token": "{{ArrayToken}}" },
+              "dataPorts": [ { "listen": "{{PortA}}" }, { "listen": "{{PortB}}" } ]
+            }
+            """);
+        await File.WriteAllTextAsync(Dir.Combine("agent.json"), $$"""
+            {
+              "hostName": "{{Host}}",
+              "control": { "listen": "127.0.0.1:{{_agentControl}}", "token": "{{AgentToken}}" },
+              "stateDirectory": "state",
+              "portCorrespondence": [ { "mountPoint": "{{MountPoint}}", "deviceFile": "/dev/nbd0", "dataPort": "{{PortA}}", "lun": 1 } ],
+              "restorePorts": [ { "dataPort": "{{PortB}}", "lun": 7, "mountDirectory": "restore-7" } ],
+              "arrays": { "{{DeviceId}}": { "url": "http://127.0.0.1:{{_arrayControl}}", "token": "{{ArrayToken}}" } },
+              "allowRawCommands": false
+            }
+            """);
+    }
+
+    public LoadedServerConfig Config() => new(
+        Dir.Combine("server.json"), new NbdAddress("127.0.0.1", FreePort.Next()), ServerToken, CatalogPath,
+        new Dictionary<string, RemoteEndpoint> { [Host] = new(new Uri($"http://127.0.0.1:{_agentControl}"), AgentToken) },
+        new Dictionary<string, RemoteEndpoint> { [DeviceId] = new(new Uri($"http://127.0.0.1:{_arrayControl}"), ArrayToken) },
+        new TapeLibraryConfig { LibraryId = LibraryId, Directory = LibraryDirectory, Capacity = Capacity, Slots = 16 });
+
+    public async Task StartServerAsync()
+    {
+        Server = await ServerHost.StartAsync(Config());
+        Client = new ServerClient(new Uri(Server.ControlUrl), ServerToken);
+    }
+
+    public async Task StopServerAsync()
+    {
+        Client.Dispose();
+        await Server.DisposeAsync();
+    }
+
+    public async Task LoseCatalogAsync()
+    {
+        await StopServerAsync();
+        foreach (string suffix in new[] { "", "-wal", "-shm" })
+            File.Delete(CatalogPath + suffix);
+    }
+
+    /// <summary>Fills the primary with seeded random bytes and runs a mirror backup of it through the server; returns the data and the row.</summary>
+    public async Task<(byte[] Data, BackupDto Row)> MirrorBackupAsync(int seed, string label = "nightly")
+    {
+        var data = new byte[VolumeBytes];
+        new Random(seed).NextBytes(data);
+        await using (var c = await NbdClient.ConnectAsync(NbdAddress.Parse(PortA), "1"))
+        {
+            await c.WriteAsync(0, data);
+            await c.FlushAsync();
+        }
+        string name = $"db-{seed}";
+        await Client.CreateDefinitionAsync(new DefinitionDto
+        {
+            Name = name, Host = Host, MountPoint = MountPoint, Kind = "mirror", DeviceId = DeviceId, DestinationVolume = Secondary, Label = label,
+        });
+        var job = await Client.RunDefinitionAsync(name);
+        ServerClient.EnsureSucceeded(await Client.WaitForJobAsync(job.Id, timeout: TimeSpan.FromSeconds(60)));
+        var rows = await Client.SearchBackupsAsync(new Snapcat.Server.Catalog.BackupDataFilter { DeviceId = DeviceId, Label = label });
+        return (data, Assert.Single(rows));
+    }
+
+    public async Task<JobSnapshot> WaitAsync(JobSnapshot started) =>
+        await Client.WaitForJobAsync(started.Id, timeout: TimeSpan.FromSeconds(120));
+
+    /// <summary>A new volume of the backup's size, not assigned anywhere (the agent assigns it to its restore port).</summary>
+    public async Task<uint> FreshVolumeAsync() => (await Array.CreateVolumeAsync(VolumeSize)).Number;
+
+    /// <summary>SHA-256 of a volume read over NBD: assigned to port A at <paramref name="lun"/> read-only, read, released.</summary>
+    public async Task<string> HashVolumeAsync(uint volume, uint lun)
+    {
+        await Array.AssignAsync(volume, PortA, lun, readOnly: true);
+        try
+        {
+            await using var c = await NbdClient.ConnectAsync(NbdAddress.Parse(PortA), lun.ToString(CultureInfo.InvariantCulture));
+            using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buf = new byte[1 << 20];
+            for (long off = 0; off < c.Size; off += buf.Length)
+            {
+                int n = (int)Math.Min(buf.Length, c.Size - off);
+                await c.ReadAsync(off, buf.AsMemory(0, n));
+                h.AppendData(buf, 0, n);
+            }
+            return Convert.ToHexString(h.GetHashAndReset());
+        }
+        finally
+        {
+            await Array.ReleaseAsync(PortA, lun);
+        }
+    }
+
+    public static string Hash(byte[] data) => Convert.ToHexString(SHA256.HashData(data));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Client is not null) Client.Dispose();
+        if (Server is not null) await Server.DisposeAsync();
+        if (AgentProcess is not null) await AgentProcess.DisposeAsync();
+        if (ArrayProcess is not null) await ArrayProcess.DisposeAsync();
+        Array.Dispose();
+        Dir.Dispose();
+    }
+}

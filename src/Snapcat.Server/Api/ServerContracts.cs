@@ -17,7 +17,7 @@ namespace Snapcat.Server.Api;
 //   GET    /v1/backup-volumes                          -> BackupVolumeDto[] (FIG. 4)
 //   GET    /v1/backups?host=&mountPoint=&label=&kind=&deviceId=&from=&to=&limit=&offset=  -> BackupDto[] (FIG. 6, newest first)
 //   GET    /v1/backups/{id}                            -> BackupDto
-//   POST   /v1/backups/{id}/restores   RestoreRequest  -> 202 JobSnapshot   (FIG. 12 volume / FIG. 13 files / tape to deviceId+volume)
+//   POST   /v1/backups/{id}/restores   RestoreRequest  -> 202 JobSnapshot   (FIG. 12 volume / FIG. 13 files / tape to deviceId+volume; tape files via a scratch volume)
 //   DELETE /v1/backups/{id}                            -> 202 JobSnapshot   (FIG. 14)
 //   POST   /v1/backups/{id}/copies     CopyRequest     -> 202 JobSnapshot   (FIG. 19)
 //   POST   /v1/backups/{id}/tape-copies TapeCopyRequest -> 202 JobSnapshot  (FIG. 16; move = copy, verify, delete the disk backup)

@@ -7,7 +7,8 @@ namespace Snapcat.Server.Definitions;
 /// <summary>
 /// Creates and changes backup definitions (FIG. 5) only when they can run: the host has an agent, and a
 /// mirror's secondary is in the mount point's copy-to list of the backup volume table (FIG. 4), which is
-/// filled from the agent's copy destination list (FIG. 8) when the entry is missing or does not list it.
+/// filled from the agent's copy destination list (FIG. 8) when the entry is missing or does not list it. A tape
+/// definition names this server's tape library as its device ID (the host's volume may be on any array).
 /// Every check happens before anything is stored.
 /// </summary>
 public sealed class DefinitionService(ServerRuntime rt)
@@ -40,8 +41,7 @@ public sealed class DefinitionService(ServerRuntime rt)
     {
         if (!rt.Remotes.KnowsHost(d.Host))
             rt.Remotes.AgentFor(d.Host); // throws host.unknown with the configured hosts
-        if (d.Kind == "tape")
-            Throw.Invalid("definition.tape_unsupported", "tape backups are not supported by this server yet; use kind mirror or snapshot");
+        if (d.Kind == "tape") CheckTapeDestination(d);
 
         var entry = await rt.Volumes.GetAsync(d.Host, d.MountPoint, ct).ConfigureAwait(false);
         BackupVolume? fetched = null;
@@ -50,7 +50,8 @@ public sealed class DefinitionService(ServerRuntime rt)
             fetched = await FetchAsync(d.Host, d.MountPoint, ct).ConfigureAwait(false);
             entry = fetched;
         }
-        if (entry.DeviceId != d.DeviceId)
+        // A tape backup is frozen by a temporary snapshot on whichever array holds the volume; its device ID is the library's.
+        if (d.Kind != "tape" && entry.DeviceId != d.DeviceId)
             Throw.Invalid("definition.wrong_array",
                 $"{d.Host}:{d.MountPoint} is on array {entry.DeviceId}, but the definition names {d.DeviceId}; a {d.Kind} is made by the array that holds the volume");
         if (d.Kind == "mirror" && !entry.CopyTo.Contains(d.DestinationVolume!.Value))
@@ -61,6 +62,18 @@ public sealed class DefinitionService(ServerRuntime rt)
         return fetched;
     }
 
+    /// <summary>A tape definition streams to this server's library: its device ID must be the library's ID.</summary>
+    private void CheckTapeDestination(BackupDefinition d)
+    {
+        var library = rt.Tapes;
+        if (library is null)
+            Throw.Invalid("definition.no_tape_library",
+                $"definition '{d.Name}' is a tape backup, but this server has no tape library (add a tapeLibrary section to server.json)");
+        if (d.DeviceId != library.LibraryId)
+            Throw.Invalid("definition.wrong_library",
+                $"definition '{d.Name}' is a tape backup to {d.DeviceId}, but this server's tape library is {library.LibraryId}; name it as the device ID");
+    }
+
     /// <summary>FIG. 8 through the agent: the mount point's array and copy-to volume list.</summary>
     public async Task<BackupVolume> FetchAsync(string host, string mountPoint, CancellationToken ct)
     {
@@ -69,5 +82,5 @@ public sealed class DefinitionService(ServerRuntime rt)
     }
 
     private static bool Satisfies(BackupVolume entry, BackupDefinition d) =>
-        entry.DeviceId == d.DeviceId && (d.Kind != "mirror" || entry.CopyTo.Contains(d.DestinationVolume!.Value));
+        (d.Kind == "tape" || entry.DeviceId == d.DeviceId) && (d.Kind != "mirror" || entry.CopyTo.Contains(d.DestinationVolume!.Value));
 }

@@ -23,26 +23,35 @@ public sealed class DeleteBackupHandler(ServerRuntime rt)
         uint volume = BackupRows.Volume(row);
         bool isSnapshotVolume = row.Kind == "snapshot" && row.Origin != BackupOrigin.Copy;
 
-        if (rt.Remotes.KnowsHost(row.Host))
-        {
-            // Step 1640/1641: the delete command with device ID and volume number goes to the client,
-            // which has the array delete the volume information of that volume.
-            var agent = rt.Remotes.AgentFor(row.Host);
-            job.Info($"asking the agent of {row.Host} to delete backup {backupId} (volume {volume} on {row.DeviceId})");
-            var started = await agent.StartBackupDeletionAsync(new BackupDeletionOrder(row.DeviceId, volume, isSnapshotVolume), ct).ConfigureAwait(false);
-            agent.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, ct: ct).ConfigureAwait(false));
-        }
-        else
-        {
-            job.Warn($"host {row.Host} has no agent in the configuration; deleting on array {row.DeviceId} directly");
-            var array = rt.Remotes.ArrayFor(row.DeviceId);
-            if (isSnapshotVolume) await array.DeleteVolumeAsync(volume, force: false, ct).ConfigureAwait(false);
-            else await array.DeleteVolumeInfoAsync(volume, ct).ConfigureAwait(false);
-        }
+        await DeleteOnArrayAsync(row.Host, row.DeviceId, volume, isSnapshotVolume, $"backup {backupId}", job, ct).ConfigureAwait(false);
 
         // Then the backup server deletes the corresponding entry of the backup data table.
         await rt.Data.DeleteAtAsync(row.DeviceId, row.MediaId, CancellationToken.None).ConfigureAwait(false);
         job.Info($"deleted backup {backupId} ({row.Host}:{row.MountPoint} '{row.Label}' {row.Timestamp:u}) and its catalog row");
         return new JsonObject { ["deleted"] = backupId, ["deviceId"] = row.DeviceId, ["volume"] = volume };
+    }
+
+    /// <summary>
+    /// The array side of the delete flow (steps 1640/1641) on its own: also used for a tape backup's temporary
+    /// snapshot, which never had a catalog row (that cleanup passes CancellationToken.None: it must also run after a cancel).
+    /// </summary>
+    public async Task DeleteOnArrayAsync(string host, string deviceId, uint volume, bool isSnapshotVolume, string what, JobContext job, CancellationToken ct)
+    {
+        if (rt.Remotes.KnowsHost(host))
+        {
+            // Step 1640/1641: the delete command with device ID and volume number goes to the client,
+            // which has the array delete the volume information of that volume.
+            var agent = rt.Remotes.AgentFor(host);
+            job.Info($"asking the agent of {host} to delete {what} (volume {volume} on {deviceId})");
+            var started = await agent.StartBackupDeletionAsync(new BackupDeletionOrder(deviceId, volume, isSnapshotVolume), ct).ConfigureAwait(false);
+            agent.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, ct: ct).ConfigureAwait(false));
+        }
+        else
+        {
+            job.Warn($"host {host} has no agent in the configuration; deleting {what} on array {deviceId} directly");
+            var array = rt.Remotes.ArrayFor(deviceId);
+            if (isSnapshotVolume) await array.DeleteVolumeAsync(volume, force: false, ct).ConfigureAwait(false);
+            else await array.DeleteVolumeInfoAsync(volume, ct).ConfigureAwait(false);
+        }
     }
 }

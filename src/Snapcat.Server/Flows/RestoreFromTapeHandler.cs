@@ -17,17 +17,12 @@ namespace Snapcat.Server.Flows;
 ///
 /// Failure policy: the last tape block is held back until length and checksum matched (<see cref="HoldBackStream"/>),
 /// so on any mismatch the agent receives a short body, answers with an error, and the job fails saying the
-/// target volume is incomplete. A file restore from tape (restore into a scratch volume, then FIG. 13 from it)
-/// is not implemented yet: the request is refused before anything is written.
+/// target volume is incomplete. A file restore from tape goes through a scratch volume (<see cref="TapeFileRestoreHandler"/>).
 /// </summary>
 public sealed class RestoreFromTapeHandler(ServerRuntime rt)
 {
     public static (string DeviceId, uint Volume) TargetOf(BackupDataRow row, RestoreRequest request)
     {
-        if (request.Files is { Count: > 0 })
-            Throw.Invalid("restore.tape_files",
-                $"a file restore from tape backup {row.Id} is not supported yet; restore the volume into a scratch volume " +
-                "(--to-device D --to-volume N), then restore files from that volume");
         if (request.PreHook is { Length: > 0 } || request.PostHook is { Length: > 0 })
             Throw.Invalid("restore.tape_hooks", "a restore from tape streams into a volume that must not be in use; pre/post hooks are not run for it");
         bool named = request.DeviceId is { Length: > 0 } || request.Volume is not null;
@@ -56,9 +51,22 @@ public sealed class RestoreFromTapeHandler(ServerRuntime rt)
         if (await array.GetVolumeInfoAsync(volume, ct).ConfigureAwait(false) is not null && !request.Force)
             Throw.Conflict("restore.target_is_backup",
                 $"volume {volume} on {device} holds a backup (it has volume information); choose a scratch volume or pass --force to overwrite it");
+        var done = await StreamIntoAsync(row, device, volume, size, job).ConfigureAwait(false);
+        return new JsonObject
+        {
+            ["backup"] = backupId, ["deviceId"] = device, ["volume"] = volume, ["bytes"] = done.Bytes,
+            ["crc32c"] = done.Crc32C.ToString("X8", System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>The tape data of <paramref name="row"/> through the agent of its host into <paramref name="volume"/> (exactly <paramref name="size"/> bytes), checksum checked.</summary>
+    public async Task<TapeBackupResultSummary> StreamIntoAsync(BackupDataRow row, string device, uint volume, long size, JobContext job)
+    {
+        var ct = job.CancellationToken;
+        var library = rt.TapeLibraryOrThrow();
         var agent = rt.Remotes.AgentFor(row.Host);
 
-        job.Info($"restoring tape backup {backupId} ({row.MediaId}) into volume {volume} on {device} through the agent of {row.Host}");
+        job.Info($"restoring tape backup {row.Id} ({row.MediaId}) into volume {volume} on {device} through the agent of {row.Host}");
         job.SetProgress(0, size);
         TapeBackupResultSummary? done = null;
         await agent.WriteVolumeStreamAsync(device, volume, size, async (body, token) =>
@@ -71,12 +79,8 @@ public sealed class RestoreFromTapeHandler(ServerRuntime rt)
         }, ct).ConfigureAwait(false);
 
         job.Info($"restored {done!.Bytes} bytes, CRC-32C {done.Crc32C:X8} checked, from cartridge(s) {string.Join(", ", done.Cartridges)}");
-        return new JsonObject
-        {
-            ["backup"] = backupId, ["deviceId"] = device, ["volume"] = volume, ["bytes"] = done.Bytes,
-            ["crc32c"] = done.Crc32C.ToString("X8", System.Globalization.CultureInfo.InvariantCulture),
-        };
+        return done;
     }
 
-    private sealed record TapeBackupResultSummary(long Bytes, uint Crc32C, IReadOnlyList<string> Cartridges);
+    public sealed record TapeBackupResultSummary(long Bytes, uint Crc32C, IReadOnlyList<string> Cartridges);
 }

@@ -12,7 +12,7 @@ using Snapcat.Server.Hosting;
 namespace Snapcat.Server.Flows;
 
 /// <summary>
-/// Runs a backup definition: FIG. 9 (data mirror) or FIG. 17 (snapshot).
+/// Runs a backup definition: FIG. 9 (data mirror), FIG. 17 (snapshot), or a tape backup (<see cref="TapeBackupHandler"/>).
 /// Failure policy: the catalog rows of a mirror destination are removed before the agent is ordered
 /// (step 2401) because the copy starts overwriting it; if the run then fails, the destination holds no
 /// trustworthy backup and the catalog rightly lists none. A snapshot run removes nothing first. Old
@@ -29,8 +29,8 @@ public sealed class RunBackupHandler(ServerRuntime rt)
         job.Info($"backup '{d.Name}' ({trigger}): {d.Kind} of {d.Host}:{d.MountPoint} to {d.DeviceId}");
 
         // Step 2400: the backup classification decides the flow.
-        if (d.Kind is not ("mirror" or "snapshot"))
-            Throw.Invalid("definition.tape_unsupported", $"definition '{d.Name}' is a {d.Kind} backup; this server runs mirror and snapshot backups");
+        if (d.Kind is not ("mirror" or "snapshot" or "tape"))
+            Throw.Invalid("definition.kind_unknown", $"definition '{d.Name}' is a {d.Kind} backup; this server runs mirror, snapshot and tape backups");
 
         // The definition must still match the backup volume table (FIG. 4); an entry that is missing or
         // no longer lists the destination is fetched again from the agent's copy destination list (FIG. 8).
@@ -40,6 +40,10 @@ public sealed class RunBackupHandler(ServerRuntime rt)
             await rt.Volumes.SaveAsync(refreshed, ct).ConfigureAwait(false);
             job.Info($"backup volume table entry of {d.Host}:{d.MountPoint} filled from the agent: copy-to {string.Join(", ", refreshed.CopyTo)}");
         }
+
+        // A tape backup: temporary snapshot, streamed to the library, snapshot deleted (TapeBackupHandler).
+        if (d.Kind == "tape")
+            return await new TapeBackupHandler(rt).RunAsync(d, job).ConfigureAwait(false);
 
         if (d.Kind == "mirror")
         {

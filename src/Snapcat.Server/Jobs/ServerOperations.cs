@@ -54,6 +54,15 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
     public async Task<JobSnapshot> StartRestoreAsync(long backupId, RestoreRequest request, CancellationToken ct = default)
     {
         var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        if (rt.Tapes is { } tapes && row.DeviceId == tapes.LibraryId && request.Files is { Count: > 0 } tapeFiles)
+        {
+            // Through a scratch volume on the backup's original array (or the named one); checked now, a 400 not a failed job.
+            string scratchArray = TapeFileRestoreHandler.ScratchArrayOf(row, request);
+            rt.Remotes.ArrayFor(scratchArray);
+            rt.Remotes.AgentFor(row.Host);
+            return rt.Jobs.Start("restore", $"file restore of {tapeFiles.Count} path(s) from tape backup {backupId} ({row.MediaId}) through a scratch volume on {scratchArray}", null,
+                ctx => new TapeFileRestoreHandler(rt).RunAsync(backupId, request, ctx)).Snapshot();
+        }
         if (rt.Tapes is { } library && row.DeviceId == library.LibraryId)
         {
             // Checked now so a bad target is a 400, not a failed job.

@@ -34,32 +34,58 @@ public sealed class TapeCopy(TapeLibrary library)
         if (source.DeviceId == library.LibraryId)
             Throw.Invalid("tape.copy.source", $"backup {source.MediaId} is already in tape library {library.LibraryId}");
 
-        return library.UseDriveAsync(writes: true, async () =>
+        return WriteAsync(volumeData, size, source, volumeInfo, BackupOrigin.Copy, [TapeCatalogRows.ToJson(source)], progress, ct);
+    }
+
+    /// <summary>
+    /// A tape backup (a definition of kind <c>tape</c>): the data of a frozen source goes straight to the library.
+    /// <paramref name="backup"/> is the row to record (kind <c>tape</c>; host, mount point, label, time stamp and
+    /// backup ID from <paramref name="volumeInfo"/>, whose kind is <see cref="BackupKind.Tape"/>); device and media ID
+    /// are set here, origin backup. The management information holds this row alone: the temporary snapshot the data
+    /// was read from is deleted afterwards and is no source anyone could go back to.
+    /// </summary>
+    public Task<BackupDataRow> BackupToTapeAsync(Stream volumeData, long size, BackupDataRow backup, byte[] volumeInfo,
+        IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(volumeData);
+        if (size < 1)
+            Throw.Invalid("tape.copy.size", $"a tape backup needs a volume of at least one byte, not {size}");
+        if (!VolumeInfoRecord.TryDecode(volumeInfo, out var info, out string? reason))
+            Throw.Invalid("tape.copy.volume_info", $"the volume information to store with the backup {reason}");
+        if (info!.Kind != BackupKind.Tape || backup.Kind != "tape")
+            Throw.Invalid("tape.copy.kind", $"a tape backup's volume information and row say kind tape, not {info.Kind}/{backup.Kind}");
+        if (info.BackupId != backup.BackupId)
+            Throw.Invalid("tape.copy.volume_info", $"the volume information is of backup {info.BackupId}, but the row is backup {backup.BackupId}");
+        return WriteAsync(volumeData, size, backup, volumeInfo, BackupOrigin.Backup, [], progress, ct);
+    }
+
+    private Task<BackupDataRow> WriteAsync(Stream volumeData, long size, BackupDataRow template, byte[] volumeInfo, BackupOrigin origin,
+        System.Text.Json.Nodes.JsonObject[] moreRows, IProgress<long>? progress, CancellationToken ct) =>
+        library.UseDriveAsync(writes: true, async () =>
         {
             var now = library.Clock.GetUtcNow();
-            BackupDataRow RowAt(Snapcat.Tape.Cartridge.TapeFileLocation location) => source with
+            BackupDataRow RowAt(Snapcat.Tape.Cartridge.TapeFileLocation location) => template with
             {
                 Id = 0,
                 DeviceId = library.LibraryId,
                 MediaId = TapeMediaId.Format(location),
                 VolumeInfo = volumeInfo,
-                Origin = BackupOrigin.Copy,
+                Origin = origin,
                 Recorded = now,
             };
             var writer = new TapeBackupWriter(library.Cartridges, library.Clock);
             var data = new SizedSourceStream(volumeData, size, progress);
-            var result = await writer.WriteAsync(source.BackupId, location => new TapeManagementRecord
+            var result = await writer.WriteAsync(template.BackupId, location => new TapeManagementRecord
             {
-                BackupId = source.BackupId,
+                BackupId = template.BackupId,
                 VolumeInformation = volumeInfo,
-                CatalogRows = [TapeCatalogRows.ToJson(RowAt(location)), TapeCatalogRows.ToJson(source)],
+                CatalogRows = [TapeCatalogRows.ToJson(RowAt(location)), .. moreRows.Select(r => (System.Text.Json.Nodes.JsonObject)r.DeepClone())],
             }, data, ct).ConfigureAwait(false);
             if (result.DataBytes != size)
                 throw new SnapcatException(ErrorKind.Internal, "tape.copy.size_mismatch",
                     $"wrote {result.DataBytes} bytes to tape but the volume has {size}");
             return RowAt(result.Location);
         }, ct);
-    }
 
     /// <summary>
     /// Streams the data of the backup at <paramref name="mediaId"/> to <paramref name="destination"/>, checking its

@@ -189,6 +189,25 @@ public sealed class TapeLibrary : IDisposable
             (await new TapeBackupReader(_cartridges).CopyDataToAsync(location, Stream.Null, ct).ConfigureAwait(false)).Result, ct);
     }
 
+    /// <summary>
+    /// The data size of the backup at <paramref name="mediaId"/> from its trailer (labels and trailer read, not the
+    /// data): what a volume must hold to take it back. <c>tape.backup_files</c> when the backup is incomplete.
+    /// </summary>
+    public Task<long> DataBytesAsync(string mediaId, CancellationToken ct = default)
+    {
+        var location = TapeMediaId.Parse(mediaId);
+        return UseDriveAsync(writes: false, () =>
+        {
+            var scan = LibraryScan.Run(_cartridges, ImageBytes, ct);
+            var backup = scan.Backups.FirstOrDefault(b => b.Location == location);
+            if (backup is null)
+                Throw.NotFound("tape.backup_missing", $"no backup starts at {mediaId} in tape library {LibraryId}");
+            if (backup.Problem is not null)
+                throw new SnapcatException(ErrorKind.Invalid, "tape.backup_files", $"the backup at {mediaId} is incomplete: {backup.Problem}");
+            return LibraryScan.ReadTrailer(_cartridges, backup).DataBytes;
+        }, ct);
+    }
+
     private long ImageBytes(string serial)
     {
         var f = new FileInfo(_directory.PathOf(serial));

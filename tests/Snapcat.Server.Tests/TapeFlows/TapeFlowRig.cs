@@ -84,8 +84,23 @@ public sealed class TapeFlowRig : IAsyncDisposable
         return p;
     }
 
+    /// <summary>Hook log: one line per hook run, "NAME PHASE LABEL".</summary>
+    public string HookLog => Dir.Combine("hooks.log");
+
+    /// <summary>When this file exists, the thaw hook writes it over the primary (LUN 1) right after the snapshot.</summary>
+    public string ThawOverwrite => Dir.Combine("thaw-overwrite.img");
+
+    public string[] HookLines() => File.Exists(HookLog) ? File.ReadAllLines(HookLog) : [];
+
     private async Task WriteConfigsAsync()
     {
+        string hook = Dir.Combine("hook.sh");
+        await File.WriteAllTextAsync(hook, $$"""
+            #!/bin/sh
+            echo "$1 $SNAPCAT_PHASE $SNAPCAT_LABEL" >> '{{HookLog}}'
+            if [ "$1" = thaw ] && [ -f '{{ThawOverwrite}}' ]; then exec nbdcopy '{{ThawOverwrite}}' 'nbd://{{PortA}}/1'; fi
+            """);
+        string Hook(string name) => $$"""{ "command": "/bin/sh", "args": ["{{hook}}", "{{name}}"], "timeoutSeconds": 120 }""";
         await File.WriteAllTextAsync(Dir.Combine("array.json"), $$"""
             {
               "deviceId": "{{DeviceId}}",
@@ -102,6 +117,7 @@ public sealed class TapeFlowRig : IAsyncDisposable
               "portCorrespondence": [ { "mountPoint": "{{MountPoint}}", "deviceFile": "/dev/nbd0", "dataPort": "{{PortA}}", "lun": 1 } ],
               "restorePorts": [ { "dataPort": "{{PortB}}", "lun": 7, "mountDirectory": "restore-7" } ],
               "arrays": { "{{DeviceId}}": { "url": "http://127.0.0.1:{{_arrayControl}}", "token": "{{ArrayToken}}" } },
+              "hooks": { "freeze": {{Hook("freeze")}}, "thaw": {{Hook("thaw")}} },
               "allowRawCommands": false
             }
             """);
@@ -152,6 +168,27 @@ public sealed class TapeFlowRig : IAsyncDisposable
         var rows = await Client.SearchBackupsAsync(new Snapcat.Server.Catalog.BackupDataFilter { DeviceId = DeviceId, Label = label });
         return (data, Assert.Single(rows));
     }
+
+    /// <summary>Writes <paramref name="data"/> (the volume's size) over the primary (LUN 1) over NBD.</summary>
+    public async Task WritePrimaryAsync(byte[] data)
+    {
+        await using var c = await NbdClient.ConnectAsync(NbdAddress.Parse(PortA), "1");
+        await c.WriteAsync(0, data);
+        await c.FlushAsync();
+    }
+
+    /// <summary>Creates a tape definition (freeze/thaw hooks) and runs it; returns the finished job.</summary>
+    public async Task<JobSnapshot> RunTapeDefinitionAsync(string name, string label)
+    {
+        await Client.CreateDefinitionAsync(new DefinitionDto
+        {
+            Name = name, Host = Host, MountPoint = MountPoint, Kind = "tape", DeviceId = LibraryId, Label = label, PreHook = "freeze", PostHook = "thaw",
+        });
+        return await WaitAsync(await Client.RunDefinitionAsync(name));
+    }
+
+    /// <summary>The array's volume numbers, snapshots included.</summary>
+    public async Task<uint[]> VolumeNumbersAsync() => (await Array.ListVolumesAsync()).Select(v => v.Number).Order().ToArray();
 
     public async Task<JobSnapshot> WaitAsync(JobSnapshot started) =>
         await Client.WaitForJobAsync(started.Id, timeout: TimeSpan.FromSeconds(120));

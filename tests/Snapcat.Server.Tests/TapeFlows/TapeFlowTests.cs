@@ -59,8 +59,9 @@ public sealed class TapeFlowTests
         // Without a target the source volume would be overwritten: refused without force, before any job.
         var refused = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.RestoreAsync(copyId, new RestoreRequest()));
         Assert.Equal("restore.tape_overwrite", refused.Code);
-        var files = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.RestoreAsync(copyId, new RestoreRequest(Files: ["a"])));
-        Assert.Equal("restore.tape_files", files.Code);
+        // A file restore from tape makes its own scratch volume: naming a target volume is refused before any job.
+        var files = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.RestoreAsync(copyId, new RestoreRequest(Files: ["a"], DeviceId: TapeFlowRig.DeviceId, Volume: fresh)));
+        Assert.Equal("restore.tape_files_target", files.Code);
     }
 
     [Fact]

@@ -15,8 +15,9 @@ public static class DefinitionCommands
         var name = new Argument<string>("name") { Description = "Definition name (no spaces)" };
         var host = new Option<string>("--host") { Description = "Host whose volume is backed up (an agent of the server configuration)", Required = true };
         var mount = new Option<string>("--mount-point") { Description = "Mount point of the volume on that host, e.g. /data", Required = true };
-        var kind = new Option<string>("--kind") { Description = "mirror or snapshot", Required = true }.AcceptOnlyFromAmong("mirror", "snapshot");
-        var device = new Option<string>("--device") { Description = "Destination array device ID (the array holding the volume)", Required = true };
+        var kind = new Option<string>("--kind") { Description = "mirror, snapshot, or tape (a temporary snapshot streamed to the server's tape library)", Required = true }
+            .AcceptOnlyFromAmong("mirror", "snapshot", "tape");
+        var device = new Option<string>("--device") { Description = "Destination: the array holding the volume (mirror, snapshot), or the tape library ID (tape)", Required = true };
         var volume = new Option<uint?>("--volume") { Description = "Mirror: the secondary volume number (must be in the volume's copy-to list)" };
         var label = new Option<string>("--label") { Description = "Label written into each backup's volume information", Required = true };
         var pre = new Option<string>("--pre") { Description = "Preprocess: name of a hook configured on the agent (e.g. freeze)" };

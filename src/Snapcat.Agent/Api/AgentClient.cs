@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Snapcat.Core.Errors;
+using Snapcat.Core.Http;
 using Snapcat.Core.Jobs;
 
 namespace Snapcat.Agent.Api;
@@ -289,6 +290,12 @@ public sealed class AgentClient : IDisposable
         }
     }
 
+    private ControlApiErrors Errors => _errors ??= new ControlApiErrors("agent", BaseUrl,
+        "check that 'snapcat agent serve' runs on that host and that the URL in the server configuration's agents section matches its control.listen address",
+        "check the agent's token in the server configuration");
+
+    private ControlApiErrors? _errors;
+
     private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken ct)
     {
         using (request)
@@ -303,43 +310,13 @@ public sealed class AgentClient : IDisposable
             }
             catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
             {
-                throw new SnapcatException(ErrorKind.Remote, "agent.timeout",
-                    $"the agent at {BaseUrl} did not answer {request.Method} /{request.RequestUri} within {_http.Timeout.TotalSeconds:0} s; " +
-                    "check that the agent daemon is healthy", ex);
+                throw Errors.Timeout(request, _http.Timeout, ex);
             }
         }
     }
 
-    private SnapcatException Unreachable(HttpRequestException ex)
-    {
-        string why = ex.InnerException is SocketException se ? se.Message : ex.Message;
-        return new SnapcatException(ErrorKind.Remote, "agent.unreachable",
-            $"could not reach the agent at {BaseUrl} ({why}); check that 'snapcat agent serve' runs on that host " +
-            "and that the URL in the server configuration's agents section matches its control.listen address", ex);
-    }
+    private SnapcatException Unreachable(HttpRequestException ex) => Errors.Unreachable(ex);
 
     /// <summary>An <see cref="ErrorBody"/> keeps the agent's code; anything else is named after the HTTP status.</summary>
-    private async Task<SnapcatException> ToExceptionAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        int status = (int)response.StatusCode;
-        var kind = ErrorKindHttp.FromStatusCode(status);
-        string body = "";
-        try
-        {
-            body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            var error = JsonSerializer.Deserialize<ErrorBody>(body, Json)?.Error;
-            if (error is { Code.Length: > 0, Message: not null })
-                return new SnapcatException(kind, error.Code, error.Message);
-        }
-        catch (JsonException) { }
-        catch (HttpRequestException ex)
-        {
-            return Unreachable(ex);
-        }
-        string request = $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.AbsolutePath}";
-        string detail = body.Length == 0 ? "no body" : "body: " + (body.Length > 200 ? body[..200] + "…" : body);
-        string hint = status == 401 ? "; check the agent's token in the server configuration" : "";
-        return new SnapcatException(kind, $"http.{status}",
-            $"the agent at {BaseUrl} answered {request} with HTTP {status} {response.ReasonPhrase} ({detail}){hint}");
-    }
+    private Task<SnapcatException> ToExceptionAsync(HttpResponseMessage response, CancellationToken ct) => Errors.FromResponseAsync(response, ct);
 }

@@ -6,6 +6,7 @@ using Snapcat.TestKit;
 namespace Snapcat.Server.Tests.Catalog;
 
 /// <summary>The catalog on a real SQLite file, and on PostgreSQL when SNAPCAT_TEST_POSTGRES names a database.</summary>
+[Collection(PostgresCollection.Name)]
 public sealed class CatalogTests : IDisposable
 {
     private readonly TempDir _dir = new("catalog");

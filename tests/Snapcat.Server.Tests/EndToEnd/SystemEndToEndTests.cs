@@ -12,6 +12,7 @@ namespace Snapcat.Server.Tests.EndToEnd;
 /// backup deletion (FIG. 14), snapshot generations pruned to keep=2. On SQLite always; on PostgreSQL
 /// too when SNAPCAT_TEST_POSTGRES holds a connection string.
 /// </summary>
+[Collection(PostgresCollection.Name)]
 public sealed class SystemEndToEndTests
 {
     public static TheoryData<string> Backends()

@@ -1,7 +1,5 @@
-using System.Runtime.InteropServices;
-using Microsoft.Extensions.DependencyInjection;
+using Snapcat.Array.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Snapcat.Agent.Config;
 using Snapcat.Agent.Logging;
 using Snapcat.Core.Errors;
@@ -33,18 +31,10 @@ public static partial class AgentDaemon
             return 2;
         }
 
-        // stdout carries only the ready line; every log line goes to stderr.
-        using var loggerFactory = LoggerFactory.Create(b =>
-        {
-            b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-            b.AddFilter("Microsoft", LogLevel.Warning);
-            b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        });
+        // Logs to stderr only (stdout carries just the ready line); SIGTERM/SIGINT cancel lifetime.Stop.
+        using var lifetime = new DaemonLifetime(ct);
+        var loggerFactory = lifetime.Logs;
         var log = loggerFactory.CreateLogger("snapcat.agent");
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
 
         AgentRuntime? runtime = null;
         Microsoft.AspNetCore.Builder.WebApplication? api = null;
@@ -56,22 +46,22 @@ public static partial class AgentDaemon
             // First the postprocesses a dead predecessor owed: an application it froze is thawed
             // before this agent accepts the next backup order.
             var sink = new LogSink((level, message) => Log(log, level, message));
-            int ran = await runtime.Journal.RunPendingAsync(runtime.Hooks, sink, stop.Token);
+            int ran = await runtime.Journal.RunPendingAsync(runtime.Hooks, sink, lifetime.Stop);
             if (ran > 0) LogPendingRan(log, ran);
 
             api = AgentApiHost.Build(runtime, loggerFactory);
-            await api.StartAsync(stop.Token);
+            await api.StartAsync(lifetime.Stop);
 
             string control = AgentApiHost.Addresses(api).FirstOrDefault() ?? $"http://{config.Control.Listen}";
             Console.Out.WriteLine($"snapcat agent {config.HostName} ready: control {control}, {config.PortCorrespondence.Count} protected volume(s), {ran} pending postprocess(es) run");
             Console.Out.Flush();
 
-            try { await Task.Delay(Timeout.Infinite, stop.Token); }
+            try { await Task.Delay(Timeout.Infinite, lifetime.Stop); }
             catch (OperationCanceledException) { }
             LogStopping(log, config.HostName);
             return 0;
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (lifetime.Stop.IsCancellationRequested)
         {
             return 0;
         }

@@ -1,8 +1,5 @@
 using System.Net;
-using System.Runtime.InteropServices;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Snapcat.Array.Config;
 using Snapcat.Array.CopyFunctions;
 using Snapcat.Array.DataPorts;
@@ -36,18 +33,10 @@ public static partial class ArrayDaemon
             return 2;
         }
 
-        // stdout carries only the ready line (tests and scripts read it); every log line goes to stderr.
-        using var loggerFactory = LoggerFactory.Create(b =>
-        {
-            b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-            b.AddFilter("Microsoft", LogLevel.Warning);
-            b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        });
+        // Logs to stderr only (stdout carries just the ready line); SIGTERM/SIGINT cancel lifetime.Stop.
+        using var lifetime = new DaemonLifetime(ct);
+        var loggerFactory = lifetime.Logs;
         var log = loggerFactory.CreateLogger("snapcat.array");
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
 
         FileStream? dirLock = null;
         VolumeManager? volumes = null;
@@ -68,17 +57,17 @@ public static partial class ArrayDaemon
                 var endpoint = new IPEndPoint(ControlApiHost.Resolve(port.Host)[0], port.Port);
                 var server = new NbdServer(endpoint, new ArrayExportCatalog(port, volumes, copy.OpenExportDevice), loggerFactory.CreateLogger("snapcat.nbd"));
                 servers.Add(server);
-                await server.StartAsync(stop.Token);
+                await server.StartAsync(lifetime.Stop);
             }
 
             api = ControlApiHost.Build(config, volumes, new LoggerProviderAdapter(loggerFactory), copy);
-            await api.StartAsync(stop.Token);
+            await api.StartAsync(lifetime.Stop);
 
             string control = ControlApiHost.Addresses(api).FirstOrDefault() ?? $"http://{config.ControlListen}";
             Console.Out.WriteLine($"snapcat array {config.DeviceId} ready: control {control}, data ports {string.Join(", ", config.DataPorts)}");
             Console.Out.Flush();
 
-            try { await Task.Delay(Timeout.Infinite, stop.Token); }
+            try { await Task.Delay(Timeout.Infinite, lifetime.Stop); }
             catch (OperationCanceledException) { }
             LogStopping(log, config.DeviceId);
             return 0;

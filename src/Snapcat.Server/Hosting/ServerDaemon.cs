@@ -1,7 +1,5 @@
-using System.Runtime.InteropServices;
-using Microsoft.Extensions.DependencyInjection;
+using Snapcat.Array.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Snapcat.Core.Errors;
 using Snapcat.Server.Config;
 
@@ -27,24 +25,17 @@ public static class ServerDaemon
             return 2;
         }
 
-        using var loggerFactory = LoggerFactory.Create(b =>
-        {
-            b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-            b.AddFilter("Microsoft", LogLevel.Warning);
-            b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        });
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        // Logs to stderr only (stdout carries just the ready line); SIGTERM/SIGINT cancel lifetime.Stop.
+        using var lifetime = new DaemonLifetime(ct);
+        var loggerFactory = lifetime.Logs;
 
         ServerHost? host = null;
         try
         {
-            host = await ServerHost.StartAsync(config, loggerFactory, stop.Token);
+            host = await ServerHost.StartAsync(config, loggerFactory, lifetime.Stop);
             Console.Out.WriteLine($"snapcat server ready: control {host.ControlUrl}, catalog {host.Runtime.Catalog.Description}");
             Console.Out.Flush();
-            try { await Task.Delay(Timeout.Infinite, stop.Token); }
+            try { await Task.Delay(Timeout.Infinite, lifetime.Stop); }
             catch (OperationCanceledException) { }
             return 0;
         }

@@ -1,3 +1,4 @@
+using Snapcat.TestKit;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -17,7 +18,8 @@ internal sealed class FakeNbdServer : IAsyncDisposable
 
     private FakeNbdServer(Func<NetworkStream, Task> script)
     {
-        _listener = new TcpListener(IPAddress.Loopback, 0);
+        // FreePort, not port 0: a port the kernel picks here could be one FreePort just handed to an nbdkit fixture.
+        _listener = new TcpListener(IPAddress.Loopback, FreePort.Next());
         _listener.Start();
         Address = new NbdAddress("127.0.0.1", ((IPEndPoint)_listener.LocalEndpoint).Port);
         _run = RunAsync(script);

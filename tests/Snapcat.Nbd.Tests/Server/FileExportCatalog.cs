@@ -30,7 +30,9 @@ internal sealed class FileExportHost : IAsyncDisposable, INbdExportCatalog
         host.Add("1", size1, 1, readOnly: false);
         host.Add("2", size2, 2, readOnly: false);
         if (withReadOnly) host.Add("ro", 1 << 20, 9, readOnly: true);
-        host.Server = new NbdServer(new IPEndPoint(IPAddress.Loopback, 0), host);
+        // FreePort, not port 0: a port the kernel picks here could be one FreePort just handed to an nbdkit
+        // fixture, which would then greet a test with this server's NBDMAGIC and die on "address in use".
+        host.Server = new NbdServer(new IPEndPoint(IPAddress.Loopback, FreePort.Next()), host);
         await host.Server.StartAsync();
         return host;
     }

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Snapcat.Agent.Durability;
 using Snapcat.Agent.Logging;
+using Snapcat.Core.Storage;
 
 namespace Snapcat.Agent.Hooks;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Snapcat.Core.Storage;
 using Snapcat.Core.VolumeInformation;
 
 namespace Snapcat.Array.ChangeTracking;
@@ -68,7 +69,7 @@ public static class ChunkBitmapFile
         BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(24), generation);
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(32), Crc32CHash.Compute(body));
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(36), Crc32CHash.Compute(header.AsSpan(0, 36)));
-        DurableFile.Replace(path, header, body);
+        DurableFile.WriteAtomic(path, header, body);
     }
 
     /// <summary>Reads the file; false when missing, corrupt or of another geometry.</summary>

@@ -159,7 +159,7 @@ public sealed partial class CopyFunctionService : IAsyncDisposable
     {
         if (!Directory.Exists(dir)) return;
         Directory.Delete(dir, recursive: true);
-        DirectorySync.Fsync(Path.GetDirectoryName(dir)!);
+        DurableFile.SyncDirectory(Path.GetDirectoryName(dir)!);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "removed {What} left by an interrupted create or delete: {Path}")]

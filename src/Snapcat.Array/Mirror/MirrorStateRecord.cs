@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Snapcat.Array.ChangeTracking;
 using Snapcat.Core.Errors;
+using Snapcat.Core.Storage;
 using Snapcat.Core.VolumeInformation;
 
 namespace Snapcat.Array.Mirror;
@@ -77,7 +78,7 @@ public readonly record struct MirrorStateRecord(
     {
         var b = new byte[Size];
         Write(b);
-        DurableFile.Replace(path, b);
+        DurableFile.WriteAtomic(path, b);
     }
 
     private static void Corrupt(string path, string why) =>

@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Snapcat.Array.ChangeTracking;
 using Snapcat.Core.Errors;
+using Snapcat.Core.Storage;
 
 namespace Snapcat.Array.Snapshots;
 
 /// <summary>
 /// The list of a source's snapshots, oldest first (<c>snapshots.json</c> in the engine's directory).
 /// The order is the copy-on-write chain: preservation always goes to the last entry. Replaced whole
-/// with <see cref="DurableFile.Replace"/>, so a crash leaves either the old or the new list; snapshot
+/// with <see cref="DurableFile.WriteAtomic"/>, so a crash leaves either the old or the new list; snapshot
 /// files that no list names are leftovers of an interrupted create or delete and are removed on open.
 /// </summary>
 internal sealed record SnapshotManifest(int Version, long VolumeSize, int ChunkSize, List<SnapshotInfo> Snapshots)
@@ -34,7 +35,7 @@ internal sealed record SnapshotManifest(int Version, long VolumeSize, int ChunkS
     }
 
     public void Save(string directory) =>
-        DurableFile.Replace(Path.Combine(directory, FileName), JsonSerializer.SerializeToUtf8Bytes(this, Json));
+        DurableFile.WriteAtomic(Path.Combine(directory, FileName), JsonSerializer.SerializeToUtf8Bytes(this, Json));
 }
 
 public sealed record SnapshotInfo(long Id, DateTimeOffset CreatedUtc);

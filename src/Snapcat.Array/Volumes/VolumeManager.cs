@@ -105,7 +105,7 @@ public sealed partial class VolumeManager : IAsyncDisposable
             }
             try
             {
-                DirectorySync.Fsync(_volumesDir);
+                DurableFile.SyncDirectory(_volumesDir);
                 var rec = new VolumeRecord
                 {
                     Number = number,
@@ -184,7 +184,7 @@ public sealed partial class VolumeManager : IAsyncDisposable
         // Forced delete with open connections: their I/O fails from here on (the file is gone).
         if (dev is not null) await dev.CloseAsync().ConfigureAwait(false);
         File.Delete(VolumePath(number));
-        DirectorySync.Fsync(_volumesDir);
+        DurableFile.SyncDirectory(_volumesDir);
         return deleted;
     }
 

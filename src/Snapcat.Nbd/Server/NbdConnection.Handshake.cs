@@ -21,10 +21,7 @@ internal sealed partial class NbdConnection
     private async Task<bool> HandshakeAsync()
     {
         // §3.1 greeting: NBDMAGIC, IHAVEOPT, handshake flags.
-        BinaryPrimitives.WriteUInt64BigEndian(_writeBuf, NbdMagic.NbdMagicInit);
-        BinaryPrimitives.WriteUInt64BigEndian(_writeBuf.AsSpan(8), NbdMagic.IHaveOpt);
-        BinaryPrimitives.WriteUInt16BigEndian(_writeBuf.AsSpan(16), (ushort)(NbdHandshakeFlags.FixedNewstyle | NbdHandshakeFlags.NoZeroes));
-        await SendAsync(_writeBuf.AsMemory(0, 18)).ConfigureAwait(false);
+        await SendAsync(Greeting).ConfigureAwait(false);
 
         // §3.2: unknown client bits MUST close the connection.
         if (!await TryReadExactlyAsync(_readBuf.AsMemory(0, 4)).ConfigureAwait(false)) return false;
@@ -123,10 +120,10 @@ internal sealed partial class NbdConnection
         }
         BeginTransmission(handle, name);
         int n = _noZeroes ? 10 : 134;
-        _writeBuf.AsSpan(0, n).Clear();
-        BinaryPrimitives.WriteUInt64BigEndian(_writeBuf, (ulong)handle.Device.Size);
-        BinaryPrimitives.WriteUInt16BigEndian(_writeBuf.AsSpan(8), (ushort)TransmissionFlags(handle));
-        await SendAsync(_writeBuf.AsMemory(0, n)).ConfigureAwait(false);
+        WriteBuf.AsSpan(0, n).Clear();
+        BinaryPrimitives.WriteUInt64BigEndian(WriteBuf, (ulong)handle.Device.Size);
+        BinaryPrimitives.WriteUInt16BigEndian(WriteBuf.AsSpan(8), (ushort)TransmissionFlags(handle));
+        await SendAsync(WriteBuf.AsMemory(0, n)).ConfigureAwait(false);
         return Outcome.Transmit;
     }
 
@@ -246,16 +243,16 @@ internal sealed partial class NbdConnection
     /// <summary>Writes one option reply (header + data) from the handshake's scratch buffer.</summary>
     private ValueTask ReplyAsync(uint option, NbdOptionReplyType type, ReadOnlySpan<byte> data)
     {
-        new NbdOptionReply(option, type, (uint)data.Length).Write(_writeBuf);
-        data.CopyTo(_writeBuf.AsSpan(NbdOptionReply.Size));
-        return SendAsync(_writeBuf.AsMemory(0, NbdOptionReply.Size + data.Length));
+        new NbdOptionReply(option, type, (uint)data.Length).Write(WriteBuf);
+        data.CopyTo(WriteBuf.AsSpan(NbdOptionReply.Size));
+        return SendAsync(WriteBuf.AsMemory(0, NbdOptionReply.Size + data.Length));
     }
 
     private ValueTask ErrorAsync(uint option, NbdOptionReplyType type, string message)
     {
-        int m = Encoding.UTF8.GetBytes(message.Length > 1000 ? message[..1000] : message, _writeBuf.AsSpan(NbdOptionReply.Size));
-        new NbdOptionReply(option, type, (uint)m).Write(_writeBuf);
-        return SendAsync(_writeBuf.AsMemory(0, NbdOptionReply.Size + m));
+        int m = Encoding.UTF8.GetBytes(message.Length > 1000 ? message[..1000] : message, WriteBuf.AsSpan(NbdOptionReply.Size));
+        new NbdOptionReply(option, type, (uint)m).Write(WriteBuf);
+        return SendAsync(WriteBuf.AsMemory(0, NbdOptionReply.Size + m));
     }
 
     private async ValueTask<Outcome> InvalidAsync(uint option, string message)

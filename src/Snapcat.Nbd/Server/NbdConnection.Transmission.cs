@@ -30,7 +30,7 @@ internal sealed partial class NbdConnection
     /// <summary>Replies above this size are sent from their own buffer instead of being copied into the batch.</summary>
     private const int BatchCopyMax = 16 * 1024;
 
-    private readonly byte[] _batch = new byte[BatchSize];
+    private byte[] _batch = [];  // allocated after GO (AllocateTransmissionBuffers)
     private int _batchLen;
 
     /// <summary>A success reply: null buffer = simple reply without data; else a pooled buffer holding the whole message.</summary>
@@ -297,8 +297,8 @@ internal sealed partial class NbdConnection
         }
         try
         {
-            new NbdSimpleReply(NbdError.None, req.Cookie).Write(_writeBuf);
-            await SendAsync(_writeBuf.AsMemory(0, NbdSimpleReply.Size)).ConfigureAwait(false);
+            new NbdSimpleReply(NbdError.None, req.Cookie).Write(WriteBuf);
+            await SendAsync(WriteBuf.AsMemory(0, NbdSimpleReply.Size)).ConfigureAwait(false);
         }
         finally
         {
@@ -319,8 +319,8 @@ internal sealed partial class NbdConnection
         }
         try
         {
-            int n = WriteErrorReply(_writeBuf, req, error, message);
-            await SendAsync(_writeBuf.AsMemory(0, n)).ConfigureAwait(false);
+            int n = WriteErrorReply(WriteBuf, req, error, message);
+            await SendAsync(WriteBuf.AsMemory(0, n)).ConfigureAwait(false);
         }
         finally
         {

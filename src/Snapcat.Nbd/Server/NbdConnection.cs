@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using Snapcat.Nbd.Protocol;
 
@@ -31,18 +32,38 @@ internal sealed partial class NbdConnection
     private readonly CancellationTokenSource _cts;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
-    /// <summary>Receive buffer: request headers and small writes are parsed from it without extra syscalls.</summary>
+    /// <summary>Receive buffer of the transmission phase: request headers and small writes are parsed from it without extra syscalls.</summary>
     private const int ReceiveBufferSize = 128 * 1024;
+
+    /// <summary>
+    /// Receive buffer of the handshake. A peer that has not finished the handshake has proved nothing
+    /// (NBD has no authentication), so until GO it costs a few hundred bytes, not the ~200 KiB of
+    /// transmission buffers: a thousand idle sockets must not pin 200 MiB. Option data larger than
+    /// half of it bypasses it (<see cref="TryReadExactlyAsync"/>).
+    /// </summary>
+    private const int HandshakeReceiveBufferSize = 512;
+
+    /// <summary>Writer scratch size: the largest handshake reply (a LIST entry, 4 + 2 × 4096 bytes) fits.</summary>
+    private const int WriteBufferSize = 16 * 1024;
+
+    /// <summary>§3.1 greeting: NBDMAGIC, IHAVEOPT, handshake flags (FIXED_NEWSTYLE | NO_ZEROES).</summary>
+    private static readonly byte[] Greeting = MakeGreeting();
 
     // Reader-only state (the reader is a single task): the receive buffer with its unread window
     // [_rxPos, _rxEnd), and scratch for headers and option data.
-    private readonly byte[] _rx = new byte[ReceiveBufferSize];
+    private byte[] _rx = new byte[HandshakeReceiveBufferSize];
     private int _rxPos;
     private int _rxEnd;
     private readonly byte[] _readBuf = new byte[NbdRequest.Size + 64];
 
-    // Writer scratch, used only while holding _writeLock (or during the sequential handshake).
-    private readonly byte[] _writeBuf = new byte[16 * 1024];
+    // Writer scratch, used only while holding _writeLock (or during the sequential handshake);
+    // allocated by the first option reply, not at accept.
+    private byte[]? _writeScratch;
+
+    private readonly TimeSpan _handshakeTimeout;
+
+    // 0 = handshake running, 1 = handshake finished in time, 2 = deadline passed (connection broken).
+    private int _handshakeState;
 
     private NbdExportHandle? _export;
     private string? _exportName;
@@ -53,8 +74,9 @@ internal sealed partial class NbdConnection
     private int _broken;
 
     public NbdConnection(Stream input, Stream output, INbdExportCatalog catalog, ILogger log, string peer,
-        Action<string, int>? exportCount, CancellationToken shutdown)
+        Action<string, int>? exportCount, CancellationToken shutdown, TimeSpan? handshakeTimeout = null)
     {
+        _handshakeTimeout = handshakeTimeout ?? Timeout.InfiniteTimeSpan;
         _input = input;
         _output = output;
         _catalog = catalog;
@@ -68,14 +90,61 @@ internal sealed partial class NbdConnection
 
     private CancellationToken Ct => _cts.Token;
 
+    private byte[] WriteBuf => _writeScratch ??= new byte[WriteBufferSize];
+
+    private static byte[] MakeGreeting()
+    {
+        var g = new byte[18];
+        BinaryPrimitives.WriteUInt64BigEndian(g, NbdMagic.NbdMagicInit);
+        BinaryPrimitives.WriteUInt64BigEndian(g.AsSpan(8), NbdMagic.IHaveOpt);
+        BinaryPrimitives.WriteUInt16BigEndian(g.AsSpan(16), (ushort)(NbdHandshakeFlags.FixedNewstyle | NbdHandshakeFlags.NoZeroes));
+        return g;
+    }
+
+    /// <summary>
+    /// The handshake under its deadline: a peer that connects and then says nothing (or dribbles
+    /// options) holds a connection slot without ever having named an export, so it is dropped when
+    /// the deadline passes. The transmission phase has no such deadline (a host may idle for hours).
+    /// </summary>
+    private async Task<bool> HandshakeWithDeadlineAsync()
+    {
+        if (_handshakeTimeout == Timeout.InfiniteTimeSpan) return await HandshakeAsync().ConfigureAwait(false);
+        using var timer = new Timer(static s => ((NbdConnection)s!).HandshakeExpired(), this, _handshakeTimeout, Timeout.InfiniteTimeSpan);
+        bool transmit = await HandshakeAsync().ConfigureAwait(false);
+        // Lost the race against the timer: the streams are already disposed.
+        if (Interlocked.CompareExchange(ref _handshakeState, 1, 0) != 0) throw new OperationCanceledException("handshake deadline passed");
+        return transmit;
+    }
+
+    private void HandshakeExpired()
+    {
+        if (Interlocked.CompareExchange(ref _handshakeState, 2, 0) == 0) Break();
+    }
+
+    /// <summary>After GO: the full-size receive buffer (keeping any bytes already read) and the reply buffers.</summary>
+    private void AllocateTransmissionBuffers()
+    {
+        var rx = new byte[ReceiveBufferSize];
+        int buffered = Buffered;
+        Buffer.BlockCopy(_rx, _rxPos, rx, 0, buffered);
+        _rx = rx;
+        _rxPos = 0;
+        _rxEnd = buffered;
+        _batch = new byte[BatchSize];
+        _ = WriteBuf;  // before any pool thread can race for it
+    }
+
     /// <summary>Runs the whole connection; never throws for anything the peer does.</summary>
     public async Task RunAsync()
     {
         string reason = "done";
         try
         {
-            if (await HandshakeAsync().ConfigureAwait(false))
+            if (await HandshakeWithDeadlineAsync().ConfigureAwait(false))
+            {
+                AllocateTransmissionBuffers();
                 reason = await TransmitAsync().ConfigureAwait(false);
+            }
             else
                 reason = "handshake ended";
         }
@@ -90,7 +159,8 @@ internal sealed partial class NbdConnection
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
         {
-            reason = Ct.IsCancellationRequested ? "shut down" : "connection lost";
+            reason = Volatile.Read(ref _handshakeState) == 2 ? "handshake deadline passed"
+                : Ct.IsCancellationRequested ? "shut down" : "connection lost";
         }
         catch (Exception ex)
         {
@@ -198,7 +268,7 @@ internal sealed partial class NbdConnection
     /// <summary>Reads and throws away <paramref name="count"/> bytes (an option we refuse to buffer).</summary>
     private async ValueTask SkipAsync(long count)
     {
-        var scratch = _writeBuf;  // the handshake is sequential: nothing is writing
+        var scratch = WriteBuf;  // the handshake is sequential: nothing is writing
         while (count > 0)
         {
             int n = (int)Math.Min(count, scratch.Length);

@@ -19,6 +19,10 @@ public sealed class NbdServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<NbdConnection, Task> _connections = new();
     private readonly ConcurrentDictionary<string, int> _perExport = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<IPAddress, int> _perPeer = new();
+    private readonly object _refusalSync = new();
+    private long _lastRefusalLog = long.MinValue;
+    private int _refusedSinceLog;
     private Socket? _listener;
     private Task? _acceptLoop;
     private int _stopped;
@@ -32,6 +36,23 @@ public sealed class NbdServer : IAsyncDisposable
 
     /// <summary>Connections beyond this are closed at once (a cheap guard against connection floods).</summary>
     public int MaxConnections { get; init; } = 1024;
+
+    /// <summary>
+    /// Connections one peer address may hold at once. NBD has no authentication, so without this one
+    /// host's idle sockets could take every slot of <see cref="MaxConnections"/> and lock every other
+    /// host out; 64 leaves room for multi-conn clients (nbdcopy opens 4) running side by side.
+    /// </summary>
+    public int MaxConnectionsPerPeer { get; init; } = DefaultMaxConnectionsPerPeer;
+
+    public const int DefaultMaxConnectionsPerPeer = 64;
+
+    /// <summary>A connection that has not finished the handshake (GO or EXPORT_NAME) by then is closed.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = DefaultHandshakeTimeout;
+
+    public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Refused connections are logged once per interval with a count, so a flood cannot flood the log too.</summary>
+    public TimeSpan RefusalLogInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The bound endpoint (with the real port when port 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint =>
@@ -88,16 +109,32 @@ public sealed class NbdServer : IAsyncDisposable
 
     private void Admit(Socket client, CancellationToken token)
     {
-        string peer = client.RemoteEndPoint?.ToString() ?? "?";
+        var remote = client.RemoteEndPoint as IPEndPoint;
+        string peer = remote?.ToString() ?? "?";
         if (_connections.Count >= MaxConnections)
         {
-            _log.TooManyConnections(peer, _connections.Count);
-            client.Dispose();
+            Refuse(client, peer, $"{_connections.Count} connections open, the limit is {MaxConnections}");
             return;
         }
-        client.NoDelay = true;  // §1: replies are small and latency-bound
-        var stream = new NetworkStream(client, ownsSocket: true);
-        var conn = new NbdConnection(stream, stream, _catalog, _log, peer, CountExport, token);
+        IPAddress? address = remote?.Address is { } ra && ra.IsIPv4MappedToIPv6 ? ra.MapToIPv4() : remote?.Address;
+        if (address is not null && !TryCountPeer(address))
+        {
+            Refuse(client, peer, $"{address} already holds {MaxConnectionsPerPeer} connections, the per-peer limit");
+            return;
+        }
+        NbdConnection conn;
+        try
+        {
+            client.NoDelay = true;  // §1: replies are small and latency-bound
+            var stream = new NetworkStream(client, ownsSocket: true);
+            conn = new NbdConnection(stream, stream, _catalog, _log, peer, CountExport, token, HandshakeTimeout);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            if (address is not null) UncountPeer(address);
+            client.Dispose();
+            return;  // the peer left between accept and here
+        }
         _log.Accepted(peer);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _connections[conn] = done.Task;
@@ -110,9 +147,46 @@ public sealed class NbdServer : IAsyncDisposable
             finally
             {
                 _connections.TryRemove(conn, out _);
+                if (address is not null) UncountPeer(address);
                 done.TrySetResult();
             }
         }, CancellationToken.None);
+    }
+
+    private bool TryCountPeer(IPAddress address)
+    {
+        while (true)
+        {
+            int n = _perPeer.GetOrAdd(address, 0);
+            if (n >= MaxConnectionsPerPeer) return false;
+            if (_perPeer.TryUpdate(address, n + 1, n)) return true;
+        }
+    }
+
+    private void UncountPeer(IPAddress address)
+    {
+        while (true)
+        {
+            if (!_perPeer.TryGetValue(address, out int n)) return;
+            if (n <= 1 ? _perPeer.TryRemove(new KeyValuePair<IPAddress, int>(address, n)) : _perPeer.TryUpdate(address, n - 1, n)) return;
+        }
+    }
+
+    /// <summary>Closes a connection over a limit; logs the first refusal, then at most one summary per <see cref="RefusalLogInterval"/>.</summary>
+    private void Refuse(Socket client, string peer, string why)
+    {
+        client.Dispose();
+        int count;
+        lock (_refusalSync)
+        {
+            _refusedSinceLog++;
+            long now = Environment.TickCount64;
+            if (_lastRefusalLog != long.MinValue && now - _lastRefusalLog < (long)RefusalLogInterval.TotalMilliseconds) return;
+            _lastRefusalLog = now;
+            count = _refusedSinceLog;
+            _refusedSinceLog = 0;
+        }
+        _log.ConnectionsRefused(LocalEndPoint, count, RefusalLogInterval.TotalSeconds, peer, why);
     }
 
     private void CountExport(string export, int delta) =>

@@ -24,8 +24,8 @@ internal static partial class NbdServerLog
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "NBD {Peer}: {Command} at {Offset}+{Length} failed with {Error}")]
     public static partial void CommandFailed(this ILogger log, string peer, string command, ulong offset, uint length, string error, Exception ex);
 
-    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "NBD {Peer}: connection refused, {Count} connections open")]
-    public static partial void TooManyConnections(this ILogger log, string peer, int count);
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "NBD {EndPoint}: refused {Count} connection(s) since the last such message (logged at most once per {IntervalSeconds} s); the latest from {Peer}: {Reason}")]
+    public static partial void ConnectionsRefused(this ILogger log, IPEndPoint endPoint, int count, double intervalSeconds, string peer, string reason);
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "NBD {Peer}: unexpected failure, closing")]
     public static partial void Unexpected(this ILogger log, string peer, Exception ex);

@@ -16,8 +16,9 @@ public sealed class RunningArray : IAsyncDisposable
     public const string Token = "test-token-7f3a";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private RunningArray(TempDir dir, string deviceId, int controlPort, int[] dataPorts)
+    private RunningArray(TempDir dir, string deviceId, int controlPort, int[] dataPorts, string? dataDirectory = null)
     {
+        DataDirectory = dataDirectory ?? dir.Combine("data");
         Dir = dir;
         DeviceId = deviceId;
         ControlPort = controlPort;
@@ -33,20 +34,24 @@ public sealed class RunningArray : IAsyncDisposable
     public HttpClient Http { get; }
     public ChildProcess? Process { get; private set; }
     public string ConfigPath => Dir.Combine("array.json");
-    public string DataDirectory => Dir.Combine("data");
+    public string DataDirectory { get; }
 
     /// <param name="peers">Other arrays this one may copy volumes to (FIG. 19), by device ID.</param>
-    public static async Task<RunningArray> StartAsync(string deviceId = "ARRAY-T1", int dataPortCount = 2, IReadOnlyList<RunningArray>? peers = null)
+    /// <param name="dataDirectory">An absolute data directory (e.g. a small file system made by the test); default "data" beside the config.</param>
+    /// <param name="dataPortOptions">Extra JSON members for every data port, e.g. <c>"handshakeTimeoutSeconds": 2</c>.</param>
+    public static async Task<RunningArray> StartAsync(string deviceId = "ARRAY-T1", int dataPortCount = 2, IReadOnlyList<RunningArray>? peers = null,
+        string? dataDirectory = null, string? dataPortOptions = null)
     {
         var dir = new TempDir("array");
-        var a = new RunningArray(dir, deviceId, FreePort.Next(), Enumerable.Range(0, dataPortCount).Select(_ => FreePort.Next()).ToArray());
+        var a = new RunningArray(dir, deviceId, FreePort.Next(), Enumerable.Range(0, dataPortCount).Select(_ => FreePort.Next()).ToArray(), dataDirectory);
         // Relative dataDirectory on purpose: it must resolve against the config file's folder.
-        string ports = string.Join(", ", a.DataPorts.Select(p => $"{{ \"listen\": \"{p}\" }}"));
+        string extra = dataPortOptions is null ? "" : ", " + dataPortOptions;
+        string ports = string.Join(", ", a.DataPorts.Select(p => $"{{ \"listen\": \"{p}\"{extra} }}"));
         string peerJson = string.Join(", ", (peers ?? []).Select(p => $"\"{p.DeviceId}\": {{ \"url\": \"http://127.0.0.1:{p.ControlPort}\", \"token\": \"{Token}\" }}"));
         await File.WriteAllTextAsync(a.ConfigPath, $$"""
             {
               "deviceId": "{{deviceId}}",
-              "dataDirectory": "data",
+              "dataDirectory": {{JsonSerializer.Serialize(dataDirectory ?? "data")}},
               "control": { "listen": "127.0.0.1:{{a.ControlPort}}", "token": "{{Token}}" },
               "dataPorts": [ {{ports}} ],
               "peers": { {{peerJson}} }

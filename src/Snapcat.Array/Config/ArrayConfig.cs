@@ -5,8 +5,9 @@ namespace Snapcat.Array.Config;
 //   "deviceId": "ARRAY-01",
 //   "dataDirectory": "/var/lib/snapcat/array-01",
 //   "control": { "listen": "127.0.0.1:8470", "token": "s3cret" },      // or "tokenFile": "/etc/snapcat/array.token"
-//   "dataPorts": [ { "listen": "127.0.0.1:10809" }, { "listen": "127.0.0.1:10810" } ],
-//   "peers": { "ARRAY-02": { "url": "http://127.0.0.1:8471", "token": "…" } }   // other arrays, for volume copy (FIG. 19)
+//   "dataPorts": [ { "listen": "127.0.0.1:10809" },
+//                  { "listen": "127.0.0.1:10810", "handshakeTimeoutSeconds": 10, "maxConnectionsPerPeer": 64 } ],
+//   "peers": { "ARRAY-02": { "url": "http://127.0.0.1:8471", "token": "…" } }   // or "tokenFile"; other arrays, for volume copy (FIG. 19)
 // }
 // A relative dataDirectory or tokenFile is relative to the configuration file's folder.
 
@@ -31,10 +32,18 @@ public sealed record DataPortConfig
 {
     /// <summary>host:port of the NBD listener; also the port's address in assignments.</summary>
     public required string Listen { get; init; }
+
+    /// <summary>Seconds a client has to finish the NBD handshake (GO) before it is dropped; default 10.</summary>
+    public double? HandshakeTimeoutSeconds { get; init; }
+
+    /// <summary>Connections one client address may hold on this port at once; default 64.</summary>
+    public int? MaxConnectionsPerPeer { get; init; }
 }
 
+/// <summary>A peer array's control API. After loading, <see cref="Token"/> holds the token, read from <see cref="TokenFile"/> when that was given.</summary>
 public sealed record PeerArrayConfig
 {
     public required string Url { get; init; }
-    public required string Token { get; init; }
+    public string? Token { get; init; }
+    public string? TokenFile { get; init; }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Snapcat.Core.Config;
 using Snapcat.Core.Errors;
 using Snapcat.Nbd;
 
@@ -61,6 +62,7 @@ public static class ArrayConfigLoader
         string token = ReadToken(raw.Control, baseDir, problems);
 
         var ports = new List<NbdAddress>();
+        var limits = new List<DataPortLimits>();
         if (raw.DataPorts is null || raw.DataPorts.Count == 0)
             problems.Add("dataPorts is empty; give at least one NBD listener, e.g. [ { \"listen\": \"127.0.0.1:10809\" } ]");
         else
@@ -75,51 +77,53 @@ public static class ArrayConfigLoader
                 else if (raw.Control is not null && control == a)
                     problems.Add($"dataPorts[{i}].listen {a} is also the control address");
                 else
+                {
                     ports.Add(a);
+                    limits.Add(ReadLimits(raw.DataPorts[i], i, problems));
+                }
             }
         }
 
+        var peers = new Dictionary<string, PeerArrayConfig>(StringComparer.Ordinal);
         foreach (var (name, peer) in raw.Peers ?? new Dictionary<string, PeerArrayConfig>())
         {
             if (!InquiryDescription.IsValidDeviceId(name))
                 problems.Add($"peers: '{name}' is not a valid device ID");
             if (peer is null || !Uri.TryCreate(peer.Url, UriKind.Absolute, out _))
                 problems.Add($"peers.{name}.url '{peer?.Url}' is not an absolute URL");
-            if (peer is null || string.IsNullOrEmpty(peer.Token))
-                problems.Add($"peers.{name}.token is empty");
+            if (peer is null) continue;
+            string peerToken = TokenSource.Read(peer.Token, peer.TokenFile, $"peers.{name}", baseDir, problems);
+            peers[name] = peer with { Token = peerToken, TokenFile = null };
         }
 
         if (problems.Count > 0)
             Throw.Invalid("config.invalid", $"configuration {configPath} has {problems.Count} problem(s):\n  - " + string.Join("\n  - ", problems));
 
-        return new LoadedArrayConfig(configPath, raw.DeviceId, dataDir, control, token, ports,
-            raw.Peers ?? new Dictionary<string, PeerArrayConfig>());
+        return new LoadedArrayConfig(configPath, raw.DeviceId, dataDir, control, token, ports, peers) { DataPortLimits = limits };
     }
 
-    private static string ReadToken(ControlEndpointConfig? control, string baseDir, List<string> problems)
+    private static DataPortLimits ReadLimits(DataPortConfig port, int i, List<string> problems)
     {
-        if (control is null) return "";
-        bool hasToken = !string.IsNullOrEmpty(control.Token);
-        bool hasFile = !string.IsNullOrEmpty(control.TokenFile);
-        if (hasToken && hasFile)
+        var d = DataPortLimits.Default;
+        var timeout = d.HandshakeTimeout;
+        if (port.HandshakeTimeoutSeconds is double s)
         {
-            problems.Add("control: give either token or tokenFile, not both");
-            return "";
+            if (!(s > 0 && s <= 3600))
+                problems.Add($"dataPorts[{i}].handshakeTimeoutSeconds {s} is not between 0 (exclusive) and 3600");
+            else
+                timeout = TimeSpan.FromSeconds(s);
         }
-        if (!hasToken && !hasFile)
+        int perPeer = d.MaxConnectionsPerPeer;
+        if (port.MaxConnectionsPerPeer is int n)
         {
-            problems.Add("control: a bearer token is required; set control.token or control.tokenFile");
-            return "";
+            if (n < 1 || n > 1024)
+                problems.Add($"dataPorts[{i}].maxConnectionsPerPeer {n} is not between 1 and 1024");
+            else
+                perPeer = n;
         }
-        if (hasToken) return control.Token!;
-        string path = Path.GetFullPath(control.TokenFile!, baseDir);
-        if (!File.Exists(path))
-        {
-            problems.Add($"control.tokenFile {path} does not exist");
-            return "";
-        }
-        string token = File.ReadAllText(path).Trim();
-        if (token.Length == 0) problems.Add($"control.tokenFile {path} is empty");
-        return token;
+        return new DataPortLimits(timeout, perPeer);
     }
+
+    private static string ReadToken(ControlEndpointConfig? control, string baseDir, List<string> problems) =>
+        control is null ? "" : TokenSource.Read(control.Token, control.TokenFile, "control", baseDir, problems);
 }

@@ -6,6 +6,7 @@ using Snapcat.Array.DataPorts;
 using Snapcat.Array.Volumes;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
+using Snapcat.Core.Storage;
 using Snapcat.Nbd.Server;
 
 namespace Snapcat.Array.Hosting;
@@ -45,17 +46,23 @@ public static partial class ArrayDaemon
         Microsoft.AspNetCore.Builder.WebApplication? api = null;
         try
         {
-            Directory.CreateDirectory(config.DataDirectory);
+            DurableFile.CreateDirectory(config.DataDirectory);  // 0700 when new
             dirLock = TakeLock(config.DataDirectory);
             volumes = VolumeManager.Open(config.DataDirectory, config.DeviceId, config.DataPorts, loggerFactory.CreateLogger<VolumeManager>());
             // Before the data ports: snapshot engines and mirror pairs recover and hook their volumes
             // before any host write can arrive.
             copy = await CopyFunctionService.OpenAsync(volumes, new JobRegistry(), loggerFactory.CreateLogger<CopyFunctionService>());
 
-            foreach (var port in config.DataPorts)
+            for (int i = 0; i < config.DataPorts.Count; i++)
             {
+                var port = config.DataPorts[i];
+                var limits = config.DataPortLimits[i];
                 var endpoint = new IPEndPoint(ControlApiHost.Resolve(port.Host)[0], port.Port);
-                var server = new NbdServer(endpoint, new ArrayExportCatalog(port, volumes, copy.OpenExportDevice), loggerFactory.CreateLogger("snapcat.nbd"));
+                var server = new NbdServer(endpoint, new ArrayExportCatalog(port, volumes, copy.OpenExportDevice), loggerFactory.CreateLogger("snapcat.nbd"))
+                {
+                    HandshakeTimeout = limits.HandshakeTimeout,
+                    MaxConnectionsPerPeer = limits.MaxConnectionsPerPeer,
+                };
                 servers.Add(server);
                 await server.StartAsync(lifetime.Stop);
             }
@@ -106,7 +113,9 @@ public static partial class ArrayDaemon
         string path = Path.Combine(dataDirectory, LockFileName);
         try
         {
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = DurableFile.PrivateFile;
+            return new FileStream(path, options);
         }
         catch (IOException ex)
         {

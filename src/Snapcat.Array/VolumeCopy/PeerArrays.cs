@@ -21,6 +21,7 @@ public sealed class PeerArrays(IReadOnlyDictionary<string, PeerArrayConfig> peer
             Throw.Invalid("volume_copy.unknown_peer",
                 $"array '{deviceId}' is not among this array's peers ({(peers.Count == 0 ? "none configured" : string.Join(", ", peers.Keys))}); " +
                 "add it under \"peers\" in the array configuration with its control URL and token");
-        return new ArrayClient(new Uri(peer.Url), peer.Token, timeout ?? TimeSpan.FromSeconds(30));
+        // The loader has read a tokenFile into Token; a peer built in code without either is a bug there.
+        return new ArrayClient(new Uri(peer.Url), peer.Token ?? "", timeout ?? TimeSpan.FromSeconds(30));
     }
 }

@@ -5,7 +5,7 @@ namespace Snapcat.Server.Config;
 //   "control": { "listen": "127.0.0.1:8480", "token": "s3cret" },          // or "tokenFile": "server.token"
 //   "catalog": { "path": "catalog.db" },                                    // SQLite (default catalog.db beside this file)
 //   // "catalog": { "connectionString": "Host=db;Database=snapcat;Username=snapcat;Password=…" },   // PostgreSQL
-//   "agents": { "db01": { "url": "http://10.0.0.5:8490", "token": "…" } },  // host name -> agent control API
+//   "agents": { "db01": { "url": "http://10.0.0.5:8490", "token": "…" } },  // host name -> agent control API; "tokenFile" works too
 //   "arrays": { "ARRAY-01": { "url": "http://10.0.0.9:8470", "token": "…" } },  // device ID -> array control API
 //   "tapeLibrary": { "libraryId": "TAPE-01", "directory": "tapes", "capacity": "2G", "slots": 64, "drives": 1 }  // optional
 // }
@@ -35,8 +35,10 @@ public sealed record ServerCatalogConfig
     public string? ConnectionString { get; init; }
 }
 
+/// <summary>An agent's or array's control API; the bearer token inline or in <see cref="TokenFile"/>.</summary>
 public sealed record RemoteEndpointConfig
 {
     public required string Url { get; init; }
-    public required string Token { get; init; }
+    public string? Token { get; init; }
+    public string? TokenFile { get; init; }
 }

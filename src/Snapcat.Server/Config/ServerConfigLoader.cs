@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Snapcat.Core.Config;
 using Snapcat.Core.Errors;
 using Snapcat.Nbd;
 
@@ -60,8 +61,8 @@ public static class ServerConfigLoader
             else if (hasPath) catalog = Path.GetFullPath(c.Path!, baseDir);
         }
 
-        var agents = Endpoints("agents", raw.Agents, problems, name => name.Length is > 0 and <= 64 && !name.Any(char.IsWhiteSpace), "a host name without spaces");
-        var arrays = Endpoints("arrays", raw.Arrays, problems, InquiryDescription.IsValidDeviceId, "a device ID (letters, digits, '.', '_', ':', '-')");
+        var agents = Endpoints("agents", raw.Agents, baseDir, problems, name => name.Length is > 0 and <= 64 && !name.Any(char.IsWhiteSpace), "a host name without spaces");
+        var arrays = Endpoints("arrays", raw.Arrays, baseDir, problems, InquiryDescription.IsValidDeviceId, "a device ID (letters, digits, '.', '_', ':', '-')");
 
         Tape.TapeLibraryConfig? tape = null;
         if (raw.TapeLibrary is { } t)
@@ -79,7 +80,7 @@ public static class ServerConfigLoader
     }
 
     private static Dictionary<string, RemoteEndpoint> Endpoints(string section, IReadOnlyDictionary<string, RemoteEndpointConfig>? raw,
-        List<string> problems, Func<string, bool> validName, string nameRule)
+        string baseDir, List<string> problems, Func<string, bool> validName, string nameRule)
     {
         var result = new Dictionary<string, RemoteEndpoint>(StringComparer.Ordinal);
         foreach (var (name, e) in raw ?? new Dictionary<string, RemoteEndpointConfig>())
@@ -88,23 +89,13 @@ public static class ServerConfigLoader
             Uri? url = null;
             if (e is null || !Uri.TryCreate(e.Url, UriKind.Absolute, out url) || (url.Scheme != "http" && url.Scheme != "https"))
                 problems.Add($"{section}.{name}.url '{e?.Url}' is not an http:// or https:// URL");
-            if (e is null || string.IsNullOrEmpty(e.Token))
-                problems.Add($"{section}.{name}.token is empty; give the bearer token of its control API");
-            if (url is not null && e is { Token.Length: > 0 }) result[name] = new RemoteEndpoint(url, e.Token);
+            if (e is null) continue;
+            string token = TokenSource.Read(e.Token, e.TokenFile, $"{section}.{name}", baseDir, problems);
+            if (url is not null && token.Length > 0) result[name] = new RemoteEndpoint(url, token);
         }
         return result;
     }
 
-    private static string ReadToken(ServerControlConfig control, string baseDir, List<string> problems)
-    {
-        bool hasToken = !string.IsNullOrEmpty(control.Token), hasFile = !string.IsNullOrEmpty(control.TokenFile);
-        if (hasToken && hasFile) { problems.Add("control: give either token or tokenFile, not both"); return ""; }
-        if (!hasToken && !hasFile) { problems.Add("control: a bearer token is required; set control.token or control.tokenFile"); return ""; }
-        if (hasToken) return control.Token!;
-        string path = Path.GetFullPath(control.TokenFile!, baseDir);
-        if (!File.Exists(path)) { problems.Add($"control.tokenFile {path} does not exist"); return ""; }
-        string token = File.ReadAllText(path).Trim();
-        if (token.Length == 0) problems.Add($"control.tokenFile {path} is empty");
-        return token;
-    }
+    private static string ReadToken(ServerControlConfig control, string baseDir, List<string> problems) =>
+        TokenSource.Read(control.Token, control.TokenFile, "control", baseDir, problems);
 }

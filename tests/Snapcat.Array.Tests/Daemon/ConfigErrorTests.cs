@@ -98,4 +98,40 @@ public sealed class ConfigErrorTests
         Assert.Contains("does not exist", ex2.Message);
         Assert.Contains("dataPorts is empty", ex2.Message);
     }
+
+    [Fact]
+    public void Peer_tokens_come_from_token_files_and_data_port_limits_are_read_and_checked()
+    {
+        using var dir = new TempDir("cfg");
+        File.WriteAllText(dir.Combine("peer.token"), "peer-s3cret\n");
+        string path = dir.Combine("array.json");
+        File.WriteAllText(path, """
+            { "deviceId": "ARRAY-01", "dataDirectory": "d", "control": { "listen": "127.0.0.1:8470", "token": "t" },
+              "dataPorts": [ { "listen": "127.0.0.1:10809" },
+                             { "listen": "127.0.0.1:10810", "handshakeTimeoutSeconds": 2.5, "maxConnectionsPerPeer": 4 } ],
+              "peers": { "ARRAY-02": { "url": "http://127.0.0.1:8471", "tokenFile": "peer.token" },
+                         "ARRAY-03": { "url": "http://127.0.0.1:8472", "token": "inline" } } }
+            """);
+        var c = ArrayConfigLoader.Load(path);
+        Assert.Equal("peer-s3cret", c.Peers["ARRAY-02"].Token);
+        Assert.Equal("inline", c.Peers["ARRAY-03"].Token);
+        Assert.Equal(DataPortLimits.Default, c.DataPortLimits[0]);
+        Assert.Equal(new DataPortLimits(TimeSpan.FromSeconds(2.5), 4), c.DataPortLimits[1]);
+
+        File.WriteAllText(path, """
+            { "deviceId": "ARRAY-01", "dataDirectory": "d", "control": { "listen": "127.0.0.1:8470", "token": "t" },
+              "dataPorts": [ { "listen": "127.0.0.1:10809", "handshakeTimeoutSeconds": 0, "maxConnectionsPerPeer": 0 } ],
+              "peers": { "ARRAY-02": { "url": "http://127.0.0.1:8471", "tokenFile": "missing.token" },
+                         "ARRAY-03": { "url": "http://127.0.0.1:8472", "token": "x", "tokenFile": "peer.token" },
+                         "ARRAY-04": { "url": "http://127.0.0.1:8473" } } }
+            """);
+        var ex = Assert.Throws<SnapcatException>(() => ArrayConfigLoader.Load(path));
+        Assert.Contains("peers.ARRAY-02.tokenFile", ex.Message);
+        Assert.Contains("does not exist", ex.Message);
+        Assert.Contains("peers.ARRAY-03: give either token or tokenFile", ex.Message);
+        Assert.Contains("peers.ARRAY-04: a bearer token is required", ex.Message);
+        Assert.Contains("handshakeTimeoutSeconds 0", ex.Message);
+        Assert.Contains("maxConnectionsPerPeer 0", ex.Message);
+        Assert.Contains("5 problem(s)", ex.Message);
+    }
 }

@@ -37,6 +37,33 @@ public sealed class ServerConfigTests : IDisposable
     }
 
     [Fact]
+    public void Agent_and_array_tokens_may_come_from_token_files()
+    {
+        File.WriteAllText(_dir.Combine("agent.token"), "agent-s3cret\n");
+        File.WriteAllText(_dir.Combine("array.token"), " array-s3cret ");
+        var c = ServerConfigLoader.Load(Write("""
+            {
+              "control": { "listen": "127.0.0.1:8480", "token": "t" },
+              "agents": { "db01": { "url": "http://127.0.0.1:8490", "tokenFile": "agent.token" } },
+              "arrays": { "ARRAY-01": { "url": "http://127.0.0.1:8470", "tokenFile": "array.token" } }
+            }
+            """));
+        Assert.Equal("agent-s3cret", c.Agents["db01"].Token);
+        Assert.Equal("array-s3cret", c.Arrays["ARRAY-01"].Token);
+
+        var ex = Assert.Throws<SnapcatException>(() => ServerConfigLoader.Load(Write("""
+            {
+              "control": { "listen": "127.0.0.1:8480", "token": "t" },
+              "agents": { "db01": { "url": "http://127.0.0.1:8490", "tokenFile": "nope.token" } },
+              "arrays": { "ARRAY-01": { "url": "http://127.0.0.1:8470", "token": "b", "tokenFile": "array.token" } }
+            }
+            """)));
+        Assert.Contains("agents.db01.tokenFile", ex.Message);
+        Assert.Contains("does not exist", ex.Message);
+        Assert.Contains("arrays.ARRAY-01: give either token or tokenFile", ex.Message);
+    }
+
+    [Fact]
     public void Every_problem_is_listed_in_one_error()
     {
         var ex = Assert.Throws<SnapcatException>(() => ServerConfigLoader.Load(Write("""

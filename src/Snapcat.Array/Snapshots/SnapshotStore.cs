@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
 using Snapcat.Array.ChangeTracking;
+using Snapcat.Core.Storage;
 using Snapcat.Core.VolumeInformation;
 
 namespace Snapcat.Array.Snapshots;
@@ -21,9 +22,22 @@ namespace Snapcat.Array.Snapshots;
 /// <item>only then are the records visible in memory and the preservers released, and only then
 ///   does the hook let the source write proceed.</item>
 /// </list>
-/// So N concurrent source writes cost two fsyncs, not 2N. If a commit fails, every waiter of the
-/// group gets the error (the source write is then refused with EIO) and the store refuses further
-/// preservation: its index tail is in an unknown state until the engine is reopened and recovers.
+/// So N concurrent source writes cost two fsyncs, not 2N.
+///
+/// A failure refuses only the chunks it touched, never the store for good (a full disk must not make
+/// a volume read-only until the array restarts): every waiter of the failed group gets the error (the
+/// source write is refused, its chunk stays unpreserved, and the next write of it tries again), then
+/// <list type="bullet">
+/// <item>a failed pwrite of old data (ENOSPC) fails that one preservation, nothing was queued;</item>
+/// <item>a failed index append or index fsync is undone: the index is cut back to its last committed
+///   length and fsynced, so its tail is known again. Only if that too fails is the store latched
+///   (refusing preservation until the engine is reopened and recovers from the file);</item>
+/// <item>a failed data fsync may have dropped any data page written since the last good fsync (Linux
+///   marks them clean after a writeback error), including pages of preservations whose records sit
+///   in the next group. So the data fsync counts an epoch: a record whose pwrite began before a failed
+///   data fsync is refused too, never committed pointing at bytes that may be gone.</item>
+/// </list>
+/// Chunks already committed are never touched by any of this, so every snapshot stays readable.
 ///
 /// Recovery: data is fsynced before any record naming it is written, so a record with a valid CRC
 /// always points at durable data; a crash mid-append leaves a torn tail that fails the record CRC
@@ -39,9 +53,10 @@ internal sealed class SnapshotStore : IDisposable
     private readonly ConcurrentDictionary<long, ChunkKind> _entries = new();
     private readonly ConcurrentDictionary<long, byte> _corrupt = new();
     private readonly object _commitSync = new();
-    private List<(SnapshotIndexRecord Record, TaskCompletionSource Done)> _queue = [];
+    private List<Pending> _queue = [];
     private bool _committing;
     private Exception? _failed;
+    private long _dataEpoch;  // bumped by each failed data fsync
     private long _indexLength;
     private long _commitGroups;
 
@@ -61,6 +76,9 @@ internal sealed class SnapshotStore : IDisposable
     public long CommitGroups => Interlocked.Read(ref _commitGroups);
     public int PreservedChunkCount => _entries.Count;
 
+    /// <summary>A record waiting for its group commit; <paramref name="Epoch"/> = the data epoch when its pwrite began.</summary>
+    private readonly record struct Pending(SnapshotIndexRecord Record, TaskCompletionSource Done, long Epoch);
+
     public static string DataFile(string dir, long id) => Path.Combine(dir, $"snap-{id}.data");
     public static string IndexFile(string dir, long id) => Path.Combine(dir, $"snap-{id}.idx");
 
@@ -68,8 +86,9 @@ internal sealed class SnapshotStore : IDisposable
     public static SnapshotStore Create(string dir, long id, ChunkGeometry geometry)
     {
         string dp = DataFile(dir, id), ip = IndexFile(dir, id);
-        var data = File.OpenHandle(dp, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite);
-        var index = File.OpenHandle(ip, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite);
+        // 0600: the preserved chunks are a host's old data.
+        var data = DurableFile.OpenPrivate(dp, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var index = DurableFile.OpenPrivate(ip, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite);
         // No fsync of the two files: they are empty, the manifest save that follows fsyncs the
         // directory (their names), and Open restores the data file's length if a crash lost it.
         RandomAccess.SetLength(data, geometry.VolumeSize);
@@ -79,8 +98,8 @@ internal sealed class SnapshotStore : IDisposable
     public static SnapshotStore Open(string dir, long id, ChunkGeometry geometry, SnapshotRecoveryReport report)
     {
         string dp = DataFile(dir, id), ip = IndexFile(dir, id);
-        var data = File.OpenHandle(dp, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-        var index = File.OpenHandle(ip, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var data = DurableFile.OpenPrivate(dp, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var index = DurableFile.OpenPrivate(ip, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
         if (RandomAccess.GetLength(data) != geometry.VolumeSize) RandomAccess.SetLength(data, geometry.VolumeSize);
         var store = new SnapshotStore(id, dp, ip, data, index, geometry);
         store.Recover(report);
@@ -154,24 +173,25 @@ internal sealed class SnapshotStore : IDisposable
     /// <summary>Preserves a chunk's old bytes (or records that they were zero); completes once durable.</summary>
     public async Task PreserveAsync(long chunk, ReadOnlyMemory<byte> oldData, bool zero, CancellationToken ct)
     {
-        if (_failed is { } f) throw new IOException($"snapshot {Id} cannot preserve data after an earlier I/O error; reopen the array", f);
+        if (_failed is { } f) throw new IOException($"snapshot {Id} cannot preserve data: its index could not be restored after an I/O error ({f.Message}); restart the array", f);
         uint crc = 0;
+        long epoch = Interlocked.Read(ref _dataEpoch);
         if (!zero)
         {
             await RandomAccess.WriteAsync(_data, oldData, _geometry.ChunkOffset(chunk), ct).ConfigureAwait(false);
             crc = Crc32CHash.Compute(oldData.Span);
         }
         // Not cancellable from here on: once queued, the record is part of a group commit.
-        await EnqueueCommit(new SnapshotIndexRecord(zero ? ChunkKind.Zero : ChunkKind.Data, chunk, crc)).ConfigureAwait(false);
+        await EnqueueCommit(new SnapshotIndexRecord(zero ? ChunkKind.Zero : ChunkKind.Data, chunk, crc), epoch).ConfigureAwait(false);
     }
 
-    private Task EnqueueCommit(SnapshotIndexRecord record)
+    private Task EnqueueCommit(SnapshotIndexRecord record, long epoch)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         bool start;
         lock (_commitSync)
         {
-            _queue.Add((record, done));
+            _queue.Add(new Pending(record, done, epoch));
             start = !_committing;
             _committing = true;
         }
@@ -183,7 +203,7 @@ internal sealed class SnapshotStore : IDisposable
     {
         while (true)
         {
-            List<(SnapshotIndexRecord Record, TaskCompletionSource Done)> group;
+            List<Pending> group;
             lock (_commitSync)
             {
                 if (_queue.Count == 0)
@@ -194,28 +214,73 @@ internal sealed class SnapshotStore : IDisposable
                 group = _queue;
                 _queue = [];
             }
+            Commit(group);
+        }
+    }
+
+    private void Commit(List<Pending> group)
+    {
+        if (_failed is not null)
+        {
+            Fail(group, new IOException($"snapshot {Id}: the index could not be restored after an earlier I/O error; restart the array", _failed));
+            return;
+        }
+        // Data whose pwrite began before a failed data fsync may be gone from the page cache.
+        long epoch = Interlocked.Read(ref _dataEpoch);
+        var stale = group.FindAll(p => p.Record.Kind == ChunkKind.Data && p.Epoch != epoch);
+        if (stale.Count > 0)
+        {
+            Fail(stale, new IOException($"snapshot {Id}: an fsync of the preserved data failed while these chunks were being written; the write is refused and can be retried"));
+            group = group.FindAll(p => !(p.Record.Kind == ChunkKind.Data && p.Epoch != epoch));
+            if (group.Count == 0) return;
+        }
+
+        // 1. The old data first: records must never point at data that could still be lost.
+        try
+        {
+            if (group.Exists(g => g.Record.Kind == ChunkKind.Data)) RandomAccess.FlushToDisk(_data);
+        }
+        catch (Exception ex)
+        {
+            Interlocked.Increment(ref _dataEpoch);
+            Fail(group, ex);
+            return;
+        }
+
+        // 2. Then the records, in one append and one fsync for the whole group.
+        var bytes = new byte[group.Count * SnapshotIndexRecord.Size];
+        for (int i = 0; i < group.Count; i++) group[i].Record.Write(bytes.AsSpan(i * SnapshotIndexRecord.Size));
+        try
+        {
+            RandomAccess.Write(_index, bytes, _indexLength);
+            RandomAccess.FlushToDisk(_index);
+        }
+        catch (Exception ex)
+        {
+            // Part of the append may be on disk (a short write before ENOSPC, or a written-but-unsynced
+            // tail): cut the index back to what is committed, so the next append follows valid records.
             try
             {
-                if (_failed is not null) throw new IOException($"snapshot {Id} store failed earlier", _failed);
-                // 1. The old data first: records must never point at data that could still be lost.
-                if (group.Exists(g => g.Record.Kind == ChunkKind.Data)) RandomAccess.FlushToDisk(_data);
-                // 2. Then the records, in one append and one fsync for the whole group.
-                var bytes = new byte[group.Count * SnapshotIndexRecord.Size];
-                for (int i = 0; i < group.Count; i++) group[i].Record.Write(bytes.AsSpan(i * SnapshotIndexRecord.Size));
-                RandomAccess.Write(_index, bytes, _indexLength);
+                RandomAccess.SetLength(_index, _indexLength);
                 RandomAccess.FlushToDisk(_index);
-                _indexLength += bytes.Length;
-                Interlocked.Increment(ref _commitGroups);
-                // 3. Visible only once durable.
-                foreach (var (rec, _) in group) _entries[rec.Chunk] = rec.Kind;
-                foreach (var (_, d) in group) d.TrySetResult();
             }
-            catch (Exception ex)
+            catch (Exception undo)
             {
-                _failed ??= ex;
-                foreach (var (_, d) in group) d.TrySetException(ex);
+                _failed ??= undo;
             }
+            Fail(group, ex);
+            return;
         }
+        _indexLength += bytes.Length;
+        Interlocked.Increment(ref _commitGroups);
+        // 3. Visible only once durable.
+        foreach (var p in group) _entries[p.Record.Chunk] = p.Record.Kind;
+        foreach (var p in group) p.Done.TrySetResult();
+    }
+
+    private static void Fail(List<Pending> group, Exception ex)
+    {
+        foreach (var p in group) p.Done.TrySetException(ex);
     }
 
     public void Dispose()
@@ -224,10 +289,12 @@ internal sealed class SnapshotStore : IDisposable
         _index.Dispose();
     }
 
+    /// <summary>Closes and removes both files, then fsyncs their directory so the removal (and the freed space) is durable.</summary>
     public void DeleteFiles()
     {
         Dispose();
         File.Delete(DataPath);
         File.Delete(IndexPath);
+        DurableFile.SyncDirectory(Path.GetDirectoryName(DataPath)!);
     }
 }

@@ -5,9 +5,11 @@ using Snapcat.Core.Errors;
 namespace Snapcat.Array.Api;
 
 /// <summary>
-/// The one place where exceptions become HTTP answers: a <see cref="SnapcatException"/> gets the status of
-/// its kind (<see cref="ErrorKindHttp"/>), a request that could not be bound (bad JSON, missing body,
-/// bad route value) gets 400, anything else 500 with the message logged.
+/// The one place where exceptions become HTTP answers, for the array, the agent and the backup server:
+/// a full disk anywhere in the chain (ENOSPC/EDQUOT, SQLITE_FULL, PostgreSQL disk_full) gets 507
+/// <c>storage.full</c> (<see cref="StorageErrors"/>), whatever wrapped it; a <see cref="SnapcatException"/>
+/// gets the status of its kind (<see cref="ErrorKindHttp"/>); a request that could not be bound (bad
+/// JSON, missing body, bad route value) gets 400; anything else 500 with the message logged.
 /// </summary>
 public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> logger)
 {
@@ -18,6 +20,14 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
         try
         {
             await next(context);
+        }
+        catch (Exception ex) when (StorageErrors.FindFull(ex, IsSqliteFull) is { } full)
+        {
+            LogStorageFull(context.Request.Method, context.Request.Path, full.Message);
+            string message = ex is SnapcatException { Kind: ErrorKind.StorageFull } ? ex.Message
+                : $"out of storage space: {(ex == full ? ex.Message : $"{ex.Message} ({full.Message})")}; " +
+                  "the request was not carried out: free space on the daemon's file system and retry";
+            await WriteAsync(context, ErrorKindHttp.ToStatusCode(ErrorKind.StorageFull), StorageErrors.FullCode, message);
         }
         catch (SnapcatException ex)
         {
@@ -48,6 +58,11 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
         context.Response.StatusCode = status;
         await context.Response.WriteAsJsonAsync(new ErrorBody(new ErrorDetail(code, message)));
     }
+
+    private static bool IsSqliteFull(Exception e) => e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: StorageErrors.SqliteFull };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path}: storage full: {Reason}")]
+    private partial void LogStorageFull(string method, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed")]
     private partial void LogUnexpected(string method, string path, Exception ex);

@@ -11,6 +11,7 @@ public static class ErrorKindHttp
         ErrorKind.NotFound => 404,
         ErrorKind.Conflict => 409,
         ErrorKind.Remote => 502,
+        ErrorKind.StorageFull => 507,  // RFC 4918 §11.5 Insufficient Storage
         _ => 500,
     };
 
@@ -22,6 +23,7 @@ public static class ErrorKindHttp
         404 => ErrorKind.NotFound,
         409 => ErrorKind.Conflict,
         502 or 503 or 504 => ErrorKind.Remote,
+        507 => ErrorKind.StorageFull,
         _ => ErrorKind.Internal,
     };
 }

@@ -40,6 +40,8 @@ public enum ErrorKind
     Remote,
     /// <summary>Local I/O or an invariant failed. HTTP 500.</summary>
     Internal,
+    /// <summary>The disk (or quota) holding the daemon's files is full; retry once space is freed. HTTP 507.</summary>
+    StorageFull,
 }
 
 /// <summary>Throw helpers so that call sites stay one line and the JIT keeps hot paths small.</summary>
@@ -59,6 +61,9 @@ public static class Throw
 
     [DoesNotReturn]
     public static void Remote(string code, string message, Exception? inner = null) => throw new SnapcatException(ErrorKind.Remote, code, message, inner);
+
+    [DoesNotReturn]
+    public static void StorageFull(string message, Exception? inner = null) => throw new SnapcatException(ErrorKind.StorageFull, StorageErrors.FullCode, message, inner);
 
     [DoesNotReturn]
     public static void Internal(string code, string message, Exception? inner = null) => throw new SnapcatException(ErrorKind.Internal, code, message, inner);

@@ -24,7 +24,7 @@ public sealed class PendingThawJournal
     {
         _directory = directory;
         _time = time ?? TimeProvider.System;
-        Directory.CreateDirectory(directory);
+        DurableFile.CreateDirectory(directory);
     }
 
     public string DirectoryPath => _directory;

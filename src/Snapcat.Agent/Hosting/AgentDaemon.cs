@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Snapcat.Agent.Config;
 using Snapcat.Agent.Logging;
 using Snapcat.Core.Errors;
+using Snapcat.Core.Storage;
 using Snapcat.Core.Jobs;
 
 namespace Snapcat.Agent.Hosting;
@@ -40,7 +41,7 @@ public static partial class AgentDaemon
         Microsoft.AspNetCore.Builder.WebApplication? api = null;
         try
         {
-            Directory.CreateDirectory(config.StateDirectory);
+            DurableFile.CreateDirectory(config.StateDirectory);  // 0700: pending thaws name hooks and volumes
             runtime = new AgentRuntime(config);
 
             // First the postprocesses a dead predecessor owed: an application it froze is thawed

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using Snapcat.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Snapcat.Array.ManagementTable;
@@ -37,6 +38,7 @@ public sealed class VolumeTable : IDisposable
 
     public static VolumeTable Open(string path)
     {
+        SqliteFiles.MakePrivate(path);
         var cs = new SqliteConnectionStringBuilder
         {
             DataSource = path,

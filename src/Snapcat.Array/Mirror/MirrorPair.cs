@@ -71,7 +71,7 @@ public sealed class MirrorPair : IAsyncDisposable
     {
         if (primary.Size != secondary.Size)
             Throw.Invalid("mirror.size_mismatch", $"the secondary has {secondary.Size} bytes but the primary {primary.Size}; mirror volumes must be the same size");
-        Directory.CreateDirectory(directory);
+        DurableFile.CreateDirectory(directory);
         var geometry = ChunkGeometry.For(primary.Size, chunkSize);
         string statePath = Path.Combine(directory, MirrorStateRecord.FileName);
         var state = MirrorStateRecord.Load(statePath);

@@ -11,7 +11,8 @@ public static class QuickstartConfigs
 {
     public static void Write(QuickstartContext c)
     {
-        File.WriteAllText(c.ArrayConfigPath, $$"""
+        // Each configuration holds bearer tokens: 0600 from its first byte (DurableFile creates it so).
+        WritePrivate(c.ArrayConfigPath, $$"""
             {
               "deviceId": "{{c.DeviceId}}",
               "dataDirectory": "array-data",
@@ -30,7 +31,7 @@ public static class QuickstartConfigs
             """);
         File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         string Hook(string name) => $$"""{ "command": "/bin/sh", "args": ["{{hook}}", "{{name}}"], "timeoutSeconds": 30 }""";
-        File.WriteAllText(c.AgentConfigPath, $$"""
+        WritePrivate(c.AgentConfigPath, $$"""
             {
               "hostName": "{{QuickstartContext.Host}}",
               "control": { "listen": "{{HostPort(c.AgentUrl)}}", "token": "{{c.AgentToken}}" },
@@ -45,7 +46,7 @@ public static class QuickstartConfigs
             }
             """);
 
-        File.WriteAllText(c.ServerConfigPath, $$"""
+        WritePrivate(c.ServerConfigPath, $$"""
             {
               "control": { "listen": "{{HostPort(c.ServerUrl)}}", "token": "{{c.ServerToken}}" },
               "catalog": { "path": "catalog.db" },
@@ -54,6 +55,9 @@ public static class QuickstartConfigs
             }
             """);
     }
+
+    private static void WritePrivate(string path, string text) =>
+        Snapcat.Core.Storage.DurableFile.WriteAtomic(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     private static string HostPort(string url) => new Uri(url).Authority;
 }

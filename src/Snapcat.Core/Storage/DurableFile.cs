@@ -43,11 +43,15 @@ public static partial class DurableFile
         string tmp = Path.Combine(dir, "." + Path.GetFileName(path) + ".tmp-" + Environment.ProcessId);
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+            // Born with its final mode (O_CREAT|O_EXCL with the mode): a chmod after creation would leave
+            // a moment in which another user could open the file and keep reading it afterwards.
+            if (File.Exists(tmp)) File.Delete(tmp);  // a leftover of a crashed writer with our PID
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 };
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
-            using (var h = File.OpenHandle(tmp, options.Mode, options.Access, options.Share, FileOptions.None, options.PreallocationSize))
+            using (var stream = new FileStream(tmp, options))
             {
-                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(h, mode);
+                var h = stream.SafeFileHandle;
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(h, mode);  // the umask may have taken bits away
                 RandomAccess.Write(h, part1, 0);
                 if (!part2.IsEmpty) RandomAccess.Write(h, part2, part1.Length);
                 RandomAccess.FlushToDisk(h);
@@ -84,15 +88,64 @@ public static partial class DurableFile
         if (from != to) SyncDirectory(from);
     }
 
-    /// <summary>Creates a directory (and its parents) with <paramref name="mode"/> and makes its entry durable.</summary>
+    /// <summary>
+    /// Creates a directory (and its missing parents) with <paramref name="mode"/> and makes every new
+    /// entry durable: each created level's parent is fsynced, top-down, so after a crash the new
+    /// directory is never found without the parents that lead to it.
+    /// </summary>
     public static void CreateDirectory(string path, UnixFileMode mode = PrivateDirectory)
     {
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full)) return;
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(full);
-        else Directory.CreateDirectory(full, mode);
-        string? parent = Path.GetDirectoryName(full);
-        if (parent is not null) SyncDirectory(parent);
+        var missing = new Stack<string>();
+        for (string? d = full; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing.Push(d);
+        while (missing.TryPop(out string? d))
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(d);
+            else Directory.CreateDirectory(d, mode);
+            string? parent = Path.GetDirectoryName(d);
+            if (parent is not null) SyncDirectory(parent);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="File.OpenHandle(string, FileMode, FileAccess, FileShare, FileOptions, long)"/> for a
+    /// file that holds volume data or management records: a file it creates is born 0600 (never
+    /// readable by others, not even for the moment before a chmod), and an existing one is set to 0600
+    /// as well (one created by an older version with the process umask).
+    /// </summary>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenPrivate(string path, FileMode mode, FileAccess access, FileShare share)
+    {
+        if (OperatingSystem.IsWindows()) return File.OpenHandle(path, mode, access, share);
+        if (mode == FileMode.CreateNew)
+        {
+            CreateEmptyPrivate(path);  // throws when it exists, as CreateNew must
+            mode = FileMode.Open;
+        }
+        else if (mode is FileMode.Create or FileMode.OpenOrCreate && !File.Exists(path))
+        {
+            try { CreateEmptyPrivate(path); }
+            catch (IOException) when (File.Exists(path)) { }  // created meanwhile by someone else: opened below
+        }
+        var h = File.OpenHandle(path, mode, access, share);
+        try
+        {
+            File.SetUnixFileMode(h, PrivateFile);
+        }
+        catch
+        {
+            h.Dispose();
+            throw;
+        }
+        return h;
+    }
+
+    /// <summary>Makes an empty file that is 0600 from its first instant (open with O_CREAT|O_EXCL and that mode).</summary>
+    public static void CreateEmptyPrivate(string path)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.ReadWrite, BufferSize = 0 };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFile;
+        using var _ = new FileStream(path, options);
     }
 
     /// <summary>fsync(2) on a directory: makes creations, renames and unlinks inside it durable.</summary>

@@ -28,11 +28,11 @@ public sealed class FileBlockDevice : IBlockDevice
     public long Size { get; }
     public bool IsReadOnly { get; }
 
-    /// <summary>Creates a new sparse file of <paramref name="size"/> bytes (fails if it exists) and fsyncs it.</summary>
+    /// <summary>Creates a new sparse file of <paramref name="size"/> bytes (fails if it exists), 0600 (it holds a host's data), and fsyncs it.</summary>
     public static FileBlockDevice Create(string path, long size)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
-        var h = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var h = DurableFile.OpenPrivate(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
         try
         {
             RandomAccess.SetLength(h, size);  // ftruncate: no blocks allocated

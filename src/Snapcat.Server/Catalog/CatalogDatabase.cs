@@ -2,6 +2,7 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Snapcat.Core.Errors;
+using Snapcat.Core.Storage;
 
 namespace Snapcat.Server.Catalog;
 
@@ -45,7 +46,8 @@ public sealed class CatalogDatabase : IAsyncDisposable
         else
         {
             string full = Path.GetFullPath(location);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            DurableFile.CreateDirectory(Path.GetDirectoryName(full)!);  // 0700 when new
+            SqliteFiles.MakePrivate(full);  // catalog.db, -wal and -shm 0600: the catalog names every host and volume
             var cs = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
             db = new CatalogDatabase(CatalogDialect.Sqlite, cs, null, $"SQLite file {full}");
         }

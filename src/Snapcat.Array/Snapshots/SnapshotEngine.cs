@@ -56,7 +56,7 @@ public sealed partial class SnapshotEngine : IVolumeWriteHook, IAsyncDisposable
 
     public static SnapshotEngine Open(string directory, IBlockDevice source, int chunkSize = ChunkGeometry.DefaultChunkSize)
     {
-        Directory.CreateDirectory(directory);
+        DurableFile.CreateDirectory(directory);
         var geometry = ChunkGeometry.For(source.Size, chunkSize);
         var manifest = SnapshotManifest.Load(directory);
         if (manifest is null)
@@ -82,12 +82,13 @@ public sealed partial class SnapshotEngine : IVolumeWriteHook, IAsyncDisposable
             throw;
         }
         var known = manifest.Snapshots.SelectMany(s => new[] { SnapshotStore.DataFile(directory, s.Id), SnapshotStore.IndexFile(directory, s.Id) }).ToHashSet();
-        foreach (var f in Directory.EnumerateFiles(directory, "snap-*"))
+        foreach (var f in Directory.EnumerateFiles(directory, "snap-*").ToList())
         {
             if (known.Contains(f)) continue;
             File.Delete(f);
             report.RemovedOrphans.Add(Path.GetFileName(f));
         }
+        if (report.RemovedOrphans.Count > 0) DurableFile.SyncDirectory(directory);
         return new SnapshotEngine(directory, source, geometry, manifest, chain.ToArray(), report);
     }
 
@@ -113,7 +114,9 @@ public sealed partial class SnapshotEngine : IVolumeWriteHook, IAsyncDisposable
         }
         catch
         {
-            store.DeleteFiles();
+            // The manifest still names the old list; the new files are orphans either way (Open removes them).
+            try { store.DeleteFiles(); }
+            catch (IOException) { }
             throw;
         }
         _manifest = next;

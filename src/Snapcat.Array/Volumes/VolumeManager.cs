@@ -50,7 +50,8 @@ public sealed partial class VolumeManager : IAsyncDisposable
     public static VolumeManager Open(string dataDirectory, string deviceId, IEnumerable<NbdAddress> dataPorts, ILogger? logger = null)
     {
         string volumes = Path.Combine(dataDirectory, VolumesFolder);
-        Directory.CreateDirectory(volumes);
+        DurableFile.CreateDirectory(dataDirectory);  // 0700: volumes and the table are no one else's business
+        DurableFile.CreateDirectory(volumes);
         var table = VolumeTable.Open(Path.Combine(dataDirectory, TableFileName));
         var mgr = new VolumeManager(table, dataDirectory, deviceId, dataPorts, logger);
         try
@@ -88,7 +89,7 @@ public sealed partial class VolumeManager : IAsyncDisposable
             string path = VolumePath(number);
             // A stale file here can only be an orphan that the startup sweep could not remove; its
             // number was never committed, so replacing it is safe.
-            if (File.Exists(path)) File.Delete(path);
+            if (File.Exists(path)) DurableFile.DeleteDurably(path);
 
             // Order: (1) sparse file created and fsynced (FileBlockDevice.Create), (2) directory fsynced
             // so the name survives, (3) row committed. A crash after (1)/(2) but before (3) leaves a
@@ -118,7 +119,10 @@ public sealed partial class VolumeManager : IAsyncDisposable
             catch
             {
                 file.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                File.Delete(path);
+                // Without a row the file is an orphan whatever happens; a failed fsync here (the
+                // disk that just refused the row) must not hide the original error.
+                try { DurableFile.DeleteDurably(path); }
+                catch (IOException) { }
                 throw;
             }
             lock (_deviceGate) _devices[number] = new VolumeDevice(number, file);
@@ -261,7 +265,8 @@ public sealed partial class VolumeManager : IAsyncDisposable
     private void RemoveOrphans()
     {
         var known = _table.ListVolumes().Where(v => v.Kind == VolumeKinds.Volume).Select(v => v.Number).ToHashSet();
-        foreach (string f in Directory.EnumerateFiles(_volumesDir))
+        int removed = 0;
+        foreach (string f in Directory.EnumerateFiles(_volumesDir).ToList())
         {
             string name = Path.GetFileName(f);
             bool isVolume = name.EndsWith(".vol", StringComparison.Ordinal)
@@ -270,7 +275,9 @@ public sealed partial class VolumeManager : IAsyncDisposable
             if (isVolume) continue;
             LogOrphanRemoved(f);
             File.Delete(f);
+            removed++;
         }
+        if (removed > 0) DurableFile.SyncDirectory(_volumesDir);
         foreach (long n in _table.ListVolumes().Where(v => v.Kind == VolumeKinds.Volume).Select(v => v.Number))
             if (!File.Exists(VolumePath(checked((uint)n))))
                 LogFileMissing(n, VolumePath(checked((uint)n)));

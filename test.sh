@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs every Snapcat test project and ends with the line "N passed, N failed, N skipped".
 # Installs the real programs the tests drive (NBD clients and servers, qemu-img, fio, mkfs.ext4,
-# debugfs, FUSE, the hercules tape tools) with apt-get when they are missing and we are root. Usage: ./test.sh [extra dotnet test args]
+# debugfs, FUSE, the hercules tape tools, strace) with apt-get when they are missing and we are root. Usage: ./test.sh [extra dotnet test args]
 set -uo pipefail
 cd "$(dirname "$0")"
 
 need=()
 for pair in nbdinfo:libnbd-bin nbdcopy:libnbd-bin nbdfuse:libnbd-bin qemu-img:qemu-utils qemu-nbd:qemu-utils \
             nbdkit:nbdkit fio:fio mkfs.ext4:e2fsprogs debugfs:e2fsprogs fusermount3:fuse3 qemu-io:qemu-utils \
-            hetmap:hercules tapemap:hercules curl:curl; do
+            hetmap:hercules tapemap:hercules curl:curl strace:strace mount:mount; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -62,10 +62,13 @@ public sealed class RunningArray : IAsyncDisposable
     }
 
     /// <summary>Starts (or starts again) the daemon on the same configuration and data directory, and waits for its ready line.</summary>
-    public async Task RestartAsync()
+    /// <param name="launcher">A program and arguments to run the daemon under (e.g. strace), or null.</param>
+    public async Task RestartAsync(IReadOnlyList<string>? launcher = null)
     {
         if (Process is not null) await Process.DisposeAsync();
-        var p = SnapcatBinary.Start("array", "serve", "--config", ConfigPath);
+        var p = launcher is null
+            ? SnapcatBinary.Start("array", "serve", "--config", ConfigPath)
+            : ChildProcess.Start(launcher[0], [.. launcher.Skip(1), "dotnet", SnapcatBinary.DllPath, "array", "serve", "--config", ConfigPath]);
         Process = p;
         await Poll.UntilAsync(() => p.Output.Contains($"snapcat array {DeviceId} ready:") || p.HasExited,
             TimeSpan.FromSeconds(60), "the array's ready line");

@@ -77,7 +77,15 @@ public sealed class Job
             _state = state;
             _result = result;
             _finishedAt = Time.GetUtcNow();
-            if (error is SnapcatException se) { _errorCode = se.Code; _errorMessage = se.Message; }
+            // A full disk is storage.full here too (as in the HTTP mapping), unless a more precise code was chosen.
+            if (error is not null and not OperationCanceledException && error is not SnapcatException { Kind: not ErrorKind.Internal }
+                && StorageErrors.FindFull(error) is not null)
+            {
+                _errorCode = StorageErrors.FullCode;
+                _errorMessage = error is SnapcatException { Kind: ErrorKind.StorageFull } ? error.Message
+                    : $"out of storage space: {error.Message}; free space on the daemon's file system and run it again";
+            }
+            else if (error is SnapcatException se) { _errorCode = se.Code; _errorMessage = se.Message; }
             else if (error is OperationCanceledException) { _errorCode = "job.cancelled"; _errorMessage = "the job was cancelled"; }
             else if (error is not null) { _errorCode = "internal"; _errorMessage = error.Message; }
             if (error is not null) _log.Add(new JobLogEntry(_finishedAt.Value, "error", _errorMessage!));

@@ -24,7 +24,9 @@ internal sealed class FileExportHost : IAsyncDisposable, INbdExportCatalog
     public FileBlockDevice Device(string name) => _exports[name].Device;
     public string DescriptionOf(string name) => _exports[name].Description;
 
-    public static async Task<FileExportHost> StartAsync(long size1, long size2 = 4 << 20, bool withReadOnly = false)
+    /// <param name="limits">Sets the server's connection limits (handshake deadline, per-peer count), or null for the defaults.</param>
+    public static async Task<FileExportHost> StartAsync(long size1, long size2 = 4 << 20, bool withReadOnly = false,
+        Func<IPEndPoint, INbdExportCatalog, NbdServer>? limits = null)
     {
         var host = new FileExportHost(new TempDir("nbd-server"));
         host.Add("1", size1, 1, readOnly: false);
@@ -32,7 +34,8 @@ internal sealed class FileExportHost : IAsyncDisposable, INbdExportCatalog
         if (withReadOnly) host.Add("ro", 1 << 20, 9, readOnly: true);
         // FreePort, not port 0: a port the kernel picks here could be one FreePort just handed to an nbdkit
         // fixture, which would then greet a test with this server's NBDMAGIC and die on "address in use".
-        host.Server = new NbdServer(new IPEndPoint(IPAddress.Loopback, FreePort.Next()), host);
+        var endpoint = new IPEndPoint(IPAddress.Loopback, FreePort.Next());
+        host.Server = limits?.Invoke(endpoint, host) ?? new NbdServer(endpoint, host);
         await host.Server.StartAsync();
         return host;
     }

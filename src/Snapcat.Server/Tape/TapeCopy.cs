@@ -73,6 +73,9 @@ public sealed class TapeCopy(TapeLibrary library)
                 Origin = origin,
                 Recorded = now,
             };
+            // Before appending: a torn or interrupted tail (a crash since start-up) is cut first, so the new backup
+            // follows the last complete one instead of failing on the damage (issue 9.4).
+            library.RecoverTailsLocked();
             var writer = new TapeBackupWriter(library.Cartridges, library.Clock);
             var data = new SizedSourceStream(volumeData, size, progress);
             var result = await writer.WriteAsync(template.BackupId, location => new TapeManagementRecord

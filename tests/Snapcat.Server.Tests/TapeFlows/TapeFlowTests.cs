@@ -49,12 +49,12 @@ public sealed class TapeFlowTests
         uint fresh = await rig.FreshVolumeAsync();
         var restored = ServerClient.EnsureSucceeded(await rig.WaitAsync(
             await rig.Client.RestoreAsync(copyId, new RestoreRequest(DeviceId: TapeFlowRig.DeviceId, Volume: fresh))));
-        Assert.Equal(TapeFlowRig.VolumeBytes, restored.Result!["bytes"]!.GetValue<long>());
+        Assert.Equal(rig.VolumeBytes, restored.Result!["bytes"]!.GetValue<long>());
         Assert.Equal(TapeFlowRig.Hash(data), await rig.HashVolumeAsync(fresh, 9));
 
         // verify through the API: the CRC-32C recorded at copy time matches.
         var verified = ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.VerifyBackupAsync(copyId)));
-        Assert.Equal(TapeFlowRig.VolumeBytes, verified.Result!["bytes"]!.GetValue<long>());
+        Assert.Equal(rig.VolumeBytes, verified.Result!["bytes"]!.GetValue<long>());
 
         // Without a target the source volume would be overwritten: refused without force, before any job.
         var refused = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.RestoreAsync(copyId, new RestoreRequest()));

@@ -33,6 +33,22 @@ public static class TapeTailRepair
     /// <summary>Repairs one cartridge; null when there was nothing to cut.</summary>
     public static TailCut? Repair(ICartridgeLibrary library, string volumeSerial)
     {
+        // The common case, a cartridge that ends cleanly with a complete backup, is settled read-only: no writable
+        // mount (and no fsync on unmount) for every cartridge before every append.
+        if (library.ImageBytes(volumeSerial) >= EmptyCartridgeBytes)
+        {
+            using var look = library.Mount(volumeSerial, writable: false);
+            try
+            {
+                var quick = CartridgeTail.Walk(look);
+                if (quick.Problem is null && InterruptedBackupStart(quick.CompleteFiles) == quick.CompleteFiles.Count)
+                    return null;
+            }
+            catch (TapeFormatException)
+            {
+                // VOL1 unreadable: decided below, on the writable mount.
+            }
+        }
         using var drive = library.Mount(volumeSerial, writable: true);
         CartridgeWalk walk;
         try

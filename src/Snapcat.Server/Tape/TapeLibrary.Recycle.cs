@@ -50,8 +50,8 @@ public sealed partial class TapeLibrary
             AppendCutLog(entry);
             LogTailCut(_log, volumeSerial, before - entry.BytesAfter, 0, files.Count + " file(s)", entry.Reason);
             var after = LibraryScan.Run(_cartridges, ImageBytes, ct);
-            return Summarize(after.Cartridges.Single(c => c.VolumeSerial == volumeSerial), after, new TapeBackupReader(_cartridges))
-                with { TailCuts = CutsOf(volumeSerial, ReadCutLog()) };
+            var summary = Summarize(after.Cartridges.Single(c => c.VolumeSerial == volumeSerial), after, new TapeBackupReader(_cartridges));
+            return summary with { TailCuts = CutsOf(volumeSerial, ReadCutLog()) };
         }, ct);
     }
 }

@@ -28,6 +28,18 @@ public class FormatTests
         Assert.Equal((0x80, 0x40, 0x20), ((int)AwsFlags.NewRecord, (int)AwsFlags.TapeMark, (int)AwsFlags.EndRecord));
 
     [Fact]
+    public void A_version_3_volume_label_keeps_positions_25_to_37_reserved_and_still_reads()
+    {
+        var e = Assert.Throws<TapeFormatException>(() => new VolumeLabel { VolumeSerial = "SC0001", LabelStandardVersion = '3' }.Encode());
+        Assert.Equal("tape.label.version", e.Code);
+        var v3 = new VolumeLabel { VolumeSerial = "OLD001", Owner = "SITE", ImplementationId = "", LabelStandardVersion = '3' };
+        string text = Encoding.ASCII.GetString(v3.Encode());
+        Assert.Equal(new string(' ', 13), text.Substring(24, 13));
+        Assert.Equal('3', text[79]);
+        Assert.Equal(v3, VolumeLabel.Parse(v3.Encode()));
+    }
+
+    [Fact]
     public void Labels_round_trip_with_fields_at_spec_positions()
     {
         var vol = new VolumeLabel { VolumeSerial = "SC0001", Owner = "SNAPCAT" };
@@ -36,7 +48,7 @@ public class FormatTests
         Assert.Equal("VOL1SC0001", v[..10]);
         Assert.Equal("SNAPCAT", v.Substring(24, 7));
         Assert.Equal("    SNAPCAT", v.Substring(37, 11));
-        Assert.Equal('3', v[79]);
+        Assert.Equal('4', v[79]); // ECMA-13 4th edition: the edition whose VOL1 has an implementation identifier at 25-37
         Assert.Equal(vol, VolumeLabel.Parse(vol.Encode()));
 
         var h1 = new FileLabel1

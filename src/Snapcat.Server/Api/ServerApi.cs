@@ -117,6 +117,9 @@ public static class ServerApi
 
         v1.MapGet("/tape/cartridges", async (CancellationToken ct) => await rt.TapeLibraryOrThrow().ListAsync(ct));
 
+        v1.MapPost("/tape/cartridges/{volser}/recycle", async (string volser, CancellationToken ct) =>
+            await rt.TapeLibraryOrThrow().RecycleAsync(volser, rt.Data, ct));
+
         v1.MapPost("/catalog/rebuilds", (RebuildRequest? body) =>
         {
             var job = ops.StartRebuild(body ?? new RebuildRequest());

@@ -91,6 +91,9 @@ public sealed class ServerClient : IDisposable
     public async Task<IReadOnlyList<Tape.CartridgeSummary>> ListCartridgesAsync(CancellationToken ct = default) =>
         await SendAsync<Tape.CartridgeSummary[]>(HttpMethod.Get, "v1/tape/cartridges", null, ct).ConfigureAwait(false);
 
+    public Task<Tape.CartridgeSummary> RecycleCartridgeAsync(string volumeSerial, CancellationToken ct = default) =>
+        SendAsync<Tape.CartridgeSummary>(HttpMethod.Post, $"v1/tape/cartridges/{Uri.EscapeDataString(volumeSerial)}/recycle", null, ct);
+
     public Task<JobSnapshot> RebuildAsync(RebuildRequest request, CancellationToken ct = default) =>
         SendAsync<JobSnapshot>(HttpMethod.Post, "v1/catalog/rebuilds", JsonContent.Create(request, options: Json), ct);
 

@@ -20,6 +20,14 @@ public sealed class DeleteBackupHandler(ServerRuntime rt)
         var ct = job.CancellationToken;
         // The manager selected the backup data in the backup data table (FIG. 6).
         var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        if (rt.Tapes is { } tapes && row.DeviceId == tapes.LibraryId)
+        {
+            // A backup on tape cannot be erased in place: only its row goes. Its files stay on the cartridge until
+            // every backup there is gone and 'snapcat tape recycle' labels the cartridge again (issue 15.9).
+            await rt.Data.DeleteAtAsync(row.DeviceId, row.MediaId, CancellationToken.None).ConfigureAwait(false);
+            job.Info($"deleted the catalog row of tape backup {backupId} ({row.MediaId}); its cartridge can be recycled once no other backup on it is listed");
+            return new JsonObject { ["deleted"] = backupId, ["deviceId"] = row.DeviceId, ["mediaId"] = row.MediaId };
+        }
         uint volume = BackupRows.Volume(row);
         bool isSnapshotVolume = row.Kind == "snapshot" && row.Origin != BackupOrigin.Copy;
 

@@ -14,6 +14,10 @@ namespace Snapcat.Server.Flows;
 /// through the agent of the backup's host into the target volume (<c>PUT /v1/streams/volume</c>), checking the
 /// CRC-32C recorded at copy time while it streams. Target: the request's device ID and volume, or else the
 /// backup's source volume from its volume information (which overwrites the live volume, so it needs force).
+/// A target in use (assigned read-write to a data port, or a mirror primary) is refused without force, as the disk
+/// restore refuses a primary with writers; a target that holds a backup needs force and is then <b>replaced</b>: its
+/// volume information and catalog row are removed before the data is written, and afterwards it carries the restored
+/// backup's volume information and a catalog row of its own (origin copy).
 ///
 /// Failure policy: the last tape block is held back until length and checksum matched (<see cref="HoldBackStream"/>),
 /// so on any mismatch the agent receives a short body, answers with an error, and the job fails saying the
@@ -38,6 +42,31 @@ public sealed class RestoreFromTapeHandler(ServerRuntime rt)
         return (info!.SourceDeviceId, info.SourceVolume);
     }
 
+    /// <summary>
+    /// The target's checks (issue 15.8), run when the restore is requested (a 409 instead of a failed job) and again in
+    /// the job. In use: a host reaches the volume read-write through a data port (a primary), or it is the primary of a
+    /// mirror; overwriting it under a running host corrupts its file system, so as for a disk restore only force (after
+    /// the host unmounted it) lets the restore go ahead. A target with volume information holds a backup: force, and it
+    /// is replaced. Returns the volume, its volume information (null: no backup) and what uses it.
+    /// </summary>
+    public static async Task<(Snapcat.Array.Api.VolumeDto Target, byte[]? OldInfo, IReadOnlyList<string> Uses)> CheckTargetAsync(
+        Snapcat.Array.Api.ArrayClient array, string device, uint volume, bool force, CancellationToken ct)
+    {
+        var target = await array.GetVolumeAsync(volume, ct).ConfigureAwait(false);
+        if (target.Kind == "snapshot")
+            Throw.Invalid("restore.tape_target_snapshot", $"volume {volume} on {device} is a snapshot (read-only); restore into a volume");
+        var uses = target.Assignments.Where(a => !a.ReadOnly).Select(a => $"port {a.Port} LUN {a.Lun} read-write").ToList();
+        if (target.MirrorDestinations.Count > 0) uses.Add($"mirror primary of volume(s) {string.Join(", ", target.MirrorDestinations)}");
+        if (uses.Count > 0 && !force)
+            Throw.Conflict("restore.target_in_use",
+                $"volume {volume} on {device} is in use ({string.Join("; ", uses)}); unmount it on its host and pass --force, or restore into a volume no host uses");
+        byte[]? oldInfo = await array.GetVolumeInfoAsync(volume, ct).ConfigureAwait(false);
+        if (oldInfo is not null && !force)
+            Throw.Conflict("restore.target_is_backup",
+                $"volume {volume} on {device} holds a backup (it has volume information); choose a scratch volume or pass --force to replace it");
+        return (target, oldInfo, uses);
+    }
+
     public async Task<JsonNode?> RunAsync(long backupId, RestoreRequest request, JobContext job)
     {
         var ct = job.CancellationToken;
@@ -47,16 +76,37 @@ public sealed class RestoreFromTapeHandler(ServerRuntime rt)
             Throw.Invalid("restore.not_on_tape", $"backup {backupId} is on {row.DeviceId}, not in tape library {library.LibraryId}");
         var (device, volume) = TargetOf(row, request);
         var array = rt.Remotes.ArrayFor(device);
-        long size = (await array.GetVolumeAsync(volume, ct).ConfigureAwait(false)).Size;
-        if (await array.GetVolumeInfoAsync(volume, ct).ConfigureAwait(false) is not null && !request.Force)
-            Throw.Conflict("restore.target_is_backup",
-                $"volume {volume} on {device} holds a backup (it has volume information); choose a scratch volume or pass --force to overwrite it");
-        var done = await StreamIntoAsync(row, device, volume, size, job).ConfigureAwait(false);
-        return new JsonObject
+        var (target, oldInfo, uses) = await CheckTargetAsync(array, device, volume, request.Force, ct).ConfigureAwait(false);
+        if (uses.Count > 0)
+            job.Warn($"volume {volume} on {device} is in use ({string.Join("; ", uses)}); overwriting it because the restore was forced");
+
+        string media = volume.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (oldInfo is not null)
+        {
+            // The target held a backup: it is replaced. Its volume information goes first, then its catalog row (the
+            // order of the delete flow, FIG. 14), both before any byte is overwritten — so a restore that fails half way
+            // leaves neither a record nor a row claiming the old backup is still there.
+            await array.DeleteVolumeInfoAsync(volume, ct).ConfigureAwait(false);
+            int rows = await rt.Data.DeleteAtAsync(device, media, CancellationToken.None).ConfigureAwait(false);
+            job.Info($"volume {volume} on {device} held a backup: removed its volume information and {rows} catalog row(s) before overwriting it");
+        }
+        var done = await StreamIntoAsync(row, device, volume, target.Size, job).ConfigureAwait(false);
+        var result = new JsonObject
         {
             ["backup"] = backupId, ["deviceId"] = device, ["volume"] = volume, ["bytes"] = done.Bytes,
             ["crc32c"] = done.Crc32C.ToString("X8", System.Globalization.CultureInfo.InvariantCulture),
         };
+        if (oldInfo is not null)
+        {
+            // The volume now holds the tape backup: it gets that backup's volume information and a catalog row (origin
+            // copy), as a volume copy would (FIG. 19), so the catalog and a rebuild from the array agree on what it holds.
+            await array.PutVolumeInfoAsync(volume, row.VolumeInfo, CancellationToken.None).ConfigureAwait(false);
+            long id = await rt.Data.RecordAsync(BackupRows.FromRecord(row.VolumeInfo, device, volume, BackupOrigin.Copy), CancellationToken.None).ConfigureAwait(false);
+            job.Info($"volume {volume} on {device} now holds backup {row.BackupId}: wrote its volume information and recorded it as backup {id}");
+            result["replaced"] = true;
+            result["copy"] = id;
+        }
+        return result;
     }
 
     /// <summary>The tape data of <paramref name="row"/> through the agent of its host into <paramref name="volume"/> (exactly <paramref name="size"/> bytes), checksum checked.</summary>

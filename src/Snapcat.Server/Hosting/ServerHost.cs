@@ -41,7 +41,9 @@ public sealed class ServerHost : IAsyncDisposable
     public static async Task<ServerHost> StartAsync(LoadedServerConfig config, ILoggerFactory? logs = null, CancellationToken ct = default)
     {
         var catalog = await CatalogDatabase.OpenAsync(config.CatalogLocation, ct).ConfigureAwait(false);
-        var tapes = config.TapeLibrary is { } t ? new Tape.TapeLibrary(t) : null;
+        var tapes = config.TapeLibrary is { } t ? new Tape.TapeLibrary(t, log: logs?.CreateLogger<Tape.TapeLibrary>()) : null;
+        // A server killed mid tape write left a torn cartridge: cut it back before anything is served (issue 9.4).
+        if (tapes is not null) await tapes.RecoverTailsAsync(ct).ConfigureAwait(false);
         var runtime = new ServerRuntime(catalog, new RemoteDirectory(config.Agents, config.Arrays), logs, tapes: tapes);
         var ops = new ServerOperations(runtime);
         var scheduler = new BackupScheduler(runtime.Definitions, ops, runtime.Time);

@@ -67,8 +67,8 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
         {
             // Checked now so a bad target is a 400, not a failed job.
             var (device, volume) = RestoreFromTapeHandler.TargetOf(row, request);
-            rt.Remotes.ArrayFor(device);
             rt.Remotes.AgentFor(row.Host);
+            await RestoreFromTapeHandler.CheckTargetAsync(rt.Remotes.ArrayFor(device), device, volume, request.Force, ct).ConfigureAwait(false);
             return rt.Jobs.Start("restore", $"restore of tape backup {backupId} ({row.MediaId}) into volume {volume} on {device}", null,
                 ctx => new RestoreFromTapeHandler(rt).RunAsync(backupId, request, ctx)).Snapshot();
         }

@@ -3,6 +3,7 @@ namespace Snapcat.Server.Tape;
 /// <summary>
 /// A cartridge in the listing. State: <c>empty</c> (labelled, no files), <c>appendable</c>, <c>closed</c>
 /// (its last file continues on another cartridge, nothing more can be written) or <c>damaged</c> (see Error).
+/// TailCuts: what the library cut off its end after a crash or an interrupted copy (newest last).
 /// </summary>
 public sealed record CartridgeSummary(
     string VolumeSerial,
@@ -12,7 +13,8 @@ public sealed record CartridgeSummary(
     long FreeBytes,
     IReadOnlyList<TapeBackupEntry> Backups,
     int ContinuedSections,
-    string? Error);
+    string? Error,
+    IReadOnlyList<TapeTailCutEntry>? TailCuts = null);
 
 /// <summary>
 /// A backup whose management information starts on the cartridge. Volumes lists every cartridge its files

@@ -12,7 +12,8 @@ internal sealed class SlotLimitedLibrary(DirectoryCartridgeLibrary inner, int sl
 {
     public IReadOnlyList<string> VolumeSerials() => inner.VolumeSerials();
     public ITapeDrive Mount(string volumeSerial, bool writable) => inner.Mount(volumeSerial, writable);
-    public string? AppendVolumeSerial => inner.AppendVolumeSerial;
+    public IReadOnlyList<string> AppendCandidates() => inner.AppendCandidates();
+    public long ImageBytes(string volumeSerial) => inner.ImageBytes(volumeSerial);
     public string Owner => inner.Owner;
 
     public ITapeDrive MountScratch(out string volumeSerial)

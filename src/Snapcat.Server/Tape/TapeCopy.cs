@@ -73,14 +73,28 @@ public sealed class TapeCopy(TapeLibrary library)
                 Origin = origin,
                 Recorded = now,
             };
+            // Before appending: a torn or interrupted tail (a crash since start-up) is cut first, so the new backup
+            // follows the last complete one instead of failing on the damage (issue 9.4).
+            library.RecoverTailsLocked();
             var writer = new TapeBackupWriter(library.Cartridges, library.Clock);
             var data = new SizedSourceStream(volumeData, size, progress);
-            var result = await writer.WriteAsync(template.BackupId, location => new TapeManagementRecord
+            TapeBackupResult result;
+            try
             {
-                BackupId = template.BackupId,
-                VolumeInformation = volumeInfo,
-                CatalogRows = [TapeCatalogRows.ToJson(RowAt(location)), .. moreRows.Select(r => (System.Text.Json.Nodes.JsonObject)r.DeepClone())],
-            }, data, ct).ConfigureAwait(false);
+                result = await writer.WriteAsync(template.BackupId, location => new TapeManagementRecord
+                {
+                    BackupId = template.BackupId,
+                    VolumeInformation = volumeInfo,
+                    CatalogRows = [TapeCatalogRows.ToJson(RowAt(location)), .. moreRows.Select(r => (System.Text.Json.Nodes.JsonObject)r.DeepClone())],
+                }, data, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The writer took its files back; should that have failed half way, cut the rest now, still under the
+                // append lock, so the failure or cancellation is reported only once the cartridges are clean (15.9).
+                library.RecoverTailsLocked();
+                throw;
+            }
             if (result.DataBytes != size)
                 throw new SnapcatException(ErrorKind.Internal, "tape.copy.size_mismatch",
                     $"wrote {result.DataBytes} bytes to tape but the volume has {size}");

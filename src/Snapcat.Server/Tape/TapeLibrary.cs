@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Snapcat.Core.Errors;
+using Snapcat.Core.Storage;
 using Snapcat.Tape;
 using Snapcat.Tape.Backup;
 using Snapcat.Tape.Cartridge;
@@ -14,18 +17,20 @@ namespace Snapcat.Server.Tape;
 /// append goes to the volume set's current cartridge, so two copies must never write at the same time.
 /// The library directory belongs to one process at a time (the server, or the CLI offline).
 /// </summary>
-public sealed class TapeLibrary : IDisposable
+public sealed partial class TapeLibrary : IDisposable
 {
     private readonly DirectoryCartridgeLibrary _directory;
     private readonly SlotLimitedLibrary _cartridges;
     private readonly SemaphoreSlim _drives;
     private readonly SemaphoreSlim _append = new(1, 1);
+    private readonly ILogger _log;
 
-    public TapeLibrary(TapeLibraryConfig config, TimeProvider? clock = null)
+    public TapeLibrary(TapeLibraryConfig config, TimeProvider? clock = null, ILogger? log = null)
     {
         config.Validate();
         Config = config;
         Clock = clock ?? TimeProvider.System;
+        _log = log ?? NullLogger.Instance;
         _directory = new DirectoryCartridgeLibrary(config.Directory, config.CapacityBytes, config.SerialPrefix);
         _cartridges = new SlotLimitedLibrary(_directory, config.Slots);
         _drives = new SemaphoreSlim(config.Drives, config.Drives);
@@ -84,7 +89,8 @@ public sealed class TapeLibrary : IDisposable
         {
             var scan = LibraryScan.Run(_cartridges, ImageBytes, ct);
             var reader = new TapeBackupReader(_cartridges);
-            return scan.Cartridges.Select(c => Summarize(c, scan, reader)).ToList();
+            var cuts = ReadCutLog();
+            return scan.Cartridges.Select(c => Summarize(c, scan, reader) with { TailCuts = CutsOf(c.VolumeSerial, cuts) }).ToList();
         }, ct);
 
     private CartridgeSummary Summarize(ScannedCartridge c, LibraryScan scan, TapeBackupReader reader)
@@ -148,8 +154,10 @@ public sealed class TapeLibrary : IDisposable
             string temp = Path.Combine(Config.Directory, $".import-{serial}-{Guid.NewGuid():N}.tmp");
             try
             {
+                // Data fsynced under the temporary name, then the rename and the directory fsynced: after a crash the
+                // cartridge is either wholly in the library or not at all.
                 CopyDurably(file, temp);
-                File.Move(temp, target, overwrite: false);
+                DurableFile.MoveDurably(temp, target);
             }
             finally
             {
@@ -167,17 +175,25 @@ public sealed class TapeLibrary : IDisposable
             string source = _directory.PathOf(volumeSerial);
             if (!File.Exists(source))
                 Throw.NotFound("tape.cartridge_not_found", $"cartridge {volumeSerial} is not in the library at {Config.Directory}");
-            Directory.CreateDirectory(destinationDirectory);
+            DurableFile.CreateDirectory(destinationDirectory);
             string target = Path.Combine(destinationDirectory, volumeSerial + DirectoryCartridgeLibrary.Extension);
             if (Path.GetFullPath(target) == Path.GetFullPath(source))
                 Throw.Invalid("tape.export.same_place", "export to a directory other than the library's own");
             if (File.Exists(target))
                 Throw.Conflict("tape.export.exists", $"{target} already exists; remove it or export elsewhere");
             string temp = target + ".tmp";
-            CopyDurably(source, temp);
-            File.Move(temp, target);
-            // Removed only after the copy is durable: a crash in between leaves two copies, never none.
-            if (remove) File.Delete(source);
+            try
+            {
+                // Order: the copy's data fsynced, its rename fsynced in the destination directory, and only then the
+                // source unlinked (and that unlink fsynced): a crash anywhere leaves two copies, never none.
+                CopyDurably(source, temp);
+                DurableFile.MoveDurably(temp, target);
+            }
+            finally
+            {
+                if (File.Exists(temp)) File.Delete(temp);
+            }
+            if (remove) DurableFile.DeleteDurably(source);
             return target;
         }, ct);
 
@@ -216,8 +232,10 @@ public sealed class TapeLibrary : IDisposable
 
     private static void CopyDurably(string from, string to)
     {
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 20 };
+        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = DurableFile.PrivateFile; // backup data: owner only
         using (var src = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
-        using (var dst = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+        using (var dst = new FileStream(to, create))
         {
             src.CopyTo(dst, 1 << 20);
             dst.Flush(flushToDisk: true);

@@ -1,3 +1,4 @@
+using Snapcat.Core.Errors;
 using Snapcat.Core.VolumeInformation;
 using Snapcat.Tape.Cartridge;
 
@@ -7,9 +8,10 @@ namespace Snapcat.Tape.Backup;
 /// Writes one backup to the library as three labelled files (docs/tape-format.md):
 /// <c>SC.xxxxxxxx.MGMT</c> (management information), <c>SC.xxxxxxxx.DATA</c> (the volume's bytes in
 /// 61,440-byte blocks, the last one shorter) and <c>SC.xxxxxxxx.TRLR</c> (length and CRC-32C of the data).
-/// Failure policy: if the data stream or a drive fails, the exception propagates and the cartridge is left
-/// without the TRLR file; readers then report the backup as incomplete, and the catalog must not record it.
-/// When the source stream fails, DATA is first closed with EOF labels so the cartridge stays appendable.
+/// Failure policy: if the data stream fails, the copy is cancelled or a drive fails, the files written so far are
+/// cut off again (<see cref="TapeFileSetWriter.Abandon"/>), every cartridge ends as it did before, and the exception
+/// propagates; the catalog must not record anything. Should even the cut fail (or the process die mid-write), the
+/// backup is left without TRLR and reads as incomplete until <see cref="TapeTailRepair"/> cuts it.
 /// </summary>
 public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? clock = null)
 {
@@ -38,6 +40,24 @@ public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? cl
         probe.Serialize();
 
         using var set = new TapeFileSetWriter(library, _clock);
+        try
+        {
+            return await WriteFilesAsync(set, backupId, management, data, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Whatever failed (the source, a cancellation, the drive), the backup has no TRLR and can never be read:
+            // take its files back off the cartridges before reporting, so it does not occupy them. If the drive fails
+            // here too, the cartridge keeps a torn tail that TapeTailRepair cuts before the next append.
+            try { set.Abandon(); }
+            catch (Exception e) when (e is SnapcatException or IOException) { }
+            throw;
+        }
+    }
+
+    private async Task<TapeBackupResult> WriteFilesAsync(TapeFileSetWriter set, Guid backupId, Func<TapeFileLocation, TapeManagementRecord> management,
+        Stream data, CancellationToken cancellationToken)
+    {
         var location = set.BeginFile(FileIdentifier(backupId, "MGMT"), DataBlockLength);
         var record = management(location) with { WrittenUtc = _clock.GetUtcNow() };
         byte[] json = record.Serialize();
@@ -51,18 +71,7 @@ public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? cl
         long bytes = 0, blocks = 0;
         while (true)
         {
-            int n;
-            try
-            {
-                n = await data.ReadAtLeastAsync(buffer, DataBlockLength, throwOnEndOfStream: false, cancellationToken);
-            }
-            catch
-            {
-                // The source failed, not the drive: close DATA with valid trailer labels so the cartridge stays
-                // appendable and its other backups readable. Without a TRLR file this backup reads as incomplete.
-                set.EndFile();
-                throw;
-            }
+            int n = await data.ReadAtLeastAsync(buffer, DataBlockLength, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             if (n == 0)
                 break;
             crc = Crc32CHash.Append(crc, buffer.AsSpan(0, n));

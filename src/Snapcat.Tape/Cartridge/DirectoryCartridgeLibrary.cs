@@ -1,4 +1,5 @@
 using Snapcat.Core.Errors;
+using Snapcat.Core.Storage;
 using Snapcat.Tape.Drive;
 using Snapcat.Tape.Labels;
 
@@ -6,7 +7,11 @@ namespace Snapcat.Tape.Cartridge;
 
 /// <summary>
 /// A directory of AWSTAPE images named <c>VOLSER.aws</c>, all with the same capacity. New cartridges get
-/// serials <c>prefix + number</c> (e.g. SC0001); new files go to the highest serial until it is closed.
+/// serials <c>prefix + number</c> (e.g. SC0001); new files go to the first cartridge with the library's prefix
+/// that has room (<see cref="TapeFileSetWriter"/>).
+/// Cartridges hold backup data: the directory is created 0700 and every image 0600
+/// (<see cref="DurableFile.PrivateDirectory"/>, <see cref="DurableFile.PrivateFile"/>), and a new image's name is made
+/// durable (directory fsync) before anything is written into it.
 /// </summary>
 public sealed class DirectoryCartridgeLibrary : ICartridgeLibrary
 {
@@ -19,7 +24,7 @@ public sealed class DirectoryCartridgeLibrary : ICartridgeLibrary
     {
         if (serialPrefix.Length is < 1 or > 3)
             throw new ArgumentException("serial prefix has 1-3 characters", nameof(serialPrefix));
-        Directory.CreateDirectory(directory);
+        DurableFile.CreateDirectory(directory);
         _directory = directory;
         _capacity = capacityBytes;
         _prefix = serialPrefix;
@@ -34,7 +39,13 @@ public sealed class DirectoryCartridgeLibrary : ICartridgeLibrary
         Directory.EnumerateFiles(_directory, "*" + Extension).Select(Path.GetFileNameWithoutExtension).OfType<string>()
             .Order(StringComparer.Ordinal).ToList();
 
-    public string? AppendVolumeSerial => VolumeSerials().Where(s => s.StartsWith(_prefix, StringComparison.Ordinal)).LastOrDefault();
+    public IReadOnlyList<string> AppendCandidates() => VolumeSerials().Where(s => s.StartsWith(_prefix, StringComparison.Ordinal)).ToList();
+
+    public long ImageBytes(string volumeSerial)
+    {
+        var f = new FileInfo(PathOf(volumeSerial));
+        return f.Exists ? f.Length : 0;
+    }
 
     public ITapeDrive Mount(string volumeSerial, bool writable)
     {
@@ -56,9 +67,18 @@ public sealed class DirectoryCartridgeLibrary : ICartridgeLibrary
         if (volumeSerial.Length > 6)
             throw new SnapcatException(ErrorKind.Conflict, "tape.serials_exhausted", $"no more volume serials with prefix {_prefix}");
         string path = PathOf(volumeSerial);
-        using (new FileStream(path, FileMode.CreateNew)) { }
+        CreateImage(path);
         var drive = new AwsTapeDrive(path, _capacity);
         drive.Load();
         return drive;
+    }
+
+    /// <summary>Creates an empty image file 0600 and makes its directory entry durable.</summary>
+    public static void CreateImage(string path)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = DurableFile.PrivateFile;
+        using (new FileStream(path, options)) { }
+        DurableFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 }

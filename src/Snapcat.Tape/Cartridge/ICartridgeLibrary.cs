@@ -13,8 +13,12 @@ public interface ICartridgeLibrary
 
     ITapeDrive Mount(string volumeSerial, bool writable);
 
-    /// <summary>The cartridge new files are appended to, or null when a scratch cartridge must be started.</summary>
-    string? AppendVolumeSerial { get; }
+    /// <summary>Cartridges new files may be appended to, in the order a writer tries them (the first with room
+    /// takes the next file); cartridges from elsewhere (another serial prefix) are not written.</summary>
+    IReadOnlyList<string> AppendCandidates();
+
+    /// <summary>Size of the cartridge's image in bytes (0 when it does not exist).</summary>
+    long ImageBytes(string volumeSerial);
 
     /// <summary>Creates a blank cartridge with a fresh serial and mounts it writable.</summary>
     ITapeDrive MountScratch(out string volumeSerial);

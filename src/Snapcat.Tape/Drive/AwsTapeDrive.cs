@@ -54,9 +54,12 @@ public sealed class AwsTapeDrive : ITapeDrive
     {
         if (_file is not null)
             return;
-        _file = _readOnly
-            ? new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16)
-            : new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
+        var options = _readOnly
+            ? new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read, BufferSize = 1 << 16 }
+            : new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.Read, BufferSize = 1 << 16 };
+        // A cartridge holds backup data: an image this drive creates is the owner's alone.
+        if (!_readOnly && !OperatingSystem.IsWindows()) options.UnixCreateMode = Snapcat.Core.Storage.DurableFile.PrivateFile;
+        _file = new FileStream(_path, options);
         _reader = new AwsTapeReader(_file);
         _writeBehind = new BufferedStream(_file, 1 << 20);
         _writer = new AwsTapeWriter(_writeBehind);

@@ -3,18 +3,21 @@ using static Snapcat.Tape.Labels.LabelFields;
 namespace Snapcat.Tape.Labels;
 
 /// <summary>
-/// VOL1, the first block of a labelled cartridge (ANSI X3.27 / ECMA-13, specs/tape.md §d).
+/// VOL1, the first block of a labelled cartridge (ANSI X3.27-1987 / ECMA-13 4th edition, specs/tape.md §d).
+/// Snapcat writes label standard version 4: positions 25-37 hold the implementation identifier only in
+/// version 4; version 3 (ECMA-13 3rd edition) reserves them, so a '3' there with SNAPCAT in 25-37 would be
+/// a label that breaks its own standard. Version 3 labels are still read (their 25-37 is then blank).
 /// <code>
 ///  pos  len field
 ///   1    4  "VOL1"
 ///   5    6  volume identifier (serial)
 ///  11    1  accessibility (space = unrestricted)
 ///  12   13  reserved (spaces)
-///  25   13  implementation identifier
+///  25   13  implementation identifier (version 4; reserved in version 3)
 ///  38   14  owner identifier (Snapcat writes at most 10 characters at 42-51, where IBM SL and
 ///              hetmap read it; ANSI readers see the same text after 4 blanks)
 ///  52   28  reserved (spaces)
-///  80    1  label standard version ('3')
+///  80    1  label standard version ('4' = ECMA-13 4th edition)
 /// </code>
 /// </summary>
 public sealed record VolumeLabel
@@ -25,7 +28,10 @@ public sealed record VolumeLabel
     public string Owner { get; init; } = "";
     public string ImplementationId { get; init; } = DefaultImplementation;
     public char Accessibility { get; init; } = ' ';
-    public char LabelStandardVersion { get; init; } = '3';
+    /// <summary>ECMA-13 4th edition (1985) = ANSI X3.27-1987, the first edition with an implementation identifier in VOL1.</summary>
+    public const char CurrentLabelStandard = '4';
+
+    public char LabelStandardVersion { get; init; } = CurrentLabelStandard;
 
     /// <summary>A volume serial is 1-6 characters A-Z / 0-9 (specs/tape.md §d).</summary>
     public static void CheckSerial(string serial)
@@ -44,6 +50,9 @@ public sealed record VolumeLabel
     public void Encode(Span<byte> label)
     {
         CheckSerial(VolumeSerial);
+        if (LabelStandardVersion != CurrentLabelStandard && ImplementationId.Length > 0)
+            throw new TapeFormatException("tape.label.version",
+                $"VOL1 label standard version '{LabelStandardVersion}' reserves positions 25-37; only version {CurrentLabelStandard} carries the implementation identifier '{ImplementationId}'");
         label[..LabelLength].Fill((byte)' ');
         WriteText(label, 1, 4, "VOL1", "label identifier");
         WriteText(label, 5, 6, VolumeSerial, "volume serial");

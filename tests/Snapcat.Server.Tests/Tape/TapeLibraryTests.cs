@@ -36,24 +36,30 @@ public sealed class TapeLibraryTests
     {
         using var site1 = new TapeFixture();
         using var site2 = new TapeFixture();
-        Assert.Equal(["SC0001", "SC0002"], await site1.Library.LabelAsync(2));
-        var (row, data) = await site1.CopyAsync("nightly", 300_000, 1);   // appended to SC0002, the newest
-        Assert.Equal("SC0002/0001", row.MediaId);
+        Assert.Equal(["SC0001", "SC0002", "SC0003"], await site1.Library.LabelAsync(3));
+        var (row, data) = await site1.CopyAsync("nightly", 300_000, 1);   // the first labelled cartridge with room
+        Assert.Equal("SC0001/0001", row.MediaId);
+        Assert.Equal(["appendable", "empty", "empty"], (await site1.Library.ListAsync()).Select(c => c.State));
 
         string outDir = site1.Dir.Combine("out");
-        string exported = await site1.Library.ExportAsync("SC0002", outDir, remove: true);
-        Assert.Equal(["SC0001"], (await site1.Library.ListAsync()).Select(c => c.VolumeSerial));
+        string exported = await site1.Library.ExportAsync("SC0001", outDir, remove: true);
+        Assert.Equal(["SC0002", "SC0003"], (await site1.Library.ListAsync()).Select(c => c.VolumeSerial));
+        // Backup data leaves the library private: the copy is 0600, a directory the export made 0700.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(exported));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(outDir));
+        Assert.Empty(Directory.GetFiles(outDir, "*.tmp"));
 
-        await site2.Library.LabelAsync(1);
         var imported = await site2.Library.ImportAsync(exported);
-        Assert.Equal("SC0002", imported.VolumeSerial);
+        Assert.Equal("SC0001", imported.VolumeSerial);
         var backup = Assert.Single(imported.Backups);
-        Assert.Equal(("nightly", "SC0002/0001", (string?)null), (backup.Label, backup.MediaId, backup.Problem));
-        Assert.Equal(data, await site2.RestoreAsync("SC0002/0001"));
+        Assert.Equal(("nightly", "SC0001/0001", (string?)null), (backup.Label, backup.MediaId, backup.Problem));
+        Assert.Equal(data, await site2.RestoreAsync("SC0001/0001"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(site2.Library.PathOf("SC0001")));
+        Assert.Equal(["SC0002"], await site2.Library.LabelAsync(1));
 
         var dup = await Assert.ThrowsAsync<SnapcatException>(() => site2.Library.ImportAsync(exported));
         Assert.Equal("tape.import.duplicate", dup.Code);
-        var exists = await Assert.ThrowsAsync<SnapcatException>(() => site2.Library.ExportAsync("SC0002", outDir, remove: false));
+        var exists = await Assert.ThrowsAsync<SnapcatException>(() => site2.Library.ExportAsync("SC0001", outDir, remove: false));
         Assert.Equal("tape.export.exists", exists.Code);
     }
 
@@ -85,11 +91,21 @@ public sealed class TapeLibraryTests
         await fx.Library.LabelAsync(2);
         var e = await Assert.ThrowsAsync<SnapcatException>(() => fx.Library.LabelAsync(1));
         Assert.Equal("tape.library_full", e.Code);
-        // A copy that would need a third cartridge fails instead of overflowing the slots.
+        // A copy that would need a third cartridge fails instead of overflowing the slots, and takes back what it
+        // wrote on the two labelled ones (it used both: they were empty and had room).
         var source = TapeFixture.Source("db01", "big", 1);
         e = await Assert.ThrowsAsync<SnapcatException>(() =>
-            fx.Copy.CopyToTapeAsync(new MemoryStream(new byte[1_500_000]), 1_500_000, source, source.VolumeInfo));
+            fx.Copy.CopyToTapeAsync(new MemoryStream(new byte[2_500_000]), 2_500_000, source, source.VolumeInfo));
         Assert.Equal("tape.library_full", e.Code);
+        var list = await fx.Library.ListAsync();
+        Assert.Equal(["empty", "empty"], list.Select(c => c.State));
+        Assert.All(list, c => Assert.Equal(98, c.ImageBytes)); // VOL1 TM TM
+
+        // 1.5 MB fits the two labelled cartridges: SC0001 first, continued on SC0002.
+        var (row, data) = await fx.CopyAsync("fits", 1_500_000, 2);
+        Assert.Equal("SC0001/0001", row.MediaId);
+        Assert.Equal(data, await fx.RestoreAsync(row.MediaId));
+        Assert.Equal(["SC0001", "SC0002"], Assert.Single((await fx.Library.ListAsync())[0].Backups).Volumes);
     }
 
     [Fact]

@@ -39,17 +39,21 @@ public sealed class TapeRebuildTests
     [Fact]
     public async Task Truncated_and_bit_flipped_cartridges_are_reported_and_the_others_still_import()
     {
+        // One backup per cartridge: each is written in a library of its own (serial prefixes SA, SB, SC, SD) and its
+        // cartridge imported here (new copies go to the first cartridge with room, so one library would fill SA0001 first).
         using var fx = new TapeFixture();
-        // One backup per cartridge: labelling a new cartridge makes it the one appended to.
         var rows = new List<BackupDataRow>();
-        foreach (var (label, seed) in new[] { ("truncated", 1), ("mgmtflip", 2), ("labelflip", 3), ("healthy", 4) })
+        foreach (var (label, seed, prefix) in new[] { ("truncated", 1, "SA"), ("mgmtflip", 2, "SB"), ("labelflip", 3, "SC"), ("healthy", 4, "SD") })
         {
-            if (seed > 1) await fx.Library.LabelAsync(1);
-            rows.Add((await fx.CopyAsync(label, 250_000, seed)).Row);
+            using var site = new TapeLibrary(new TapeLibraryConfig { LibraryId = "TAPE-01", Directory = fx.Dir.Combine("site-" + prefix), SerialPrefix = prefix });
+            var source = TapeFixture.Source("db01", label, seed);
+            var data = TapeFixture.RandomData(250_000, seed);
+            rows.Add(await new TapeCopy(site).CopyToTapeAsync(new MemoryStream(data), data.Length, source, source.VolumeInfo));
+            await fx.Library.ImportAsync(site.PathOf(prefix + "0001"));
         }
-        Assert.Equal(["SC0001/0001", "SC0002/0001", "SC0003/0001", "SC0004/0001"], rows.Select(r => r.MediaId));
+        Assert.Equal(["SA0001/0001", "SB0001/0001", "SC0001/0001", "SD0001/0001"], rows.Select(r => r.MediaId));
 
-        string sc1 = fx.Library.PathOf("SC0001"), sc2 = fx.Library.PathOf("SC0002"), sc3 = fx.Library.PathOf("SC0003");
+        string sc1 = fx.Library.PathOf("SA0001"), sc2 = fx.Library.PathOf("SB0001"), sc3 = fx.Library.PathOf("SC0001");
         using (var f = new FileStream(sc1, FileMode.Open)) f.SetLength(f.Length / 2);
         // A flipped byte in the stored catalog row's label: still JSON, but it disagrees with the volume information.
         TapeFixture.FlipByte(sc2, TapeFixture.IndexOf(sc2, "\"label\": \"mgmtflip\""u8) + 11);
@@ -60,20 +64,21 @@ public sealed class TapeRebuildTests
         var store = new BackupDataStore(db);
         var report = await new TapeRebuild(fx.Library).RebuildAsync(store);
 
-        Assert.True(report.Added.Count == 1 && report.Added[0].Where == "SC0004/0001", string.Join("\n", report.Invalid));
+        Assert.True(report.Added.Count == 1 && report.Added[0].Where == "SD0001/0001", string.Join("\n", report.Invalid));
         Assert.Equal(Key(rows[3]), Key(Assert.Single(await store.SearchAsync(new BackupDataFilter()))));
         var invalid = report.Invalid.ToDictionary(i => i.Where, i => i.Reason!);
         Assert.Equal(3, invalid.Count);
+        Assert.Contains("SA0001 skipped", invalid["SA0001"]);
+        Assert.Contains("tape.", invalid["SA0001"]);
+        Assert.Contains("disagree", invalid["SB0001/0001"]);
+        Assert.Contains("label", invalid["SB0001/0001"]);
         Assert.Contains("SC0001 skipped", invalid["SC0001"]);
-        Assert.Contains("tape.", invalid["SC0001"]);
-        Assert.Contains("disagree", invalid["SC0002/0001"]);
-        Assert.Contains("label", invalid["SC0002/0001"]);
-        Assert.Contains("SC0003 skipped", invalid["SC0003"]);
-        Assert.Contains("label byte", invalid["SC0003"]);   // the flipped byte is no longer an ANSI label character
-        Assert.Matches(@"\(tape\.[a-z0-9_.]+\)$", invalid["SC0003"]);
+        Assert.Contains("label byte", invalid["SC0001"]);   // the flipped byte is no longer an ANSI label character
+        Assert.Matches(@"\(tape\.[a-z0-9_.]+\)$", invalid["SC0001"]);
 
         var list = await fx.Library.ListAsync();
         Assert.Equal(["damaged", "appendable", "damaged", "appendable"], list.Select(c => c.State));
+        Assert.All(list, c => Assert.Empty(c.TailCuts!)); // a scan (rebuild, listing) never cuts anything
         Assert.NotNull(list[0].Error);
     }
 }

@@ -17,11 +17,11 @@ public sealed class TapeBackupKindTests
     {
         if (!Tool.Exists("nbdcopy")) Assert.Fail("nbdcopy (package libnbd-bin) is required");
         await using var rig = await TapeFlowRig.StartAsync();
-        var data = new byte[TapeFlowRig.VolumeBytes];
+        var data = new byte[rig.VolumeBytes];
         new Random(21).NextBytes(data);
         await rig.WritePrimaryAsync(data);
         // The thaw hook overwrites the primary right after the snapshot: the tape must hold the data from before it.
-        var later = new byte[TapeFlowRig.VolumeBytes];
+        var later = new byte[rig.VolumeBytes];
         new Random(22).NextBytes(later);
         await File.WriteAllBytesAsync(rig.ThawOverwrite, later);
         var volumesBefore = await rig.VolumeNumbersAsync();
@@ -144,7 +144,7 @@ public sealed class TapeBackupKindTests
         new Random(23).NextBytes(table);
         File.WriteAllBytes(Path.Combine(content, "data", "table.bin"), table);
         string image = rig.Dir.Combine("fs.img");
-        (await Tool.RunAsync("mke2fs", ["-q", "-F", "-t", "ext4", "-d", content, image, TapeFlowRig.VolumeSize])).EnsureSuccess("mke2fs");
+        (await Tool.RunAsync("mke2fs", ["-q", "-F", "-t", "ext4", "-d", content, image, rig.VolumeSize])).EnsureSuccess("mke2fs");
         await rig.WritePrimaryAsync(await File.ReadAllBytesAsync(image));
         ServerClient.EnsureSucceeded(await rig.RunTapeDefinitionAsync("fs-tape", "fs-tape"));
         var row = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = TapeFlowRig.LibraryId }));

@@ -23,16 +23,18 @@ public sealed class TapeFlowRig : IAsyncDisposable
     public const string LibraryId = "TAPE-T1";
     public const string Host = "db01";
     public const string MountPoint = "/srv/db";
-    public const string VolumeSize = "4M";
-    public const long VolumeBytes = 4 << 20;
+    /// <summary>Random bytes a mirror backup writes at most; the rest of a larger volume stays zero.</summary>
+    private const int RandomBytes = 8 << 20;
     private const string ArrayToken = "array-token-7e21", AgentToken = "agent-token-4b90";
     public const string ServerToken = "server-token-c3d8";
 
     private readonly int _arrayControl = FreePort.Next(), _agentControl = FreePort.Next();
 
-    private TapeFlowRig(string capacity)
+    private TapeFlowRig(string capacity, string volumeSize)
     {
         Capacity = capacity;
+        VolumeSize = volumeSize;
+        VolumeBytes = Snapcat.Core.Units.ByteSize.Parse(volumeSize);
         PortA = $"127.0.0.1:{FreePort.Next()}";
         PortB = $"127.0.0.1:{FreePort.Next()}";
         Array = new ArrayClient(new Uri($"http://127.0.0.1:{_arrayControl}"), ArrayToken);
@@ -40,6 +42,11 @@ public sealed class TapeFlowRig : IAsyncDisposable
 
     public TempDir Dir { get; } = new("tapeflows");
     public string Capacity { get; }
+    public string VolumeSize { get; }
+    public long VolumeBytes { get; }
+
+    /// <summary>The server as a child process (<see cref="StartServerProcessAsync"/>); null while it runs in process.</summary>
+    public ChildProcess? ServerProcess { get; private set; }
     public string PortA { get; }
     public string PortB { get; }
     public ArrayClient Array { get; }
@@ -53,20 +60,21 @@ public sealed class TapeFlowRig : IAsyncDisposable
     public uint Primary { get; private set; }
     public uint Secondary { get; private set; }
 
-    public static async Task<TapeFlowRig> StartAsync(string capacity = "64M")
+    public static async Task<TapeFlowRig> StartAsync(string capacity = "64M", string volumeSize = "4M", bool serverProcess = false)
     {
-        var rig = new TapeFlowRig(capacity);
+        var rig = new TapeFlowRig(capacity, volumeSize);
         try
         {
             await rig.WriteConfigsAsync();
             rig.ArrayProcess = await StartDaemonAsync(["array", "serve", "--config", rig.Dir.Combine("array.json")], $"snapcat array {DeviceId} ready:");
-            rig.Primary = (await rig.Array.CreateVolumeAsync(VolumeSize)).Number;
-            rig.Secondary = (await rig.Array.CreateVolumeAsync(VolumeSize)).Number;
+            rig.Primary = (await rig.Array.CreateVolumeAsync(rig.VolumeSize)).Number;
+            rig.Secondary = (await rig.Array.CreateVolumeAsync(rig.VolumeSize)).Number;
             await rig.Array.AssignAsync(rig.Primary, rig.PortA, 1, readOnly: false);
             await rig.Array.AssignAsync(rig.Secondary, rig.PortA, 2, readOnly: true);
             await rig.Array.AddMirrorAsync(rig.Primary, rig.Secondary);
             rig.AgentProcess = await StartDaemonAsync(["agent", "serve", "--config", rig.Dir.Combine("agent.json")], $"snapcat agent {Host} ready:");
-            await rig.StartServerAsync();
+            if (serverProcess) await rig.StartServerProcessAsync();
+            else await rig.StartServerAsync();
             return rig;
         }
         catch
@@ -141,6 +149,33 @@ public sealed class TapeFlowRig : IAsyncDisposable
         await Server.DisposeAsync();
     }
 
+    /// <summary>Starts <c>snapcat server serve</c> as a child process with the same catalog and tape library.</summary>
+    public async Task StartServerProcessAsync()
+    {
+        int port = FreePort.Next();
+        string config = Dir.Combine("server.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "control": { "listen": "127.0.0.1:{{port}}", "token": "{{ServerToken}}" },
+              "catalog": { "path": "{{CatalogPath}}" },
+              "agents": { "{{Host}}": { "url": "http://127.0.0.1:{{_agentControl}}", "token": "{{AgentToken}}" } },
+              "arrays": { "{{DeviceId}}": { "url": "http://127.0.0.1:{{_arrayControl}}", "token": "{{ArrayToken}}" } },
+              "tapeLibrary": { "libraryId": "{{LibraryId}}", "directory": "{{LibraryDirectory}}", "capacity": "{{Capacity}}", "slots": 16 }
+            }
+            """);
+        ServerProcess = await StartDaemonAsync(["server", "serve", "--config", config], "snapcat server ready:");
+        Client = new ServerClient(new Uri($"http://127.0.0.1:{port}"), ServerToken);
+    }
+
+    /// <summary>SIGKILL of the server process: no shutdown code runs, whatever it was writing stays as it was.</summary>
+    public async Task KillServerProcessAsync()
+    {
+        ServerProcess!.KillHard();
+        Client.Dispose();
+        await ServerProcess.DisposeAsync();
+        ServerProcess = null;
+    }
+
     public async Task LoseCatalogAsync()
     {
         await StopServerAsync();
@@ -152,10 +187,10 @@ public sealed class TapeFlowRig : IAsyncDisposable
     public async Task<(byte[] Data, BackupDto Row)> MirrorBackupAsync(int seed, string label = "nightly")
     {
         var data = new byte[VolumeBytes];
-        new Random(seed).NextBytes(data);
+        new Random(seed).NextBytes(data.AsSpan(0, (int)Math.Min(VolumeBytes, RandomBytes)));
         await using (var c = await NbdClient.ConnectAsync(NbdAddress.Parse(PortA), "1"))
         {
-            await c.WriteAsync(0, data);
+            await c.WriteAsync(0, data.AsMemory(0, (int)Math.Min(VolumeBytes, RandomBytes)));
             await c.FlushAsync();
         }
         string name = $"db-{seed}";
@@ -225,6 +260,7 @@ public sealed class TapeFlowRig : IAsyncDisposable
     {
         if (Client is not null) Client.Dispose();
         if (Server is not null) await Server.DisposeAsync();
+        if (ServerProcess is not null) await ServerProcess.DisposeAsync();
         if (AgentProcess is not null) await AgentProcess.DisposeAsync();
         if (ArrayProcess is not null) await ArrayProcess.DisposeAsync();
         Array.Dispose();

@@ -10,7 +10,8 @@ namespace Snapcat.Cli;
 
 /// <summary>
 /// <c>snapcat tape label|list|import|export|verify --library DIR</c>: offline administration of a tape library
-/// directory (the server must not be using it at the same time). The hidden <c>bench-copy</c> times a copy
+/// directory (the server must not be using it at the same time); <c>tape list</c> and <c>tape recycle</c> also
+/// through the server (<c>--server</c>). The hidden <c>bench-copy</c> times a copy
 /// of a file to tape for bench/tape.sh.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -112,6 +113,23 @@ public static class TapeCommand
             else console.Ui.WriteLine($"exported {r.GetValue(serial)} to {path}" + (r.GetValue(remove) ? " and removed it from the library" : ""));
         });
         tape.Subcommands.Add(export);
+
+        var recycleSerial = new Argument<string>("volser") { Description = "Volume serial of the cartridge to recycle, e.g. SC0001" };
+        var recycle = new Command("recycle", "Label a cartridge again, empty, once the catalog lists no backup on it (through the server: --server)");
+        recycle.Arguments.Add(recycleSerial);
+        recycle.Options.Add(ServerConnection.Url);
+        recycle.Options.Add(ServerConnection.Token);
+        recycle.Options.Add(ServerConnection.Config);
+        recycle.SetAction(async (r, ct) =>
+        {
+            // Always through the server: only it can tell whether its catalog still lists a backup on the cartridge.
+            using var client = ServerConnection.Open(r);
+            var c = await client.RecycleCartridgeAsync(r.GetValue(recycleSerial)!, ct);
+            if (r.Json()) console.WriteJson(c);
+            else console.Ui.WriteLine($"recycled {c.VolumeSerial}: {c.State}, {ByteSize.Format(c.FreeBytes)} free");
+            return 0;
+        });
+        tape.Subcommands.Add(recycle);
 
         var media = new Argument<string>("media-id") { Description = "The backup's media ID, VOLSER/SEQUENCE (e.g. SC0001/0001)" };
         var verify = new Command("verify", "Read a backup back and check its length and CRC-32C against its trailer");

@@ -17,6 +17,11 @@ public static class TapeTables
         {
             string state = c.Error is null ? c.State : $"{c.State}: {c.Error}";
             if (c.ContinuedSections > 0) state += $"\n(+{c.ContinuedSections} continued section(s))";
+            if (c.TailCuts is { Count: > 0 } cuts)
+            {
+                var last = cuts[^1];
+                state += $"\ntail cut {last.At:yyyy-MM-dd HH:mm:ss}: {ByteSize.Format(last.BytesBefore - last.BytesAfter)}, kept {last.KeptFiles} file(s)";
+            }
             string backups = c.Backups.Count == 0 ? "-" : string.Join("\n", c.Backups.Select(Backup));
             t.AddRow(Cell(c.VolumeSerial), Cell(state), Cell(ByteSize.Format(c.ImageBytes)), Cell(ByteSize.Format(c.FreeBytes)), Cell(backups));
         }

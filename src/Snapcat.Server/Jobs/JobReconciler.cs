@@ -143,7 +143,9 @@ public sealed partial class JobReconciler(ServerRuntime rt)
         catch (FormatException) { raw = []; }
         if (!VolumeInfoRecord.TryDecode(raw, out var record, out string? reason))
             Throw.Remote("agent.bad_volume_info", $"the agent of {p.AgentHost} reported a backup whose volume information {reason}");
-        return await RecordOnceAsync(BackupRows.FromRecord(record!, raw, result.DeviceId, result.Volume, BackupOrigin.Backup), note).ConfigureAwait(false);
+        long id = await RecordOnceAsync(BackupRows.FromRecord(record!, raw, result.DeviceId, result.Volume, BackupOrigin.Backup), note).ConfigureAwait(false);
+        if (result.Kind == "snapshot") note("info", "snapshot generations beyond the definition's keep count are deleted at its next run");
+        return id;
     }
 
     /// <summary>The agent forgot the job: the definition's backups on its array taken since the job started.</summary>

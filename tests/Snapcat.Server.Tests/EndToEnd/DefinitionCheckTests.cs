@@ -9,6 +9,7 @@ namespace Snapcat.Server.Tests.EndToEnd;
 /// definition is created or changed; schedules more frequent than the server's minimum are refused; a
 /// preprocess without a postprocess is refused unless the definition is marked pre-only.
 /// </summary>
+[Collection(PostgresCollection.Name)]
 public sealed class DefinitionCheckTests
 {
     private static string[] Mirror(SystemRig rig, string name, params string[] more) =>
@@ -22,10 +23,18 @@ public sealed class DefinitionCheckTests
         return r.Err;
     }
 
-    [Fact]
-    public async Task Hooks_the_agent_lacks_too_frequent_schedules_and_a_preprocess_without_postprocess_are_refused()
+    public static TheoryData<string> Backends()
     {
-        await using var rig = await SystemRig.StartAsync("ARRAY-DEFS", null);
+        var d = new TheoryData<string> { "sqlite" };
+        if (Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES") is { Length: > 0 }) d.Add("postgres");
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Hooks_the_agent_lacks_too_frequent_schedules_and_a_preprocess_without_postprocess_are_refused(string backend)
+    {
+        await using var rig = await SystemRig.StartAsync("ARRAY-DEFS", backend == "postgres" ? Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES") : null);
 
         // 9.11: hook names the agent does not have (its list: freeze, gate, thaw).
         string err = await RefusedAsync(rig, "bad-pre", "--pre", "frezee", "--post", "thaw");

@@ -10,12 +10,21 @@ namespace Snapcat.Server.Tests.Recovery;
 /// finished, the backup it made is in the catalog without a manual rebuild — exactly once, also after
 /// another restart.
 /// </summary>
+[Collection(PostgresCollection.Name)]
 public sealed class ServerCrashTests
 {
-    [Fact]
-    public async Task A_server_killed_during_the_preprocess_shows_the_job_interrupted_and_records_the_finished_backup()
+    public static TheoryData<string> Backends()
     {
-        await using var rig = await SystemRig.StartAsync("ARRAY-CRASH", null);
+        var d = new TheoryData<string> { "sqlite" };
+        if (Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES") is { Length: > 0 }) d.Add("postgres");
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_server_killed_during_the_preprocess_shows_the_job_interrupted_and_records_the_finished_backup(string backend)
+    {
+        await using var rig = await SystemRig.StartAsync("ARRAY-CRASH", backend == "postgres" ? Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES") : null);
         await rig.CliOkAsync("definition", "create", "crash-mirror", "--host", SystemRig.Host, "--mount-point", SystemRig.MountPoint,
             "--kind", "mirror", "--device", rig.DeviceId, "--volume", rig.Secondary.ToString(), "--label", "crash", "--pre", "gate", "--post", "thaw");
         var started = JsonNode.Parse(await rig.CliOkAsync("backup", "run", "crash-mirror", "-o", "json"))!;

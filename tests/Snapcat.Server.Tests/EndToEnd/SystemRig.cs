@@ -173,6 +173,13 @@ public sealed class SystemRig : IAsyncDisposable
         ServerProcess = await StartDaemonAsync("server", ServerConfig, "snapcat server ready:");
     }
 
+    /// <summary>The agent stopped hard and started again: it has forgotten its jobs (they live in memory).</summary>
+    public async Task RestartAgentAsync()
+    {
+        await AgentProcess!.DisposeAsync();
+        AgentProcess = await StartDaemonAsync("agent", Dir.Combine("agent.json"), $"snapcat agent {Host} ready:");
+    }
+
     private async Task ClearPostgresAsync()
     {
         await using var db = await CatalogDatabase.OpenAsync(_postgres!);

@@ -63,4 +63,30 @@ public sealed class ServerCrashTests
 
     private static async Task<IReadOnlyList<JsonNode>> BackupsAsync(SystemRig rig) =>
         JsonNode.Parse(await rig.CliOkAsync("backup", "list", "-o", "json"))!.AsArray().Select(n => n!).ToList();
+
+    [Fact]
+    public async Task When_the_agent_forgot_the_job_the_backup_is_found_in_the_arrays_volume_information()
+    {
+        await using var rig = await SystemRig.StartAsync("ARRAY-CRASH2", null);
+        await rig.CliOkAsync("definition", "create", "forgot", "--host", SystemRig.Host, "--mount-point", SystemRig.MountPoint,
+            "--kind", "mirror", "--device", rig.DeviceId, "--volume", rig.Secondary.ToString(), "--label", "forgot", "--pre", "gate", "--post", "thaw");
+        string jobId = JsonNode.Parse(await rig.CliOkAsync("backup", "run", "forgot", "-o", "json"))!["id"]!.GetValue<string>();
+        await Poll.UntilAsync(() => File.Exists(rig.HookLog) && File.ReadAllText(rig.HookLog).Contains("gate pre forgot"),
+            TimeSpan.FromSeconds(60), "the agent's preprocess to start");
+        rig.KillServer();
+
+        // The agent finishes while the server is down (its volume information is on the secondary), then restarts.
+        File.WriteAllText(rig.GateRelease, "");
+        await Poll.UntilAsync(async () => File.ReadAllText(rig.HookLog).Contains("thaw post forgot") && await rig.Array.GetVolumeInfoAsync(rig.Secondary) is not null,
+            TimeSpan.FromSeconds(120), "the agent to finish the backup");
+        await rig.RestartAgentAsync();
+
+        await rig.StartServerAsync();
+        await Poll.UntilAsync(async () => (await BackupsAsync(rig)).Count == 1, TimeSpan.FromSeconds(120), "the backup found on the array");
+        var backup = Assert.Single(await BackupsAsync(rig));
+        Assert.Equal("forgot", backup["label"]!.GetValue<string>());
+        await Poll.UntilAsync(async () => (await rig.CliOkAsync("job", "show", jobId)).Contains($"recorded backup {backup["id"]}"),
+            TimeSpan.FromSeconds(30), "the reconcile note in the job log");
+        Assert.Contains("no longer knows", await rig.CliOkAsync("job", "show", jobId));
+    }
 }

@@ -55,12 +55,34 @@ public static class CopyTables
         return t;
     }
 
-    public static string Progress(JobSnapshot j) =>
-        j.BytesTotal <= 0 ? "-" : $"{ByteSize.Format(j.BytesDone)} / {ByteSize.Format(j.BytesTotal)} ({100.0 * j.BytesDone / j.BytesTotal:0.#}%)";
+    public static string Progress(JobSnapshot j)
+    {
+        if (j.BytesTotal <= 0 && j.BytesDone <= 0) return "-";
+        string amount = j.BytesTotal <= 0 ? ByteSize.Format(j.BytesDone)
+            : $"{ByteSize.Format(j.BytesDone)} / {ByteSize.Format(j.BytesTotal)} ({100.0 * j.BytesDone / j.BytesTotal:0.#}%)";
+        return amount + RateAndEta(j);
+    }
+
+    /// <summary>", 85 MiB/s, 12 s left" — the job's own rate and ETA (issue 15.10), empty when it has none yet.</summary>
+    public static string RateAndEta(JobSnapshot j)
+    {
+        string s = j.BytesPerSecond is { } r && r > 0 ? $", {ByteSize.Format((long)r)}/s" : "";
+        if (j.EtaSeconds is { } e) s += $", {Duration(e)} left";
+        return s;
+    }
+
+    private static string Duration(double seconds)
+    {
+        var t = TimeSpan.FromSeconds(Math.Ceiling(seconds));
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours} h {t.Minutes} min" : t.TotalMinutes >= 1 ? $"{t.Minutes} min {t.Seconds} s" : $"{t.Seconds} s";
+    }
 
     private static Markup State(JobSnapshot j)
     {
-        string color = j.State switch { JobState.Succeeded => "green", JobState.Failed => "red", JobState.Cancelled => "yellow", _ => "blue" };
+        string color = j.State switch
+        {
+            JobState.Succeeded => "green", JobState.Failed => "red", JobState.Cancelled => "yellow", JobState.Interrupted => "red", _ => "blue",
+        };
         return new Markup($"[{color}]{j.State.ToString().ToLowerInvariant()}[/]");
     }
 

@@ -8,9 +8,11 @@ public enum JobState
     Succeeded = 2,
     Failed = 3,
     Cancelled = 4,
+    /// <summary>The daemon stopped (crashed) while the job ran; set from the persisted record at the next start.</summary>
+    Interrupted = 5,
 }
 
 public static class JobStateExtensions
 {
-    public static bool IsFinal(this JobState state) => state is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+    public static bool IsFinal(this JobState state) => state is JobState.Succeeded or JobState.Failed or JobState.Cancelled or JobState.Interrupted;
 }

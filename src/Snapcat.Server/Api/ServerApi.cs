@@ -27,7 +27,8 @@ public static class ServerApi
             rt.Remotes.Hosts.Order(StringComparer.Ordinal).ToList(),
             rt.Remotes.DeviceIds.Order(StringComparer.Ordinal).ToList(),
             (await rt.Definitions.ListAsync(ct)).Count,
-            await rt.Data.CountAsync(ct)));
+            await rt.Data.CountAsync(ct),
+            await PeerReachability.ProbeAsync(rt, ct)));
 
         v1.MapGet("/definitions", async (CancellationToken ct) =>
         {

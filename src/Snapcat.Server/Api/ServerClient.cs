@@ -129,6 +129,8 @@ public sealed class ServerClient : IDisposable
     {
         JobState.Succeeded => job,
         JobState.Cancelled => throw new SnapcatException(ErrorKind.Conflict, job.ErrorCode ?? "job.cancelled", $"job {job.Id} ({job.Description}) was cancelled"),
+        JobState.Interrupted => throw new SnapcatException(ErrorKind.Remote, job.ErrorCode ?? "job.interrupted",
+            $"job {job.Id} ({job.Description}) was interrupted: {job.ErrorMessage}; 'snapcat job show {job.Id}' shows what was reconciled after the restart"),
         _ => throw new SnapcatException(ErrorKind.Remote, job.ErrorCode ?? "job.failed",
             $"job {job.Id} ({job.Description}) failed: {job.ErrorMessage ?? "no reason given"}; 'snapcat job show {job.Id}' shows its log"),
     };

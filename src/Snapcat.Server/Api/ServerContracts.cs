@@ -7,7 +7,7 @@ namespace Snapcat.Server.Api;
 // "Authorization: Bearer <token>". Errors: Snapcat.Core.Errors.ErrorBody with the status of its kind.
 // Long operations are jobs (Snapcat.Core.Jobs.JobSnapshot), kept in the catalog's job history when finished.
 //
-//   GET    /v1/server                                  -> ServerInfo
+//   GET    /v1/server                                  -> ServerInfo (with the reachability of every array and agent)
 //   GET    /v1/definitions                             -> DefinitionDto[]   (with nextRun)
 //   POST   /v1/definitions          DefinitionDto      -> 201 DefinitionDto (checked against the backup volume table, FIG. 4/5)
 //   GET    /v1/definitions/{name}                      -> DefinitionDto
@@ -31,7 +31,12 @@ namespace Snapcat.Server.Api;
 //   GET    /v1/schedule-events                         -> ScheduleEventDto[]
 //   GET    /openapi/v1.json                            -> OpenAPI document (no token needed)
 
-public sealed record ServerInfo(string Version, string Catalog, IReadOnlyList<string> Hosts, IReadOnlyList<string> Arrays, int Definitions, long Backups);
+/// <summary><see cref="Reachability"/>: each array and agent of the configuration, asked when the info was asked for.</summary>
+public sealed record ServerInfo(string Version, string Catalog, IReadOnlyList<string> Hosts, IReadOnlyList<string> Arrays, int Definitions, long Backups,
+    IReadOnlyList<PeerStatusDto>? Reachability = null);
+
+/// <summary>Kind "array" (name = device ID) or "agent" (name = host); <see cref="Error"/> says why it is not reachable.</summary>
+public sealed record PeerStatusDto(string Kind, string Name, string? Url, bool Reachable, string? Error, string? Detail);
 
 public sealed record DefinitionDto
 {
@@ -43,6 +48,8 @@ public sealed record DefinitionDto
     public uint? DestinationVolume { get; init; }
     public string? PreHook { get; init; }
     public string? PostHook { get; init; }
+    /// <summary>A preprocess without a postprocess, on purpose (issue 15.3); refused otherwise.</summary>
+    public bool? PreOnly { get; init; }
     public required string Label { get; init; }
     public string? Schedule { get; init; }
     public string? TimeZone { get; init; }
@@ -56,14 +63,14 @@ public sealed record DefinitionDto
     public BackupDefinition ToDefinition() => new()
     {
         Name = Name, Host = Host, MountPoint = MountPoint, Kind = Kind, DeviceId = DeviceId, DestinationVolume = DestinationVolume,
-        PreHook = Blank(PreHook), PostHook = Blank(PostHook), Label = Label, Schedule = Blank(Schedule), TimeZone = TimeZone ?? "UTC",
+        PreHook = Blank(PreHook), PostHook = Blank(PostHook), PreOnly = PreOnly ?? false, Label = Label, Schedule = Blank(Schedule), TimeZone = TimeZone ?? "UTC",
         KeepGenerations = KeepGenerations, MissedRuns = MissedRuns ?? "skip",
     };
 
     public static DefinitionDto From(BackupDefinition d, DateTimeOffset now, bool running) => new()
     {
         Name = d.Name, Host = d.Host, MountPoint = d.MountPoint, Kind = d.Kind, DeviceId = d.DeviceId, DestinationVolume = d.DestinationVolume,
-        PreHook = d.PreHook, PostHook = d.PostHook, Label = d.Label, Schedule = d.Schedule, TimeZone = d.TimeZone,
+        PreHook = d.PreHook, PostHook = d.PostHook, PreOnly = d.PreOnly, Label = d.Label, Schedule = d.Schedule, TimeZone = d.TimeZone,
         KeepGenerations = d.KeepGenerations, MissedRuns = d.MissedRuns, LastFire = d.LastFire, Created = d.Created,
         NextRun = d.NextRun(d.LastFire is { } l && l > now ? l : now), Running = running,
     };

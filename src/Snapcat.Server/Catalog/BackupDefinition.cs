@@ -17,6 +17,11 @@ public sealed record BackupDefinition
     public uint? DestinationVolume { get; init; }
     public string? PreHook { get; init; }
     public string? PostHook { get; init; }
+    /// <summary>
+    /// A preprocess with no postprocess is allowed only when this says so (issue 15.3): a freeze without a
+    /// thaw leaves the volume frozen, so the combination must be a decision, not an omission.
+    /// </summary>
+    public bool PreOnly { get; init; }
     public required string Label { get; init; }
     /// <summary>Cron expression (5 fields, or 6 with seconds); null = run by hand only.</summary>
     public string? Schedule { get; init; }
@@ -44,16 +49,27 @@ public sealed record BackupDefinition
         if (Kind != "mirror" && DestinationVolume is not null) p.Add("only a mirror definition names a destination volume");
         if (Kind == "snapshot" && KeepGenerations is null or < 1) p.Add("a snapshot definition needs keep generations of 1 or more");
         if (System.Text.Encoding.UTF8.GetByteCount(Label ?? "") is 0 or > 64) p.Add("label must be 1 to 64 bytes (it is written into the volume information)");
+        if (PreHook is not null && PostHook is null && !PreOnly) p.Add(PreWithoutPost);
+        if (PreOnly && (PreHook is null || PostHook is not null)) p.Add("pre-only marks a definition with a preprocess and no postprocess; this one has " +
+            (PreHook is null ? "no preprocess" : "a postprocess too"));
         if (MissedRuns is not ("skip" or "run_once")) p.Add($"missed runs must be 'skip' or 'run_once', not '{MissedRuns}'");
         if (!TryZone(TimeZone, out _)) p.Add($"time zone '{TimeZone}' is not known (use an IANA name such as Europe/Berlin)");
         if (Schedule is not null && !TryCron(Schedule, out _, out string? why)) p.Add($"schedule '{Schedule}' is not a valid cron expression: {why}");
         return p;
     }
 
+    /// <summary>The rule of issue 15.3, named so the error says which rule refused the definition.</summary>
+    internal const string PreWithoutPost =
+        "rule 'preprocess needs a postprocess': a preprocess (e.g. freeze) without a postprocess (e.g. thaw) leaves the volume as the preprocess left it; " +
+        "give a postprocess (--post), or mark the definition pre-only (--pre-only; preOnly: true in the API) when the preprocess undoes itself";
+
     public void Validate()
     {
         var p = Problems();
-        if (p.Count > 0) Throw.Invalid("definition.invalid", $"backup definition '{Name}' is not valid: " + string.Join("; ", p));
+        if (p.Count == 0) return;
+        // Its own code when it is the only problem, so scripts can tell it from a typo.
+        string code = p is [PreWithoutPost] ? "definition.pre_without_post" : "definition.invalid";
+        Throw.Invalid(code, $"backup definition '{Name}' is not valid: " + string.Join("; ", p));
     }
 
     /// <summary>The next scheduled occurrence strictly after <paramref name="after"/>, DST-correct in the definition's zone.</summary>
@@ -61,6 +77,24 @@ public sealed record BackupDefinition
     {
         if (Schedule is null || !TryCron(Schedule, out var cron, out _) || !TryZone(TimeZone, out var zone)) return null;
         return cron!.GetNextOccurrence(after, zone!);
+    }
+
+    /// <summary>
+    /// The shortest gap between two runs of the schedule, from its next 500 occurrences (within four years):
+    /// enough for every field combination to show its densest stretch, e.g. "*/10 0 * * * *" (six runs 10 s
+    /// apart each hour). Null without a schedule or with fewer than two occurrences.
+    /// </summary>
+    public TimeSpan? ShortestInterval(DateTimeOffset from)
+    {
+        if (Schedule is null || !TryCron(Schedule, out var cron, out _) || !TryZone(TimeZone, out var zone)) return null;
+        TimeSpan? shortest = null;
+        DateTimeOffset? previous = null;
+        foreach (var t in cron!.GetOccurrences(from, from.AddYears(4), zone!).Take(500))
+        {
+            if (previous is { } p && (shortest is null || t - p < shortest)) shortest = t - p;
+            previous = t;
+        }
+        return shortest;
     }
 
     internal static bool TryCron(string text, out CronExpression? cron, out string? why)

@@ -11,6 +11,7 @@ public sealed record LoadedServerConfig(
     string CatalogLocation,
     IReadOnlyDictionary<string, RemoteEndpoint> Agents,
     IReadOnlyDictionary<string, RemoteEndpoint> Arrays,
-    TapeLibraryConfig? TapeLibrary = null);
+    TapeLibraryConfig? TapeLibrary = null,
+    TimeSpan? MinimumScheduleInterval = null);
 
 public sealed record RemoteEndpoint(Uri Url, string Token);

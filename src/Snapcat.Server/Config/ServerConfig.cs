@@ -7,7 +7,8 @@ namespace Snapcat.Server.Config;
 //   // "catalog": { "connectionString": "Host=db;Database=snapcat;Username=snapcat;Password=…" },   // PostgreSQL
 //   "agents": { "db01": { "url": "http://10.0.0.5:8490", "token": "…" } },  // host name -> agent control API; "tokenFile" works too
 //   "arrays": { "ARRAY-01": { "url": "http://10.0.0.9:8470", "token": "…" } },  // device ID -> array control API
-//   "tapeLibrary": { "libraryId": "TAPE-01", "directory": "tapes", "capacity": "2G", "slots": 64, "drives": 1 }  // optional
+//   "tapeLibrary": { "libraryId": "TAPE-01", "directory": "tapes", "capacity": "2G", "slots": 64, "drives": 1 },  // optional
+//   "scheduling": { "minimumIntervalSeconds": 60 }                          // optional; schedules firing more often are refused
 // }
 // A relative catalog path, tokenFile or tape library directory is relative to the configuration file's folder.
 
@@ -18,6 +19,13 @@ public sealed record ServerConfig
     public IReadOnlyDictionary<string, RemoteEndpointConfig>? Agents { get; init; }
     public IReadOnlyDictionary<string, RemoteEndpointConfig>? Arrays { get; init; }
     public Snapcat.Server.Tape.TapeLibraryConfig? TapeLibrary { get; init; }
+    public ServerSchedulingConfig? Scheduling { get; init; }
+}
+
+public sealed record ServerSchedulingConfig
+{
+    /// <summary>The shortest gap between two runs a definition's schedule may ask for (issue 9.11); default 60.</summary>
+    public int? MinimumIntervalSeconds { get; init; }
 }
 
 public sealed record ServerControlConfig

@@ -74,9 +74,16 @@ public static class ServerConfigLoader
                 problems.Add($"tapeLibrary.libraryId '{t.LibraryId}' is also an array's device ID; catalog rows would not tell them apart");
         }
 
+        TimeSpan? minimum = null;
+        if (raw.Scheduling?.MinimumIntervalSeconds is { } seconds)
+        {
+            if (seconds is < 1 or > 7 * 24 * 3600) problems.Add($"scheduling.minimumIntervalSeconds {seconds} is not between 1 and 604800 (one week)");
+            else minimum = TimeSpan.FromSeconds(seconds);
+        }
+
         if (problems.Count > 0)
             Throw.Invalid("config.invalid", $"configuration {configPath} has {problems.Count} problem(s):\n  - " + string.Join("\n  - ", problems));
-        return new LoadedServerConfig(configPath, listen, token, catalog, agents, arrays, tape);
+        return new LoadedServerConfig(configPath, listen, token, catalog, agents, arrays, tape, minimum);
     }
 
     private static Dictionary<string, RemoteEndpoint> Endpoints(string section, IReadOnlyDictionary<string, RemoteEndpointConfig>? raw,

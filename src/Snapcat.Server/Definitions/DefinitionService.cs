@@ -9,6 +9,8 @@ namespace Snapcat.Server.Definitions;
 /// mirror's secondary is in the mount point's copy-to list of the backup volume table (FIG. 4), which is
 /// filled from the agent's copy destination list (FIG. 8) when the entry is missing or does not list it. A tape
 /// definition names this server's tape library as its device ID (the host's volume may be on any array).
+/// Its pre/postprocess names are hooks the agent has (asked with GET /v1/agent; issue 9.11: otherwise they
+/// fail at 02:00), and its schedule fires no more often than the server's minimum interval.
 /// Every check happens before anything is stored.
 /// </summary>
 public sealed class DefinitionService(ServerRuntime rt)
@@ -16,7 +18,9 @@ public sealed class DefinitionService(ServerRuntime rt)
     public async Task<BackupDefinition> CreateAsync(BackupDefinition d, CancellationToken ct = default)
     {
         d.Validate();
+        CheckScheduleInterval(d);
         var volume = await CheckAgainstBackupVolumeTableAsync(d, ct).ConfigureAwait(false);
+        await CheckHooksAsync(d, ct).ConfigureAwait(false);
         d = d with { Created = rt.Time.GetUtcNow() };
         await rt.Definitions.CreateAsync(d, ct).ConfigureAwait(false);
         if (volume is not null) await rt.Volumes.SaveAsync(volume, ct).ConfigureAwait(false);
@@ -26,8 +30,10 @@ public sealed class DefinitionService(ServerRuntime rt)
     public async Task<BackupDefinition> UpdateAsync(BackupDefinition d, CancellationToken ct = default)
     {
         d.Validate();
+        CheckScheduleInterval(d);
         var old = await rt.Definitions.GetAsync(d.Name, ct).ConfigureAwait(false);
         var volume = await CheckAgainstBackupVolumeTableAsync(d, ct).ConfigureAwait(false);
+        await CheckHooksAsync(d, ct).ConfigureAwait(false);
         await rt.Definitions.UpdateAsync(d with { LastFire = old.LastFire, Created = old.Created }, ct).ConfigureAwait(false);
         if (volume is not null) await rt.Volumes.SaveAsync(volume, ct).ConfigureAwait(false);
         return await rt.Definitions.GetAsync(d.Name, ct).ConfigureAwait(false);
@@ -60,6 +66,39 @@ public sealed class DefinitionService(ServerRuntime rt)
                 $"(list: {(entry.CopyTo.Count == 0 ? "empty" : string.Join(", ", entry.CopyTo))}); pick one of those, or add it on the array " +
                 "with 'snapcat array mirror add'");
         return fetched;
+    }
+
+    private void CheckScheduleInterval(BackupDefinition d)
+    {
+        var minimum = rt.MinimumScheduleInterval;
+        if (d.ShortestInterval(rt.Time.GetUtcNow()) is { } gap && gap < minimum)
+            Throw.Invalid("definition.schedule_too_frequent",
+                $"schedule '{d.Schedule}' of '{d.Name}' starts a run every {Seconds(gap)} at times; this server runs a definition at most every " +
+                $"{Seconds(minimum)} (scheduling.minimumIntervalSeconds in server.json)");
+    }
+
+    private static string Seconds(TimeSpan t) => $"{t.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
+
+    /// <summary>The hook names against the agent's own list; an agent that cannot be asked refuses the definition too.</summary>
+    private async Task CheckHooksAsync(BackupDefinition d, CancellationToken ct)
+    {
+        var named = new[] { ("preprocess", d.PreHook), ("postprocess", d.PostHook) }.Where(h => h.Item2 is not null).ToArray();
+        if (named.Length == 0) return;
+        Snapcat.Agent.Api.AgentInfo info;
+        try
+        {
+            info = await rt.Remotes.AgentFor(d.Host).GetAgentAsync(ct).ConfigureAwait(false);
+        }
+        catch (SnapcatException ex) when (ex.Kind is ErrorKind.Remote or ErrorKind.NotFound)
+        {
+            throw new SnapcatException(ErrorKind.Remote, "definition.hooks_unchecked",
+                $"the hook names of '{d.Name}' cannot be checked: the agent of {d.Host} did not list its hooks ({ex.Message}); try again when it answers", ex);
+        }
+        var unknown = named.Where(h => !info.Hooks.Contains(h.Item2!, StringComparer.Ordinal)).ToArray();
+        if (unknown.Length > 0)
+            Throw.Invalid("definition.hook_unknown",
+                string.Join("; ", unknown.Select(h => $"the {h.Item1} '{h.Item2}' is not a hook of the agent of {d.Host}")) +
+                $" (its hooks: {(info.Hooks.Count == 0 ? "none" : string.Join(", ", info.Hooks))}); configure it in the agent's hooks, or name one of those");
     }
 
     /// <summary>A tape definition streams to this server's library: its device ID must be the library's ID.</summary>

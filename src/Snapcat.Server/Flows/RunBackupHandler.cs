@@ -60,6 +60,8 @@ public sealed class RunBackupHandler(ServerRuntime rt)
             d.PreHook is { } pre ? HookRef.Named(pre) : null, d.PostHook is { } post ? HookRef.Named(post) : null, d.Name);
         var started = await agent.StartBackupAsync(order, ct).ConfigureAwait(false);
         job.Info($"agent of {d.Host} runs it as job {started.Id}");
+        // Stored now: after a server crash the next start asks the agent for this job (JobReconciler).
+        await rt.Jobs.RecordAgentJobAsync(job, d.Host, started.Id).ConfigureAwait(false);
 
         // Step 2403 / 2442: wait for the client's status.
         var done = agent.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, new RestoreHandler.Progress(job), ct: ct).ConfigureAwait(false));

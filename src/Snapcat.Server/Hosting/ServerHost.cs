@@ -25,6 +25,7 @@ public sealed class ServerHost : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private WebApplication? _api;
     private Task? _schedulerLoop;
+    private Task? _reconcileLoop;
 
     private ServerHost(ServerRuntime runtime, ServerOperations ops, BackupScheduler scheduler)
     {
@@ -44,16 +45,23 @@ public sealed class ServerHost : IAsyncDisposable
         var tapes = config.TapeLibrary is { } t ? new Tape.TapeLibrary(t, log: logs?.CreateLogger<Tape.TapeLibrary>()) : null;
         // A server killed mid tape write left a torn cartridge: cut it back before anything is served (issue 9.4).
         if (tapes is not null) await tapes.RecoverTailsAsync(ct).ConfigureAwait(false);
-        var runtime = new ServerRuntime(catalog, new RemoteDirectory(config.Agents, config.Arrays), logs, tapes: tapes);
+        var runtime = new ServerRuntime(catalog, new RemoteDirectory(config.Agents, config.Arrays), logs, tapes: tapes)
+        {
+            MinimumScheduleInterval = config.MinimumScheduleInterval ?? ServerRuntime.DefaultMinimumScheduleInterval,
+        };
         var ops = new ServerOperations(runtime);
         var scheduler = new BackupScheduler(runtime.Definitions, ops, runtime.Time);
         var host = new ServerHost(runtime, ops, scheduler);
         try
         {
+            // Before the API answers: a job left running by a crashed process is shown interrupted, never running.
+            var reconciler = new JobReconciler(runtime);
+            await reconciler.MarkInterruptedAsync(ct).ConfigureAwait(false);
             host._api = Build(config, runtime, ops, scheduler, logs);
             await host._api.StartAsync(ct).ConfigureAwait(false);
             host.ControlUrl = ControlApiHost.Addresses(host._api).FirstOrDefault() ?? $"http://{config.ControlListen}";
             host._schedulerLoop = Task.Run(() => scheduler.RunAsync(host._stop.Token), CancellationToken.None);
+            host._reconcileLoop = Task.Run(() => reconciler.RunAsync(host._stop.Token), CancellationToken.None);
             return host;
         }
         catch
@@ -98,9 +106,10 @@ public sealed class ServerHost : IAsyncDisposable
             await _api.StopAsync(grace.Token).ConfigureAwait(false);
             await _api.DisposeAsync().ConfigureAwait(false);
         }
-        if (_schedulerLoop is not null)
+        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop })
         {
-            try { await _schedulerLoop.ConfigureAwait(false); }
+            if (loop is null) continue;
+            try { await loop.ConfigureAwait(false); }
             catch (OperationCanceledException) { }
         }
         await Runtime.DisposeAsync().ConfigureAwait(false);

@@ -37,6 +37,11 @@ public sealed class ServerRuntime : IAsyncDisposable
     public JobHistoryStore History { get; }
     public ServerJobs Jobs { get; }
 
+    /// <summary>Schedules that fire more often are refused (issue 9.11): server.json scheduling.minimumIntervalSeconds.</summary>
+    public TimeSpan MinimumScheduleInterval { get; init; } = DefaultMinimumScheduleInterval;
+
+    public static readonly TimeSpan DefaultMinimumScheduleInterval = TimeSpan.FromMinutes(1);
+
     /// <summary>The tape library of the configuration's <c>tapeLibrary</c> section; null when none is configured.</summary>
     public TapeLibrary? Tapes { get; }
 

@@ -7,8 +7,9 @@ using Snapcat.Server.Catalog;
 namespace Snapcat.Server.Jobs;
 
 /// <summary>
-/// The server's jobs: running ones live in a <see cref="JobRegistry"/>, finished ones are written to
-/// the catalog's job table (job history) so they outlive a restart. Lookups try memory, then history.
+/// The server's jobs: running ones live in a <see cref="JobRegistry"/>; each is written to the catalog's job
+/// table (job history) when it starts and again when it ends, so it outlives a restart — and a crash leaves a
+/// running row that the next start marks interrupted (<see cref="JobReconciler"/>). Lookups try memory, then history.
 /// </summary>
 public sealed partial class ServerJobs(JobHistoryStore history, ILogger? logger = null, TimeProvider? time = null)
 {
@@ -21,10 +22,36 @@ public sealed partial class ServerJobs(JobHistoryStore history, ILogger? logger 
 
     public Job Start(string kind, string description, string? definition, Func<JobContext, Task<JsonNode?>> work)
     {
-        var job = _registry.Start(kind, description, work);
+        var self = new TaskCompletionSource<Job>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var job = _registry.Start(kind, description, async ctx =>
+        {
+            // The running row is committed before the work orders anything from an agent or an array, so a
+            // crash from here on leaves a row the next start can mark interrupted. No row, no work.
+            var me = await self.Task.ConfigureAwait(false);
+            await history.SaveAsync(me.Snapshot(), definition, ctx.CancellationToken).ConfigureAwait(false);
+            return await work(ctx).ConfigureAwait(false);
+        });
+        self.SetResult(job);
         Interlocked.Increment(ref _pendingSaves);
         _ = PersistWhenFinishedAsync(job, definition);
         return job;
+    }
+
+    /// <summary>
+    /// The agent accepted the order as its job <paramref name="agentJob"/>: stored with the server job at once,
+    /// so that after a crash the server can ask the agent how it ended (issue 9.5). A catalog failure here
+    /// does not stop the backup; the job log says the link is missing.
+    /// </summary>
+    public async Task RecordAgentJobAsync(JobContext job, string agentHost, string agentJob)
+    {
+        try
+        {
+            await history.RecordAgentJobAsync(job.JobId, agentHost, agentJob, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or IOException)
+        {
+            job.Warn($"could not store agent job {agentJob} with this job ({ex.Message}); after a server crash its outcome would need 'snapcat catalog rebuild'");
+        }
     }
 
     private async Task PersistWhenFinishedAsync(Job job, string? definition)

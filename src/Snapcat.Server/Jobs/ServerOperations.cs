@@ -38,8 +38,13 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
         if (!_running.TryAdd(d.Name, "starting")) return null;
         try
         {
-            var job = rt.Jobs.Start("backup", $"{d.Kind} backup '{d.Name}' of {d.Host}:{d.MountPoint}", d.Name,
-                ctx => new RunBackupHandler(rt).RunAsync(d, trigger, ctx));
+            var job = rt.Jobs.Start("backup", $"{d.Kind} backup '{d.Name}' of {d.Host}:{d.MountPoint}", d.Name, ctx =>
+            {
+                // A definition stored before a rule existed (e.g. a preprocess without postprocess, issue 15.3)
+                // fails here with that rule's error instead of freezing the volume.
+                d.Validate();
+                return new RunBackupHandler(rt).RunAsync(d, trigger, ctx);
+            });
             _running[d.Name] = job.Id;
             _ = job.Completion.ContinueWith(_ => _running.TryRemove(d.Name, out string? _), TaskScheduler.Default);
             return job;
@@ -72,9 +77,13 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
             return rt.Jobs.Start("restore", $"restore of tape backup {backupId} ({row.MediaId}) into volume {volume} on {device}", null,
                 ctx => new RestoreFromTapeHandler(rt).RunAsync(backupId, request, ctx)).Snapshot();
         }
-        rt.Remotes.AgentFor(row.Host); // an unknown host is a clear error now, not a failed job later
+        // A named target (issue 15.1) is checked now: the backup volume itself or an unknown volume is a 4xx, not a failed job.
+        var target = await RestoreTarget.CheckAsync(rt, row, BackupRows.Volume(row), request, ct).ConfigureAwait(false);
+        if (target is not { IsPrimary: false })
+            rt.Remotes.AgentFor(row.Host); // an unknown host is a clear error now, not a failed job later
         string what = request.Files is { Count: > 0 } ? "file restore" : "volume restore";
-        return rt.Jobs.Start("restore", $"{what} of backup {backupId} ({row.Host}:{row.MountPoint} '{row.Label}')", null,
+        string onto = target is { IsPrimary: false } t ? $" onto volume {t.Volume} on {t.DeviceId}" : "";
+        return rt.Jobs.Start("restore", $"{what} of backup {backupId} ({row.Host}:{row.MountPoint} '{row.Label}'){onto}", null,
             ctx => new RestoreHandler(rt).RunAsync(backupId, request, ctx)).Snapshot();
     }
 

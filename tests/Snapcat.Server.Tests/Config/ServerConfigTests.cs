@@ -85,4 +85,14 @@ public sealed class ServerConfigTests : IDisposable
         var c = ServerConfigLoader.Load(Write("""{ "control": { "listen": "127.0.0.1:1", "token": "t" }, "catalog": { "connectionString": "Host=db;Database=snapcat" } }"""));
         Assert.Equal("Host=db;Database=snapcat", c.CatalogLocation);
     }
+
+    [Fact]
+    public void The_minimum_schedule_interval_is_read_and_checked()
+    {
+        Assert.Null(ServerConfigLoader.Load(Write("""{ "control": { "listen": "127.0.0.1:1", "token": "t" } }""")).MinimumScheduleInterval);
+        var c = ServerConfigLoader.Load(Write("""{ "control": { "listen": "127.0.0.1:1", "token": "t" }, "scheduling": { "minimumIntervalSeconds": 300 } }"""));
+        Assert.Equal(TimeSpan.FromMinutes(5), c.MinimumScheduleInterval);
+        var ex = Assert.Throws<SnapcatException>(() => ServerConfigLoader.Load(Write("""{ "control": { "listen": "127.0.0.1:1", "token": "t" }, "scheduling": { "minimumIntervalSeconds": 0 } }""")));
+        Assert.Contains("scheduling.minimumIntervalSeconds", ex.Message);
+    }
 }

@@ -58,6 +58,8 @@ public sealed class SystemRig : IAsyncDisposable
     public uint Primary { get; private set; }
     public uint Secondary { get; private set; }
     public string HookLog => Dir.Combine("hooks.log");
+    /// <summary>Created by a test to let the "gate" hook finish.</summary>
+    public string GateRelease => Dir.Combine("gate.release");
     public string ServerConfig => Dir.Combine("server.json");
     public string CatalogFile => Dir.Combine("catalog.db");
     public string[] Conn => ["--config", ServerConfig];
@@ -103,9 +105,11 @@ public sealed class SystemRig : IAsyncDisposable
         await File.WriteAllTextAsync(hook, $$"""
             #!/bin/sh
             echo "$1 $SNAPCAT_PHASE $SNAPCAT_LABEL" >> '{{HookLog}}'
+            # "gate" holds its phase until the test creates the release file (crash tests kill the server meanwhile).
+            if [ "$1" = gate ]; then while [ ! -f '{{GateRelease}}' ]; do sleep 0.1; done; fi
             """);
         File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        string Hook(string name) => $$"""{ "command": "/bin/sh", "args": ["{{hook}}", "{{name}}"], "timeoutSeconds": 30 }""";
+        string Hook(string name, int timeout = 30) => $$"""{ "command": "/bin/sh", "args": ["{{hook}}", "{{name}}"], "timeoutSeconds": {{timeout}} }""";
         await File.WriteAllTextAsync(Dir.Combine("agent.json"), $$"""
             {
               "hostName": "{{Host}}",
@@ -114,7 +118,7 @@ public sealed class SystemRig : IAsyncDisposable
               "portCorrespondence": [ { "mountPoint": "{{MountPoint}}", "deviceFile": "/dev/nbd0", "dataPort": "{{PortA}}", "lun": 1 } ],
               "restorePorts": [ { "dataPort": "{{PortB}}", "lun": 7, "mountDirectory": "restore-7" } ],
               "arrays": { "{{DeviceId}}": { "url": "http://127.0.0.1:{{ArrayPort}}", "token": "{{ArrayToken}}" } },
-              "hooks": { "freeze": {{Hook("freeze")}}, "thaw": {{Hook("thaw")}} }
+              "hooks": { "freeze": {{Hook("freeze")}}, "thaw": {{Hook("thaw")}}, "gate": {{Hook("gate", 300)}} }
             }
             """);
         string catalog = _postgres is null
@@ -155,6 +159,25 @@ public sealed class SystemRig : IAsyncDisposable
         }
         else await ClearPostgresAsync();
         ServerProcess = await StartDaemonAsync("server", ServerConfig, "snapcat server ready:");
+    }
+
+    /// <summary>A server crash: SIGKILL, no shutdown code runs; <see cref="StartServerAsync"/> starts it again on the same catalog.</summary>
+    public void KillServer()
+    {
+        ServerProcess!.KillHard();
+    }
+
+    public async Task StartServerAsync()
+    {
+        if (ServerProcess is not null) await ServerProcess.DisposeAsync();
+        ServerProcess = await StartDaemonAsync("server", ServerConfig, "snapcat server ready:");
+    }
+
+    /// <summary>The agent stopped hard and started again: it has forgotten its jobs (they live in memory).</summary>
+    public async Task RestartAgentAsync()
+    {
+        await AgentProcess!.DisposeAsync();
+        AgentProcess = await StartDaemonAsync("agent", Dir.Combine("agent.json"), $"snapcat agent {Host} ready:");
     }
 
     private async Task ClearPostgresAsync()

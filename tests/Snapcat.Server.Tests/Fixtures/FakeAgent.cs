@@ -79,6 +79,8 @@ public sealed class FakeAgent : IAsyncDisposable
     private void Map()
     {
         var array = _array.Client;
+        // The hook names definitions are checked against (issue 9.11).
+        _app.MapGet("/v1/agent", () => new AgentInfo(Host, "test", [], [], ["freeze", "thaw"], false, [_array.DeviceId]));
         _app.MapGet("/v1/copy-destinations", async (string mountPoint) =>
         {
             uint primary = Primary(mountPoint);

@@ -32,7 +32,9 @@ public sealed class ServerFixture : IAsyncDisposable
     public LoadedServerConfig Config(int port) => new(
         Dir.Combine("server.json"), new Snapcat.Nbd.NbdAddress("127.0.0.1", port), Token, CatalogPath,
         new Dictionary<string, RemoteEndpoint> { [Host] = new(Agent.Url, FakeAgent.Token) },
-        new Dictionary<string, RemoteEndpoint> { [Array.DeviceId] = new(Array.Url, ArrayProcess.Token) });
+        new Dictionary<string, RemoteEndpoint> { [Array.DeviceId] = new(Array.Url, ArrayProcess.Token) },
+        // Schedule tests fire every two seconds; the one-minute default minimum is for production.
+        MinimumScheduleInterval: TimeSpan.FromSeconds(1));
 
     public static async Task<ServerFixture> StartAsync()
     {

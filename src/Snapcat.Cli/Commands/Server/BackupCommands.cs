@@ -88,8 +88,8 @@ public static class BackupCommands
         var pre = new Option<string>("--pre") { Description = "Preprocess hook name on the agent (e.g. unmount)" };
         var post = new Option<string>("--post") { Description = "Postprocess hook name on the agent (e.g. fsck and mount)" };
         var force = new Option<bool>("--force") { Description = "Restore the volume even while it has writers connected (tape: overwrite the source volume or a backup volume)" };
-        var toDevice = new Option<string>("--to-device") { Description = "Tape backups: the array (device ID) of the target volume; default: the backup's source volume. With --files: the array for the scratch volume (default: the backup's original array)" };
-        var toVolume = new Option<uint?>("--to-volume") { Description = "Tape backups: the target volume number on --to-device (same size as the backup)" };
+        var toDevice = new Option<string>("--to-device") { Description = "The array (device ID) of the volume to restore onto; default: the backup's source (primary) volume. With --files from tape: the array for the scratch volume (default: the backup's original array)" };
+        var toVolume = new Option<uint?>("--to-volume") { Description = "The volume number on --to-device to restore onto (same size as the backup; not the backup volume itself)" };
         var wait = CopyOptions.Wait();
         var restore = new Command("restore", "Restore a backup through its host's agent: the whole volume (FIG. 12) or --files (FIG. 13); a tape backup into a volume, or --files from it through a scratch volume");
         restore.Arguments.Add(id);
@@ -100,7 +100,7 @@ public static class BackupCommands
             if (c.Given(files) && c.Given(toVolume))
                 c.AddError("--files from a tape backup goes through a scratch volume the server makes; name at most its array with --to-device");
             else if (!c.Given(files) && c.Given(toDevice) != c.Given(toVolume))
-                c.AddError("--to-device and --to-volume go together (the target volume of a tape restore)");
+                c.AddError("--to-device and --to-volume go together (the volume to restore onto)");
         });
         restore.SetServerAction(async (r, client, ct) =>
         {

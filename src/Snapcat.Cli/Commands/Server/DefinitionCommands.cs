@@ -22,6 +22,7 @@ public static class DefinitionCommands
         var label = new Option<string>("--label") { Description = "Label written into each backup's volume information", Required = true };
         var pre = new Option<string>("--pre") { Description = "Preprocess: name of a hook configured on the agent (e.g. freeze)" };
         var post = new Option<string>("--post") { Description = "Postprocess: name of a hook configured on the agent (e.g. thaw)" };
+        var preOnly = new Option<bool>("--pre-only") { Description = "Allow a preprocess without a postprocess (refused otherwise: a freeze without a thaw leaves the volume frozen)" };
         var schedule = new Option<string>("--schedule") { Description = "Cron expression, e.g. \"0 2 * * *\" (5 fields, or 6 with seconds); none = by hand only" };
         var zone = new Option<string>("--time-zone") { Description = "IANA time zone of the schedule (default UTC)" };
         var keep = new Option<int?>("--keep") { Description = "Snapshot: generations to keep (older ones are deleted, oldest first)" };
@@ -30,14 +31,14 @@ public static class DefinitionCommands
 
         var create = new Command("create", "Create a backup definition (checked against the host's copy-to volume list)");
         create.Arguments.Add(name);
-        foreach (var o in new Option[] { host, mount, kind, device, volume, label, pre, post, schedule, zone, keep, missed }) create.Options.Add(o);
+        foreach (var o in new Option[] { host, mount, kind, device, volume, label, pre, post, preOnly, schedule, zone, keep, missed }) create.Options.Add(o);
         create.SetServerAction(async (r, client, ct) =>
         {
             var d = await client.CreateDefinitionAsync(new DefinitionDto
             {
                 Name = r.GetValue(name)!, Host = r.GetValue(host)!, MountPoint = r.GetValue(mount)!, Kind = r.GetValue(kind)!,
                 DeviceId = r.GetValue(device)!, DestinationVolume = r.GetValue(volume), Label = r.GetValue(label)!,
-                PreHook = r.GetValue(pre), PostHook = r.GetValue(post), Schedule = r.GetValue(schedule), TimeZone = r.GetValue(zone),
+                PreHook = r.GetValue(pre), PostHook = r.GetValue(post), PreOnly = r.GetValue(preOnly), Schedule = r.GetValue(schedule), TimeZone = r.GetValue(zone),
                 KeepGenerations = r.GetValue(keep), MissedRuns = r.GetValue(missed),
             }, ct);
             if (r.Json()) console.WriteJson(d);

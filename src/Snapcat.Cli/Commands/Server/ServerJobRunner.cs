@@ -27,9 +27,12 @@ public static class ServerJobRunner
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
                     .StartAsync(async ctx =>
                     {
-                        var bar = ctx.AddTask(Markup.Escape(started.Description), maxValue: 1);
+                        string description = Markup.Escape(started.Description);
+                        var bar = ctx.AddTask(description, maxValue: 1);
                         var f = await client.WaitForJobAsync(started.Id, new Inline(s =>
                         {
+                            // The server's rate and ETA (the same numbers the API and the event stream carry).
+                            bar.Description = description + Markup.Escape(CopyTables.RateAndEta(s));
                             bar.MaxValue = Math.Max(1, s.BytesTotal);
                             bar.Value = Math.Min(s.BytesDone, bar.MaxValue);
                             if (s.State.IsFinal()) bar.Value = bar.MaxValue;

@@ -21,6 +21,10 @@ public static class ServerTables
         t.AddRow(Cell("Arrays"), Cell(i.Arrays.Count == 0 ? "none" : string.Join(", ", i.Arrays)));
         t.AddRow(Cell("Definitions"), Cell(i.Definitions.ToString()));
         t.AddRow(Cell("Backups"), Cell(i.Backups.ToString()));
+        foreach (var p in i.Reachability ?? [])
+            t.AddRow(Cell($"{(p.Kind == "array" ? "Array" : "Agent")} {p.Name}"), p.Reachable
+                ? new Markup($"[green]reachable[/] {Markup.Escape(p.Url ?? "")} {Markup.Escape(p.Detail ?? "")}")
+                : new Markup($"[red]unreachable[/]: {Markup.Escape(p.Error ?? "no reason given")}"));
         return t;
     }
 
@@ -44,6 +48,7 @@ public static class ServerTables
         t.AddRow(Cell("Label"), Cell(d.Label));
         t.AddRow(Cell("Preprocess"), Cell(d.PreHook));
         t.AddRow(Cell("Postprocess"), Cell(d.PostHook));
+        if (d.PreOnly == true) t.AddRow(Cell("Pre-only"), Cell("yes: a preprocess without postprocess, on purpose"));
         t.AddRow(Cell("Schedule"), Cell(d.Schedule is null ? "by hand only" : $"{d.Schedule} ({d.TimeZone})"));
         t.AddRow(Cell("Missed runs"), Cell(d.MissedRuns));
         if (d.KeepGenerations is { } k) t.AddRow(Cell("Keep generations"), Cell(k.ToString()));

@@ -82,3 +82,16 @@ public sealed record FileRestoreOrder(
 public sealed record FileRestoreResultDto(string Destination, IReadOnlyList<string> Copied, long Bytes);
 
 public sealed record BackupDeletionOrder(string DeviceId, uint Volume, bool IsSnapshot);
+
+/// <summary>
+/// Stable beginnings of agent job log lines that a server acts on. A mirror backup logs
+/// <see cref="CopyStarted"/> once the array has begun the copy (its point in time is taken): from then
+/// on the destination is being overwritten, so its old catalog rows no longer describe it (issue 15.5).
+/// </summary>
+public static class AgentJobMarkers
+{
+    public const string CopyStarted = "copy started:";
+
+    public static bool HasCopyStarted(Snapcat.Core.Jobs.JobSnapshot job) =>
+        job.Log.Any(l => l.Message.StartsWith(CopyStarted, StringComparison.Ordinal));
+}

@@ -77,7 +77,9 @@ public sealed record FileRestoreOrder(
     uint BackupVolume,
     IReadOnlyList<string> Paths, // paths or globs relative to the backed-up file system's root
     string? MountPoint = null,   // the original mount point; the default destination
-    string? Destination = null); // another directory instead of the original mount point
+    string? Destination = null,  // another directory instead of the original mount point
+    HookRef? PreProcess = null,  // run right before the files are copied (e.g. stop the application)
+    HookRef? PostProcess = null); // run after the copy; runs whenever the preprocess ran
 
 public sealed record FileRestoreResultDto(string Destination, IReadOnlyList<string> Copied, long Bytes);
 

@@ -120,6 +120,7 @@ public sealed class AgentRig : IAsyncDisposable
                 { "mountPoint": "/srv/ghost", "deviceFile": "/dev/nbd1", "dataPort": "{{PortA}}", "lun": 9 },
               ],
               "restorePorts": [ { "dataPort": "{{PortB}}", "lun": 7, "mountDirectory": "restore-7" } ],
+              "restoreDestinations": [ "{{Dir.Path}}" ],
               "arrays": { "{{DeviceId}}": { "url": "http://127.0.0.1:{{ArrayControl}}", "token": "{{ArrayToken}}" } },
               "hooks": { "freeze": {{Hook("freeze")}}, "thaw": {{Hook("thaw")}}, "slow-freeze": {{Hook("slow-freeze")}},
                          "late-freeze": {{Hook("late-freeze")}}, "checked-thaw": {{Hook("checked-thaw")}}, "slow-thaw": {{Hook("slow-thaw")}} },

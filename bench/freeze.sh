@@ -71,7 +71,8 @@ for s in $SIZES; do
     job=$(agent /v1/backups -d "{\"kind\":\"mirror\",\"mountPoint\":\"/bench/$s\",\"label\":\"bench-$r\",\"destinationVolume\":$q,\"preProcess\":{\"name\":\"freeze\"},\"postProcess\":{\"name\":\"thaw\"}}" | jq -r .id)
     for _ in $(seq 1 12000); do
       snap=$(agent "/v1/jobs/$job"); state=$(jq -r .state <<<"$snap")
-      case $state in Succeeded|succeeded) break;; Failed|failed|Cancelled|cancelled) echo "bench: job $job $state: $(jq -r .errorMessage <<<"$snap")"; exit 1;; esac
+      # JobState as a number (Snapcat.Core.Jobs.JobState) or, from a newer API, as a name.
+      case $state in 2|Succeeded|succeeded) break;; 3|4|Failed|failed|Cancelled|cancelled) echo "bench: job $job state $state: $(jq -r .errorMessage <<<"$snap")"; exit 1;; esac
       sleep 0.05
     done
     w=$(jq -r '.log[].message | select(startswith("freeze window ")) | capture("freeze window (?<ms>[0-9]+) ms").ms' <<<"$snap")
@@ -81,7 +82,7 @@ for s in $SIZES; do
     echo "size $s run $r: freeze window $w ms, array copy $fine s"
   done
   rm -f "$work/fill.img"
-  rows+=("| $s dense volume | $(median "${windows[@]}") | $(median "${copies[@]}") |")
+  rows+=("| $s dense volume | $(printf '%.0f' "$(median "${windows[@]}")") | $(printf '%.2f' "$(median "${copies[@]}")") |")
 done
 
 printf '%s\n' "| mirror backup through the agent (median of $REPEAT) | freeze window (ms) | array copy (s) |" "| --- | ---: | ---: |" "${rows[@]}"
@@ -98,7 +99,8 @@ section = (f"<!-- freeze:begin -->\n## Freeze window of a mirror backup\n\nComma
            "One array and one agent daemon on loopback; a mirror backup ordered through the agent's API with a preprocess and a postprocess. "
            "Freeze window = the agent job log's \"freeze window N ms\" (preprocess end → postprocess start): the postprocess runs as soon as the array "
            "has taken the copy's point in time (copy-before-write on), not after the copy. Array copy = the array job's created → finished, including the "
-           "fsync of the secondary. Goal: milliseconds, independent of the size.\n\n" + os.environ["TABLE"] + "\n<!-- freeze:end -->")
+           "fsync of the secondary. Goal: milliseconds, independent of the size. Before issue 15.4 the postprocess ran after the copy, so the "
+           "freeze window was the whole array copy time.\n\n" + os.environ["TABLE"] + "\n<!-- freeze:end -->")
 if "<!-- freeze:begin -->" in text:
     text = re.sub(r"<!-- freeze:begin -->.*<!-- freeze:end -->", lambda _: section, text, flags=re.S)
 else:

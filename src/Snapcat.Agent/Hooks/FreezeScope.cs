@@ -88,8 +88,10 @@ public sealed class FreezeScope(IHookRunner runner, PendingThawJournal journal)
         {
             // The time the application spends frozen because of Snapcat: from the preprocess's end to the
             // postprocess's start (what each hook itself takes is logged with the hook).
+            // A backup's preprocess freezes; a restore's (e.g. unmount) is named for what it is.
             double ms = Stopwatch.GetElapsedTime(frozenAt).TotalMilliseconds;
-            log.Info($"freeze window {ms.ToString("0", CultureInfo.InvariantCulture)} ms (preprocess {preprocess} ended → postprocess {postprocess} starts)");
+            string what = post.Operation?.EndsWith("backup", StringComparison.Ordinal) == true ? "freeze window" : "window between the hooks";
+            log.Info($"{what} {ms.ToString("0", CultureInfo.InvariantCulture)} ms (preprocess {preprocess} ended → postprocess {postprocess} starts)");
         }
         try
         {

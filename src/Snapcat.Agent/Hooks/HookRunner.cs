@@ -40,7 +40,7 @@ public sealed class HookRunner(IReadOnlyDictionary<string, HookConfig> hooks, bo
         }
         catch (Win32Exception ex)
         {
-            throw new HookFailedException("hook.start_failed", hook, invocation.Phase, $"{phase} {hook} could not be started ({spec.FileName}): {ex.Message}", inner: ex);
+            throw new HookFailedException("hook.start_failed", hook, invocation.Phase, $"{phase} {hook} could not be started ({spec.FileName}, through util-linux's setsid and setpriv): {ex.Message}", inner: ex);
         }
         catch (OperationCanceledException)
         {

@@ -66,10 +66,7 @@ public sealed class AgentRuntime : IDisposable
     public async Task<RestorePortLease> AcquireRestorePortAsync(string deviceId, CancellationToken ct)
     {
         var ports = await RestorePortsOfAsync(deviceId, ct).ConfigureAwait(false);
-        if (ports.Count == 0)
-            Throw.Conflict("restore_port.none_on_array",
-                $"host {Config.HostName} has no restore port on array {deviceId}: its restore ports ({string.Join(", ", Config.RestorePorts.Select(p => $"{p.DataPort} LUN {p.Lun}"))}) " +
-                $"are data ports of other arrays. Add a restorePorts entry with a data port of {deviceId}");
+        if (ports.Count == 0) NoRestorePortOn(deviceId);
         lock (_restorePortsInUse)
         {
             foreach (var p in ports)
@@ -80,6 +77,18 @@ public sealed class AgentRuntime : IDisposable
             $"all {ports.Count} restore port(s) of host {Config.HostName} on array {deviceId} are in use; wait for a file restore or stream to finish, or add restore ports");
         return null!;
     }
+
+    /// <summary>Refuses (409 restore_port.none_on_array) an order for an array on which this host has no restore port.</summary>
+    public async Task EnsureRestorePortOnAsync(string deviceId, CancellationToken ct)
+    {
+        if ((await RestorePortsOfAsync(deviceId, ct).ConfigureAwait(false)).Count == 0) NoRestorePortOn(deviceId);
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void NoRestorePortOn(string deviceId) =>
+        Throw.Conflict("restore_port.none_on_array",
+            $"host {Config.HostName} has no restore port on array {deviceId}: its restore ports ({string.Join(", ", Config.RestorePorts.Select(p => $"{p.DataPort} LUN {p.Lun}"))}) " +
+            $"are data ports of other arrays. Add a restorePorts entry with a data port of {deviceId}");
 
     /// <summary>The restore ports on the array with this device ID, in configuration order.</summary>
     public async Task<IReadOnlyList<RestorePortEntry>> RestorePortsOfAsync(string deviceId, CancellationToken ct)

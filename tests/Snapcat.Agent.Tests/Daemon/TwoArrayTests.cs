@@ -133,6 +133,11 @@ public sealed class TwoArrayTests
             var error = await AgentRig.ExpectErrorAsync(await http2.GetAsync($"/v1/streams/volume?deviceId={b.DeviceId}&volume={vb}"), 409);
             Assert.Equal("restore_port.none_on_array", error.Code);
             Assert.Contains(b.DeviceId, error.Message);
+            // The same for a file restore: refused when ordered, not as a failed job later.
+            var fileError = await AgentRig.ExpectErrorAsync(await http2.PostAsJsonAsync("/v1/file-restores",
+                new { deviceId = b.DeviceId, backupVolume = vb, paths = new[] { "etc" }, mountPoint = "/srv/a" }), 409);
+            Assert.Equal("restore_port.none_on_array", fileError.Code);
+            Assert.Empty(await AgentRig.Read<Snapcat.Core.Jobs.JobSnapshot[]>(await http2.GetAsync("/v1/jobs")));
             Assert.Empty((await cb.GetVolumeAsync(vb)).Assignments);
             Assert.Empty((await ca.GetVolumeAsync(va)).Assignments);
         }

@@ -37,7 +37,7 @@ public sealed class HookProcessGroupTests : IDisposable
         int started = 0;
         await runner.RunAsync(HookRef.Named("who"), new HookInvocation(HookPhase.Pre, "j"), new LogList().Sink, default, pid => started = pid);
 
-        var parts = File.ReadAllText(seen).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var parts = File.ReadAllText(seen).Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(started.ToString(System.Globalization.CultureInfo.InvariantCulture), parts[0]);
         Assert.Equal(parts[0], parts[1]);  // process group ID = its own PID
         Assert.Equal(parts[0], parts[2]);  // and a session of its own

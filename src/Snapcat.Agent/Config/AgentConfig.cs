@@ -5,7 +5,7 @@ namespace Snapcat.Agent.Config;
 
 // The agent's configuration file (JSON, camelCase; comments and trailing commas allowed). The format,
 // with an example, is described in docs/agent.md. Relative paths (tokenFile, stateDirectory,
-// mountDirectory) are relative to the configuration file's folder.
+// mountDirectory, restoreDestinations) are relative to the configuration file's folder.
 //
 // Every property has a harmless default so that a file with several mistakes deserialises and
 // AgentConfigValidator can list all of them at once instead of stopping at the first.
@@ -28,7 +28,7 @@ public sealed record AgentConfig
 
     /// <summary>
     /// Directories a file restore may copy into (each with its subdirectories), besides the protected
-    /// mount points of <see cref="PortCorrespondence"/>. Absolute paths. A server can name any destination
+    /// mount points of <see cref="PortCorrespondence"/>. Relative paths are resolved like the others. A server can name any destination
     /// in an order; the host decides which ones it accepts.
     /// </summary>
     public IReadOnlyList<string> RestoreDestinations { get; init; } = [];

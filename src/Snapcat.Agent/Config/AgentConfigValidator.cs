@@ -44,7 +44,7 @@ public static partial class AgentConfigValidator
         else
             for (int i = 0; i < c.RestoreDestinations.Count; i++)
                 if (string.IsNullOrEmpty(c.RestoreDestinations[i]) || !c.RestoreDestinations[i].StartsWith('/') || c.RestoreDestinations[i].Contains('\0'))
-                    P($"restoreDestinations[{i}] '{c.RestoreDestinations[i]}' is not an absolute path");
+                    P($"restoreDestinations[{i}] '{c.RestoreDestinations[i]}' is not a directory path");
         ValidateArrays(c, problems);
         ValidateHooks(c, problems);
     }

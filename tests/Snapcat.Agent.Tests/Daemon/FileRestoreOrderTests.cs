@@ -19,8 +19,13 @@ public sealed class FileRestoreOrderTests
         string allowed = rig.Dir.Combine("restored");
         object Order(object paths, string? destination = null, object? pre = null, object? post = null) => new
         {
-            deviceId = rig.DeviceId, backupVolume = rig.Secondary, paths, mountPoint = AgentRig.MountPoint,
-            destination = destination ?? allowed, preProcess = pre, postProcess = post,
+            deviceId = rig.DeviceId,
+            backupVolume = rig.Secondary,
+            paths,
+            mountPoint = AgentRig.MountPoint,
+            destination = destination ?? allowed,
+            preProcess = pre,
+            postProcess = post,
         };
         async Task ExpectAsync(object body, int status, string code)
         {

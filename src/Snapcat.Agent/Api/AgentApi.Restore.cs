@@ -27,10 +27,12 @@ public static partial class AgentApi
             return Results.Accepted($"/v1/jobs/{job.Id}", job.Snapshot());
         });
 
-        app.MapPost("/v1/file-restores", (FileRestoreOrder? body) =>
+        app.MapPost("/v1/file-restores", async (FileRestoreOrder? body, HttpContext http) =>
         {
             FileRestoreHandler.Validate(body);
             fileRestore.CheckAgainstConfig(body!);
+            // A restore port of the backup volume's own array, or a clear 409 now rather than a failed job.
+            await runtime.EnsureRestorePortOnAsync(body!.DeviceId, http.RequestAborted);
             var job = runtime.Jobs.Start(FileRestoreHandler.Operation,
                 $"restore {body!.Paths.Count} path(s) from volume {body.BackupVolume} of {body.DeviceId} to {body.Destination ?? body.MountPoint}",
                 ctx => fileRestore.RunAsync(body, ctx));

@@ -77,8 +77,23 @@ public sealed record FileRestoreOrder(
     uint BackupVolume,
     IReadOnlyList<string> Paths, // paths or globs relative to the backed-up file system's root
     string? MountPoint = null,   // the original mount point; the default destination
-    string? Destination = null); // another directory instead of the original mount point
+    string? Destination = null,  // another directory instead of the original mount point
+    HookRef? PreProcess = null,  // run right before the files are copied (e.g. stop the application)
+    HookRef? PostProcess = null); // run after the copy; runs whenever the preprocess ran
 
 public sealed record FileRestoreResultDto(string Destination, IReadOnlyList<string> Copied, long Bytes);
 
 public sealed record BackupDeletionOrder(string DeviceId, uint Volume, bool IsSnapshot);
+
+/// <summary>
+/// Stable beginnings of agent job log lines that a server acts on. A mirror backup logs
+/// <see cref="CopyStarted"/> once the array has begun the copy (its point in time is taken): from then
+/// on the destination is being overwritten, so its old catalog rows no longer describe it (issue 15.5).
+/// </summary>
+public static class AgentJobMarkers
+{
+    public const string CopyStarted = "copy started:";
+
+    public static bool HasCopyStarted(Snapcat.Core.Jobs.JobSnapshot job) =>
+        job.Log.Any(l => l.Message.StartsWith(CopyStarted, StringComparison.Ordinal));
+}

@@ -5,7 +5,7 @@ namespace Snapcat.Agent.Config;
 
 // The agent's configuration file (JSON, camelCase; comments and trailing commas allowed). The format,
 // with an example, is described in docs/agent.md. Relative paths (tokenFile, stateDirectory,
-// mountDirectory) are relative to the configuration file's folder.
+// mountDirectory, restoreDestinations) are relative to the configuration file's folder.
 //
 // Every property has a harmless default so that a file with several mistakes deserialises and
 // AgentConfigValidator can list all of them at once instead of stopping at the first.
@@ -25,6 +25,13 @@ public sealed record AgentConfig
 
     /// <summary>The restore port table: port/LUN pairs reserved for attaching backup volumes (FIG. 13).</summary>
     public IReadOnlyList<RestorePortEntry> RestorePorts { get; init; } = [];
+
+    /// <summary>
+    /// Directories a file restore may copy into (each with its subdirectories), besides the protected
+    /// mount points of <see cref="PortCorrespondence"/>. Relative paths are resolved like the others. A server can name any destination
+    /// in an order; the host decides which ones it accepts.
+    /// </summary>
+    public IReadOnlyList<string> RestoreDestinations { get; init; } = [];
 
     /// <summary>Device ID → control URL and token (the description's device-ID → LAN-address table).</summary>
     public IReadOnlyDictionary<string, ArrayEndpointConfig> Arrays { get; init; } = new Dictionary<string, ArrayEndpointConfig>();
@@ -68,6 +75,11 @@ public sealed record RestorePortEntry
     public string DataPort { get; init; } = "";
     public long Lun { get; init; } = -1;
     public string MountDirectory { get; init; } = "";
+    /// <summary>
+    /// The array this data port belongs to. Optional: when left out, the agent asks the arrays'
+    /// control APIs which of them lists the data port.
+    /// </summary>
+    public string? DeviceId { get; init; }
 
     public NbdAddress DataPortAddress => NbdAddress.Parse(DataPort);
     public string ExportName => Lun.ToString(CultureInfo.InvariantCulture);

@@ -61,6 +61,7 @@ public static class AgentConfigLoader
             StateDirectory = Abs(c.StateDirectory),
             Control = c.Control with { Token = ReadToken(c.Control.Token, c.Control.TokenFile, "control", baseDir, problems) },
             RestorePorts = c.RestorePorts.Select(r => r with { MountDirectory = Abs(r.MountDirectory) }).ToArray(),
+            RestoreDestinations = c.RestoreDestinations?.Select(d => d is null || d.Contains('\0') ? d! : Abs(d)).ToArray()!,
             Arrays = c.Arrays.ToDictionary(kv => kv.Key,
                 kv => kv.Value with { Token = ReadToken(kv.Value.Token, kv.Value.TokenFile, $"arrays.{kv.Key}", baseDir, problems) }),
         };

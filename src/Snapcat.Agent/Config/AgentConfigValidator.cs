@@ -40,6 +40,11 @@ public static partial class AgentConfigValidator
 
         ValidatePortTable(c, problems);
         ValidateRestorePorts(c, problems);
+        if (c.RestoreDestinations is null) P("restoreDestinations must be a list of directories");
+        else
+            for (int i = 0; i < c.RestoreDestinations.Count; i++)
+                if (string.IsNullOrEmpty(c.RestoreDestinations[i]) || !c.RestoreDestinations[i].StartsWith('/') || c.RestoreDestinations[i].Contains('\0'))
+                    P($"restoreDestinations[{i}] '{c.RestoreDestinations[i]}' is not a directory path");
         ValidateArrays(c, problems);
         ValidateHooks(c, problems);
     }
@@ -80,6 +85,8 @@ public static partial class AgentConfigValidator
                 if (protectedPairs.Contains(key)) problems.Add($"{at}: port {r.DataPort} LUN {r.Lun} is also a protected volume's in portCorrespondence");
             }
             if (string.IsNullOrEmpty(r.MountDirectory)) problems.Add($"{at}.mountDirectory is missing");
+            if (r.DeviceId is not null && c.Arrays is not null && !c.Arrays.ContainsKey(r.DeviceId))
+                problems.Add($"{at}.deviceId '{r.DeviceId}' is not in arrays");
             else if (!dirs.Add(r.MountDirectory.TrimEnd('/'))) problems.Add($"{at}.mountDirectory '{r.MountDirectory}' is used twice");
         }
     }

@@ -15,8 +15,9 @@ namespace Snapcat.Agent.Handlers;
 /// order runs no hook and orders no copy.
 ///
 /// Failure policy: once the preprocess has started, the postprocess runs (FreezeScope), whatever the
-/// copy did. The volume information is written only after a successful copy: a secondary whose copy
-/// failed holds no consistent image and must not carry a label that says it does.
+/// copy did — as soon as the array confirms the copy's point in time, not after the copy. The volume
+/// information is written only after the copy completed successfully: a secondary whose copy failed
+/// holds no consistent image and must not carry a label that says it does.
 /// </summary>
 public sealed class MirrorBackupHandler(AgentRuntime runtime)
 {
@@ -51,11 +52,30 @@ public sealed class MirrorBackupHandler(AgentRuntime runtime)
         var invocation = new HookInvocation(HookPhase.Pre, ctx.JobId) { MountPoint = source.MountPoint, Label = order.Label, Operation = JobKind };
 
         // Steps 1611 (preprocess) … 1613 (postprocess), with the postprocess guaranteed by FreezeScope.
-        DateTimeOffset orderedAt = await runtime.Freeze.RunAsync(order.PreProcess, order.PostProcess, invocation, log, async ct =>
+        // The application is frozen only until the array has fixed the copy's point in time: from then on
+        // its copy-before-write keeps every chunk as it was at that moment, so the postprocess runs while
+        // the data is still being copied (issue 15.4), and the freeze lasts milliseconds whatever the size.
+        DateTimeOffset orderedAt = await runtime.Freeze.RunAsync(order.PreProcess, order.PostProcess, invocation, log, async (thaw, ct) =>
         {
             // Step 1612: port/LUN, destination volume and the copy order go to the array of the device ID.
+            // The array answers once the point in time is taken (copy-before-write on), or with the job's
+            // final state when it failed before that.
             var copy = await array.StartCopyAsync(new CopyOrder(null, source.Port, source.Lun, destination), ct).ConfigureAwait(false);
-            log.Info($"copy order accepted by {source.DeviceId} at {copy.Created:O}: array job {copy.Id}, {source.Port} LUN {source.Lun} (volume {source.Volume}) → volume {destination}");
+            if (copy.State.IsFinal() && copy.State != JobState.Succeeded) ArrayClient.EnsureSucceeded(copy);
+            log.Info($"{AgentJobMarkers.CopyStarted} array {source.DeviceId} took the point in time at {copy.Created:O}: array job {copy.Id}, {source.Port} LUN {source.Lun} (volume {source.Volume}) → volume {destination}");
+            try
+            {
+                await thaw.NowAsync().ConfigureAwait(false);
+            }
+            catch (Exception postFailure)
+            {
+                // The postprocess failed: the job fails as it always did, and the copy it would have
+                // recorded is stopped rather than left to run for nobody.
+                log.Error($"postprocess failed while the array copies ({postFailure.Message}); asking the array to stop job {copy.Id}");
+                try { await array.CancelJobAsync(copy.Id, CancellationToken.None).ConfigureAwait(false); }
+                catch (SnapcatException ex) { log.Warn($"could not ask the array to cancel its job {copy.Id}: {ex.Message}"); }
+                throw;
+            }
             // … and waits for the status, with the copy's progress as ours.
             var done = await WaitAsync(array, copy.Id, ctx, log, ct).ConfigureAwait(false);
             ArrayClient.EnsureSucceeded(done);

@@ -125,7 +125,7 @@ public sealed partial class VolumeStreamHandler(AgentRuntime runtime, ILogger lo
     /// <summary>Restore port lease → array assignment → NBD connection; disposing undoes them in reverse.</summary>
     private async Task<StreamSession> OpenAsync(ArrayClient array, string deviceId, uint number, bool readOnly, CancellationToken ct)
     {
-        var lease = runtime.AcquireRestorePort();
+        var lease = await runtime.AcquireRestorePortAsync(deviceId, ct).ConfigureAwait(false);
         string port = lease.Port.DataPortAddress.ToString();
         uint lun = checked((uint)lease.Port.Lun);
         var session = new StreamSession(this, array, lease, port, lun);
@@ -133,6 +133,7 @@ public sealed partial class VolumeStreamHandler(AgentRuntime runtime, ILogger lo
         {
             await array.AssignAsync(number, port, lun, readOnly, ct).ConfigureAwait(false);
             session.Assigned = true;
+            await AgentRuntime.VerifyAssignedAsync(lease.Port, deviceId, number, ct).ConfigureAwait(false);
             session.Client = await NbdClient.ConnectAsync(lease.Port.DataPortAddress, lun.ToString(CultureInfo.InvariantCulture), ct: ct).ConfigureAwait(false);
             return session;
         }

@@ -22,22 +22,25 @@ public sealed class HookRunner(IReadOnlyDictionary<string, HookConfig> hooks, bo
 
     public void EnsureAllowed(HookRef hook) => Resolve(hook);
 
-    public async Task RunAsync(HookRef hook, HookInvocation invocation, LogSink log, CancellationToken ct)
+    public async Task RunAsync(HookRef hook, HookInvocation invocation, LogSink log, CancellationToken ct, Action<int>? onStarted = null)
     {
-        var spec = Resolve(hook);
+        var spec = Resolve(hook) with { OwnProcessGroup = true };
         string phase = invocation.Phase == HookPhase.Pre ? "preprocess" : "postprocess";
         string tag = hook.Name ?? "raw";
         log.Info($"{phase} {hook} starting: {spec}");
+        // Started through setsid/setpriv, a missing program would only show as the wrapper's exit code.
+        if (!File.Exists(spec.FileName))
+            throw new HookFailedException("hook.start_failed", hook, invocation.Phase, $"{phase} {hook} could not be started: {spec.FileName} does not exist");
 
         ProcessOutcome outcome;
         try
         {
             outcome = await ProcessRun.RunAsync(spec with { Environment = Merge(spec.Environment, invocation) },
-                (stream, line) => (stream == "stderr" ? (Action<string>)log.Warn : log.Info)($"[{tag} {stream}] {line}"), ct).ConfigureAwait(false);
+                (stream, line) => (stream == "stderr" ? (Action<string>)log.Warn : log.Info)($"[{tag} {stream}] {line}"), ct, onStarted).ConfigureAwait(false);
         }
         catch (Win32Exception ex)
         {
-            throw new HookFailedException("hook.start_failed", hook, invocation.Phase, $"{phase} {hook} could not be started ({spec.FileName}): {ex.Message}", inner: ex);
+            throw new HookFailedException("hook.start_failed", hook, invocation.Phase, $"{phase} {hook} could not be started ({spec.FileName}, through util-linux's setsid and setpriv): {ex.Message}", inner: ex);
         }
         catch (OperationCanceledException)
         {

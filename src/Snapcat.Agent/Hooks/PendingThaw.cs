@@ -17,6 +17,14 @@ public sealed record PendingThaw
     public required DateTimeOffset RecordedAt { get; init; }
     public int AgentPid { get; init; }
 
+    /// <summary>
+    /// The process group of the hook last started for this entry (its preprocess, later its postprocess),
+    /// recorded before the agent waits for it. A hook still running when the agent died is killed by
+    /// this group before the owed postprocess runs, so a thaw never runs beside a freeze that is still
+    /// under way (issue 9.2).
+    /// </summary>
+    public Processes.HookProcessGroup? HookGroup { get; init; }
+
     /// <summary>The environment the postprocess would have had if the agent had not stopped.</summary>
     public HookInvocation PostInvocation() => new(HookPhase.Post, JobId)
     {

@@ -9,8 +9,8 @@ using Snapcat.Core.Jobs;
 namespace Snapcat.Agent.Hosting;
 
 /// <summary>
-/// Runs the agent: loads the configuration, runs the postprocesses a previous agent process owed
-/// (pending-thaw journal) BEFORE taking any request, starts the API, prints one ready line on stdout,
+/// Runs the agent: loads the configuration, starts the API, runs the postprocesses a previous agent
+/// process owed (pending-thaw journal) as jobs, prints one ready line on stdout,
 /// and runs until <c>ct</c> is cancelled or SIGTERM/SIGINT arrives. Logs go to stderr.
 /// Exit codes: 0 clean stop, 2 bad configuration, 1 any other failure to start.
 /// </summary>
@@ -44,17 +44,19 @@ public static partial class AgentDaemon
             DurableFile.CreateDirectory(config.StateDirectory);  // 0700: pending thaws name hooks and volumes
             runtime = new AgentRuntime(config);
 
-            // First the postprocesses a dead predecessor owed: an application it froze is thawed
-            // before this agent accepts the next backup order.
-            var sink = new LogSink((level, message) => Log(log, level, message));
-            int ran = await runtime.Journal.RunPendingAsync(runtime.Hooks, sink, lifetime.Stop);
-            if (ran > 0) LogPendingRan(log, ran);
+            // The postprocesses a dead predecessor owed. Their mount points are closed to new hook-running
+            // orders first (FreezeScope answers hooks.recovery_running), then the API is served at once and
+            // each owed postprocess runs as a job of its own, listed with its output by GET /v1/jobs
+            // (issue 9.3): a thaw that takes minutes must not keep the whole agent unreachable.
+            var owed = runtime.Journal.BeginRecovery(new LogSink((level, message) => Log(log, level, message)));
 
             api = AgentApiHost.Build(runtime, loggerFactory);
             await api.StartAsync(lifetime.Stop);
+            var recoveries = PendingPostprocessJobs.Start(runtime, owed, (level, message) => Log(log, level, message));
+            if (owed.Count > 0) LogPendingStarted(log, owed.Count, string.Join(", ", recoveries));
 
             string control = AgentApiHost.Addresses(api).FirstOrDefault() ?? $"http://{config.Control.Listen}";
-            Console.Out.WriteLine($"snapcat agent {config.HostName} ready: control {control}, {config.PortCorrespondence.Count} protected volume(s), {ran} pending postprocess(es) run");
+            Console.Out.WriteLine($"snapcat agent {config.HostName} ready: control {control}, {config.PortCorrespondence.Count} protected volume(s), {owed.Count} pending postprocess(es) running as jobs");
             Console.Out.Flush();
 
             try { await Task.Delay(Timeout.Infinite, lifetime.Stop); }
@@ -121,8 +123,8 @@ public static partial class AgentDaemon
     [LoggerMessage(Level = LogLevel.Error, Message = "{Message}")]
     private static partial void LogError(ILogger logger, string message);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "ran {Count} pending postprocess(es) owed by a previous agent process")]
-    private static partial void LogPendingRan(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} pending postprocess(es) owed by a previous agent process run as job(s) {Jobs}")]
+    private static partial void LogPendingStarted(ILogger logger, int count, string jobs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "agent {Host} stopping")]
     private static partial void LogStopping(ILogger logger, string host);

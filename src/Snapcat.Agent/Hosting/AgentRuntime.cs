@@ -5,6 +5,7 @@ using Snapcat.Agent.Hooks;
 using Snapcat.Array.Api;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
+using Snapcat.Nbd;
 
 namespace Snapcat.Agent.Hosting;
 
@@ -56,19 +57,73 @@ public sealed class AgentRuntime : IDisposable
         return _arrays.GetOrAdd(deviceId, _ => new ArrayClient(new Uri(endpoint.Url), endpoint.Token ?? ""));
     }
 
-    /// <summary>Takes a free restore port/LUN (FIG. 13) until the lease is disposed.</summary>
-    public RestorePortLease AcquireRestorePort()
+    /// <summary>
+    /// Takes a free restore port/LUN (FIG. 13) of the array with this device ID, until the lease is
+    /// disposed. A restore port belongs to one array: the one its configuration names (deviceId), or
+    /// else the one whose control API lists its data port. A volume can only be assigned to a port of
+    /// its own array, so a port of another array is never taken (issue 15.6).
+    /// </summary>
+    public async Task<RestorePortLease> AcquireRestorePortAsync(string deviceId, CancellationToken ct)
     {
+        var ports = await RestorePortsOfAsync(deviceId, ct).ConfigureAwait(false);
+        if (ports.Count == 0) NoRestorePortOn(deviceId);
         lock (_restorePortsInUse)
         {
-            foreach (var p in Config.RestorePorts)
+            foreach (var p in ports)
                 if (_restorePortsInUse.Add(p))
                     return new RestorePortLease(p, () => { lock (_restorePortsInUse) _restorePortsInUse.Remove(p); });
         }
         Throw.Conflict("restore_port.busy",
-            $"all {Config.RestorePorts.Count} restore port(s) of host {Config.HostName} are in use; wait for a file restore or stream to finish, or add restore ports");
+            $"all {ports.Count} restore port(s) of host {Config.HostName} on array {deviceId} are in use; wait for a file restore or stream to finish, or add restore ports");
         return null!;
     }
+
+    /// <summary>Refuses (409 restore_port.none_on_array) an order for an array on which this host has no restore port.</summary>
+    public async Task EnsureRestorePortOnAsync(string deviceId, CancellationToken ct)
+    {
+        if ((await RestorePortsOfAsync(deviceId, ct).ConfigureAwait(false)).Count == 0) NoRestorePortOn(deviceId);
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void NoRestorePortOn(string deviceId) =>
+        Throw.Conflict("restore_port.none_on_array",
+            $"host {Config.HostName} has no restore port on array {deviceId}: its restore ports ({string.Join(", ", Config.RestorePorts.Select(p => $"{p.DataPort} LUN {p.Lun}"))}) " +
+            $"are data ports of other arrays. Add a restorePorts entry with a data port of {deviceId}");
+
+    /// <summary>The restore ports on the array with this device ID, in configuration order.</summary>
+    public async Task<IReadOnlyList<RestorePortEntry>> RestorePortsOfAsync(string deviceId, CancellationToken ct)
+    {
+        var mine = Config.RestorePorts.Where(p => p.DeviceId == deviceId).ToList();
+        var unnamed = Config.RestorePorts.Where(p => p.DeviceId is null).ToList();
+        if (unnamed.Count == 0) return mine;
+        var info = await ArrayFor(deviceId).GetArrayAsync(ct).ConfigureAwait(false);
+        var listens = new List<NbdAddress>();
+        foreach (var d in info.DataPorts)
+            if (NbdAddress.TryParse(d.Address, out var a)) listens.Add(a);
+        foreach (var p in unnamed)
+        {
+            var address = p.DataPortAddress;
+            // An array listening on a wildcard address is reached under some other host name: match the port.
+            if (listens.Any(l => l == address || (IsWildcard(l.Host) && l.Port == address.Port)))
+                mine.Add(p);
+        }
+        return Config.RestorePorts.Where(mine.Contains).ToList();
+    }
+
+    /// <summary>
+    /// After the array assigned a volume to a restore port: the Inquiry there must name that array and
+    /// volume, or the port is not where the configuration says (and the agent would read another volume).
+    /// </summary>
+    public static async Task VerifyAssignedAsync(RestorePortEntry port, string deviceId, uint volume, CancellationToken ct)
+    {
+        var seen = await Handlers.InquiryHandler.InquireAsync(port.DataPortAddress, checked((uint)port.Lun), ct).ConfigureAwait(false);
+        if (seen.DeviceId != deviceId || seen.Volume != volume)
+            Throw.Conflict("restore_port.wrong_array",
+                $"restore port {port.DataPort} LUN {port.Lun} should now show volume {volume} of array {deviceId}, but its Inquiry answers volume {seen.Volume} of array {seen.DeviceId}; " +
+                "check the restorePorts entry (its deviceId and dataPort)");
+    }
+
+    private static bool IsWildcard(string host) => host is "0.0.0.0" or "::" or "[::]" or "*" or "";
 
     public bool IsRestorePortInUse(RestorePortEntry p)
     {

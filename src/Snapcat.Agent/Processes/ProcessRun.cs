@@ -22,6 +22,14 @@ public static class ProcessRun
         public string? WorkingDirectory { get; init; }
         public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 
+        /// <summary>
+        /// Start the program as the leader of its own session and process group (setsid) with
+        /// PR_SET_PDEATHSIG = SIGKILL (setpriv), both from util-linux since .NET's Process cannot set
+        /// either. The PID reported to onStarted is then also the group ID, so the whole group can be
+        /// killed — by the timeout here, or by the next agent start when this agent died (issue 9.2).
+        /// </summary>
+        public bool OwnProcessGroup { get; init; }
+
         public override string ToString() => Arguments.Count == 0 ? FileName : FileName + " " + string.Join(' ', Arguments.Select(Quote));
 
         private static string Quote(string a) => a.Length > 0 && !a.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'') ? a : "'" + a.Replace("'", "'\\''") + "'";
@@ -35,7 +43,7 @@ public static class ProcessRun
     /// </summary>
     public static async Task<ProcessOutcome> RunAsync(Spec spec, Action<string, string> onLine, CancellationToken ct, Action<int>? onStarted = null)
     {
-        var psi = new ProcessStartInfo(spec.FileName)
+        var psi = new ProcessStartInfo(spec.OwnProcessGroup ? ProcessLauncher.Setsid : spec.FileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -43,6 +51,8 @@ public static class ProcessRun
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? "",
         };
+        if (spec.OwnProcessGroup)
+            foreach (var a in new[] { ProcessLauncher.Setpriv, "--pdeathsig", "KILL", "--", spec.FileName }) psi.ArgumentList.Add(a);
         foreach (var a in spec.Arguments) psi.ArgumentList.Add(a);
         foreach (var (k, v) in spec.Environment) psi.Environment[k] = v;
 
@@ -54,12 +64,22 @@ public static class ProcessRun
         p.Exited += (_, _) => exited.TrySetResult();
         p.OutputDataReceived += (_, e) => { if (e.Data is null) stdoutDone.TrySetResult(); else onLine("stdout", e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is null) stderrDone.TrySetResult(); else onLine("stderr", e.Data); };
-        p.Start();
+        if (spec.OwnProcessGroup) await ProcessLauncher.StartAsync(p).ConfigureAwait(false);
+        else p.Start();
         // A hook that reads stdin must see end-of-file, not wait for a terminal that is not there.
         p.StandardInput.Close();
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        onStarted?.Invoke(p.Id);
+        try
+        {
+            onStarted?.Invoke(p.Id);
+        }
+        catch
+        {
+            // The caller could not record the process (the pending-thaw journal): it must not run unrecorded.
+            KillTree(p, spec.OwnProcessGroup);
+            throw;
+        }
 
         using var timeout = new CancellationTokenSource(spec.Timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
@@ -72,7 +92,7 @@ public static class ProcessRun
         }
         catch (OperationCanceledException)
         {
-            KillTree(p);
+            KillTree(p, spec.OwnProcessGroup);
             if (ct.IsCancellationRequested) throw new OperationCanceledException("the program was stopped because the job was cancelled", ct);
             return new ProcessOutcome(-1, TimedOut: true, started.Elapsed);
         }
@@ -82,8 +102,12 @@ public static class ProcessRun
         return new ProcessOutcome(p.ExitCode, TimedOut: false, started.Elapsed);
     }
 
-    private static void KillTree(Process p)
+    private static void KillTree(Process p, bool ownGroup)
     {
+        // The group first: it also reaches descendants that were re-parented away from the tree.
+        if (ownGroup)
+            try { ProcessSignals.KillGroup(p.Id); }
+            catch (ArgumentOutOfRangeException) { }
         try
         {
             // entireProcessTree walks /proc for descendants, so grandchildren such as a backgrounded

@@ -121,6 +121,7 @@ public sealed partial class CopyFunctionService
         string description = copy ? $"copy volume {primary} to volume {secondary}" : $"restore volume {primary} from volume {secondary}";
         MarkBusy(description, primary, secondary);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool pointInTime = false;
         Job job;
         try
         {
@@ -133,6 +134,12 @@ public sealed partial class CopyFunctionService
                     void Progress(long done, long total)
                     {
                         ctx.SetProgress(done, total);
+                        if (!Volatile.Read(ref pointInTime))
+                        {
+                            // MirrorPair reports progress first right after the point in time is taken.
+                            Volatile.Write(ref pointInTime, true);
+                            ctx.Info("point in time taken: copy-before-write is on, hosts may write the source again");
+                        }
                         started.TrySetResult();
                     }
                     var r = copy
@@ -175,6 +182,9 @@ public sealed partial class CopyFunctionService
         lock (_sync)
             if (entry.JobId == "starting") entry.JobId = job.Id;
         await started.Task.ConfigureAwait(false);
+        // The answer confirms the copy has begun (an agent ends its freeze on it, FIG. 10 / issue 15.4);
+        // a job that failed before its point in time is answered in its final, failed state instead.
+        if (!Volatile.Read(ref pointInTime)) await job.Completion.ConfigureAwait(false);
         return job.Snapshot();
     }
 

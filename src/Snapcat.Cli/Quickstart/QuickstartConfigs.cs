@@ -40,6 +40,7 @@ public static class QuickstartConfigs
                 { "mountPoint": "{{QuickstartContext.MountPoint}}", "deviceFile": "/dev/nbd0", "dataPort": "{{c.DataPort}}", "lun": {{QuickstartContext.PrimaryLun}} }
               ],
               "restorePorts": [ { "dataPort": "{{c.RestorePort}}", "lun": {{QuickstartContext.RestoreLun}}, "mountDirectory": "restore-mount" } ],
+              "restoreDestinations": [ "restored" ],
               "arrays": { "{{c.DeviceId}}": { "url": "{{c.ArrayUrl}}", "token": "{{c.ArrayToken}}" } },
               "hooks": { "freeze": {{Hook("freeze")}}, "thaw": {{Hook("thaw")}} },
               "allowRawCommands": false

@@ -87,6 +87,7 @@ public static class ServerApi
 
         v1.MapPost("/backups/{id}/restores", async (string id, RestoreRequest? body, CancellationToken ct) =>
         {
+            Flows.RestoreHandler.Validate(body);
             var job = await ops.StartRestoreAsync(BackupId(id), body ?? new RestoreRequest(), ct);
             return Results.Accepted($"/v1/jobs/{job.Id}", job);
         });

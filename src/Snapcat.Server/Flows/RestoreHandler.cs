@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Snapcat.Agent.Api;
 using Snapcat.Agent.Hooks;
 using Snapcat.Array.Api;
+using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
 using Snapcat.Server.Api;
 using Snapcat.Server.Hosting;
@@ -15,8 +16,22 @@ namespace Snapcat.Server.Flows;
 /// </summary>
 public sealed class RestoreHandler(ServerRuntime rt)
 {
+    /// <summary>
+    /// Before a job starts (400): "files": [] asks for nothing and must not fall through to the
+    /// whole-volume restore that a request WITHOUT files means — that overwrites the live primary.
+    /// </summary>
+    public static void Validate(RestoreRequest? request)
+    {
+        if (request?.Files is { Count: 0 })
+            Throw.Invalid("restore.nothing_requested",
+                "'files' is an empty list: name at least one path or glob to restore files, or leave 'files' out to restore the whole volume onto its primary");
+        if (request?.Files is { } files && files.Any(string.IsNullOrWhiteSpace))
+            Throw.Invalid("restore.path_empty", "'files' holds an empty entry");
+    }
+
     public async Task<JsonNode?> RunAsync(long backupId, RestoreRequest request, JobContext job)
     {
+        Validate(request);
         var ct = job.CancellationToken;
         // The manager selected the backup data (FIG. 6 row): host 271, mount point 272, device ID 274, media ID 275.
         var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
@@ -39,7 +54,7 @@ public sealed class RestoreHandler(ServerRuntime rt)
         {
             // FIG. 13 step 1630: the command names the files; the agent attaches the backup volume on a restore port and copies them.
             job.Info($"restoring {files.Count} path(s) of backup {backupId} to {request.Destination ?? row.MountPoint} on {row.Host}");
-            started = await agent.StartFileRestoreAsync(new FileRestoreOrder(row.DeviceId, volume, files, row.MountPoint, request.Destination), ct).ConfigureAwait(false);
+            started = await agent.StartFileRestoreAsync(new FileRestoreOrder(row.DeviceId, volume, files, row.MountPoint, request.Destination, pre, post), ct).ConfigureAwait(false);
         }
         await rt.Jobs.RecordAgentJobAsync(job, row.Host, started.Id).ConfigureAwait(false);
         var done = agent.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, new Progress(job), ct: ct).ConfigureAwait(false));

@@ -13,9 +13,10 @@ namespace Snapcat.Server.Flows;
 
 /// <summary>
 /// Runs a backup definition: FIG. 9 (data mirror), FIG. 17 (snapshot), or a tape backup (<see cref="TapeBackupHandler"/>).
-/// Failure policy: the catalog rows of a mirror destination are removed before the agent is ordered
-/// (step 2401) because the copy starts overwriting it; if the run then fails, the destination holds no
-/// trustworthy backup and the catalog rightly lists none. A snapshot run removes nothing first. Old
+/// Failure policy: the catalog rows of a mirror destination are removed (step 2401) when the agent
+/// reports that the array began the copy, because from then on it is being overwritten; if the run
+/// then fails, the destination holds no trustworthy backup and the catalog rightly lists none. A run
+/// that fails before the copy began removes nothing: the previous backup there is still intact. A snapshot run removes nothing first. Old
 /// snapshot generations are deleted only after the new one is recorded, oldest first, each through the
 /// delete flow (array first, then catalog).
 /// </summary>
@@ -45,13 +46,6 @@ public sealed class RunBackupHandler(ServerRuntime rt)
         if (d.Kind == "tape")
             return await new TapeBackupHandler(rt).RunAsync(d, job).ConfigureAwait(false);
 
-        if (d.Kind == "mirror")
-        {
-            // Step 2401: the destination is about to be overwritten; its rows describe data that will be gone.
-            string media = d.DestinationVolume!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            int removed = await rt.Data.DeleteAtAsync(d.DeviceId, media, ct).ConfigureAwait(false);
-            if (removed > 0) job.Info($"removed {removed} catalog row(s) of volume {media} on {d.DeviceId}, which the mirror overwrites");
-        }
         // FIG. 17: a snapshot overwrites nothing, so no rows are removed (the step 2401 counterpart is absent).
 
         // Step 2402 / 2441: order the client with mount point, destination, pre/postprocess names and label.
@@ -63,8 +57,23 @@ public sealed class RunBackupHandler(ServerRuntime rt)
         // Stored now: after a server crash the next start asks the agent for this job (JobReconciler).
         await rt.Jobs.RecordAgentJobAsync(job, d.Host, started.Id).ConfigureAwait(false);
 
-        // Step 2403 / 2442: wait for the client's status.
-        var done = agent.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, new RestoreHandler.Progress(job), ct: ct).ConfigureAwait(false));
+        // Step 2403 / 2442: wait for the client's status. Step 2401 for a mirror: the destination's rows
+        // go the moment the agent reports that the array began the copy — not before, so a run that fails
+        // before the copy (array down, hook refused) leaves the previous backup, whose data is untouched,
+        // in the catalog; and still when the run fails after that, since the destination is then half new.
+        var rows = d.Kind == "mirror" ? new DestinationRows(rt, d, job) : null;
+        JobSnapshot final;
+        try
+        {
+            final = await agent.WaitForJobAsync(started.Id, new MirrorProgress(job, rows), ct: ct).ConfigureAwait(false);
+            if (rows is not null && (AgentJobMarkers.HasCopyStarted(final) || final.State == JobState.Succeeded))
+                rows.Remove();  // an agent without the marker: a successful copy overwrote the destination all the same
+        }
+        finally
+        {
+            if (rows is not null) await rows.WaitAsync().ConfigureAwait(false);
+        }
+        var done = agent.EnsureSucceeded(final);
         var result = agent.ResultOf<BackupResultDto>(done);
 
         // Step 2404 / 2443: record the returned volume information in the backup data table.
@@ -86,6 +95,39 @@ public sealed class RunBackupHandler(ServerRuntime rt)
 
         var outcome = new Outcome(id, result.DeviceId, result.Volume, record.Label, record.Timestamp, deleted);
         return JsonSerializer.SerializeToNode(outcome, new JsonSerializerOptions(JsonSerializerDefaults.Web));
+    }
+
+    /// <summary>The catalog rows of a mirror destination, removed once (step 2401), when the copy has begun.</summary>
+    private sealed class DestinationRows(ServerRuntime rt, BackupDefinition d, JobContext job)
+    {
+        private readonly Lock _gate = new();
+        private Task? _removal;
+
+        public void Remove()
+        {
+            // Not the job's token: once the copy has begun the rows are wrong whatever happens to the run.
+            lock (_gate) _removal ??= Task.Run(async () =>
+            {
+                string media = d.DestinationVolume!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                int removed = await rt.Data.DeleteAtAsync(d.DeviceId, media, CancellationToken.None).ConfigureAwait(false);
+                if (removed > 0) job.Info($"removed {removed} catalog row(s) of volume {media} on {d.DeviceId}: the array began overwriting it");
+            });
+        }
+
+        public Task WaitAsync()
+        {
+            lock (_gate) return _removal ?? Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The agent job's progress as ours; for a mirror, the "copy started" marker removes the destination's rows.</summary>
+    private sealed class MirrorProgress(JobContext job, DestinationRows? rows) : IProgress<JobSnapshot>
+    {
+        public void Report(JobSnapshot value)
+        {
+            job.SetProgress(value.BytesDone, value.BytesTotal);
+            if (rows is not null && AgentJobMarkers.HasCopyStarted(value)) rows.Remove();
+        }
     }
 
     /// <summary>Snapshot generations of this host/mount point on this array beyond <paramref name="keep"/>, oldest first, through the delete flow.</summary>

@@ -35,7 +35,7 @@ public sealed class AgentDaemonTests(AgentDaemonFixture fixture) : IClassFixture
         var info = await AgentRig.Read<AgentInfo>(await Rig.Agent.GetAsync("/v1/agent"));
         Assert.Equal(AgentRig.Host, info.Host);
         Assert.Equal([AgentRig.MountPoint, "/srv/ghost"], info.Volumes.Select(v => v.MountPoint));
-        Assert.Equal(["freeze", "slow-freeze", "thaw"], info.Hooks);
+        Assert.Equal(["checked-thaw", "freeze", "late-freeze", "slow-freeze", "slow-thaw", "thaw"], info.Hooks);
         Assert.False(info.AllowRawCommands);
         Assert.False(Assert.Single(info.RestorePorts).InUse);
 
@@ -70,13 +70,14 @@ public sealed class AgentDaemonTests(AgentDaemonFixture fixture) : IClassFixture
         Assert.True(job.State == JobState.Succeeded, $"{job.ErrorCode}: {job.ErrorMessage}");
         var after = DateTimeOffset.UtcNow.AddSeconds(1);
 
-        // pre → copy → post, in the job log and in the hooks' own file.
+        // pre → copy started → post → copy complete (the thaw does not wait for the copy, issue 15.4),
+        // in the job log and in the hooks' own file.
         string[] log = job.Log.Select(l => l.Message).ToArray();
         int pre = System.Array.FindIndex(log, m => m.Contains("hook freeze ran"));
-        int copy = System.Array.FindIndex(log, m => m.Contains("copy order accepted"));
+        int copy = System.Array.FindIndex(log, m => m.StartsWith("copy started:", StringComparison.Ordinal));
         int copied = System.Array.FindIndex(log, m => m.Contains("complete:"));
         int post = System.Array.FindIndex(log, m => m.Contains("hook thaw ran"));
-        Assert.True(pre >= 0 && pre < copy && copy < copied && copied < post, string.Join("\n", log));
+        Assert.True(pre >= 0 && pre < copy && copy < post && post < copied, string.Join("\n", log));
         Assert.Equal(["freeze pre /srv/db nightly-m recovered=0", "thaw post /srv/db nightly-m recovered=0"], Rig.HookLines("nightly-m"));
 
         // The record on the secondary, as the array keeps it, and the job's result.

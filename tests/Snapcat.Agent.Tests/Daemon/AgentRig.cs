@@ -55,6 +55,8 @@ public sealed class AgentRig : IAsyncDisposable
     public uint Secondary { get; private set; }
     public string HookLog => Dir.Combine("hooks.log");
     public string PreReady => Dir.Combine("pre.ready");
+    public string PrePid => Dir.Combine("pre.pid");
+    public string ThawRelease => Dir.Combine("thaw.release");
     public string AgentConfigPath => Dir.Combine("agent.json");
 
     public static async Task<AgentRig> StartAsync(string deviceId, string volumeSize = "16M")
@@ -96,6 +98,15 @@ public sealed class AgentRig : IAsyncDisposable
             echo "$1 $SNAPCAT_PHASE $SNAPCAT_MOUNT_POINT $SNAPCAT_LABEL recovered=${SNAPCAT_RECOVERED:-0}" >> '{{HookLog}}'
             echo "hook $1 ran"
             if [ "$1" = slow-freeze ]; then touch '{{PreReady}}'; exec sleep 120; fi
+            # A freeze that is still under way when the agent dies: it forks a child and finishes later.
+            if [ "$1" = late-freeze ]; then echo $$ > '{{PrePid}}'; touch '{{PreReady}}'; sleep 120; echo "late-freeze frozen $SNAPCAT_MOUNT_POINT $SNAPCAT_LABEL" >> '{{HookLog}}'; fi
+            # A thaw that notes whether that freeze (its process or any process of its group) still runs.
+            if [ "$1" = checked-thaw ] && [ -f '{{PrePid}}' ]; then
+              pre=$(cat '{{PrePid}}')
+              if kill -0 "$pre" 2>/dev/null || pgrep -g "$pre" >/dev/null; then echo "freeze-alive post $SNAPCAT_MOUNT_POINT $SNAPCAT_LABEL" >> '{{HookLog}}'; fi
+            fi
+            # A thaw that takes as long as the test wants: it waits for the release file.
+            if [ "$1" = slow-thaw ]; then i=0; while [ ! -f '{{ThawRelease}}' ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; fi
             """);
         File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         string Hook(string name) => $$"""{ "command": "/bin/sh", "args": ["{{hook}}", "{{name}}"], "timeoutSeconds": 300 }""";
@@ -109,8 +120,10 @@ public sealed class AgentRig : IAsyncDisposable
                 { "mountPoint": "/srv/ghost", "deviceFile": "/dev/nbd1", "dataPort": "{{PortA}}", "lun": 9 },
               ],
               "restorePorts": [ { "dataPort": "{{PortB}}", "lun": 7, "mountDirectory": "restore-7" } ],
+              "restoreDestinations": [ "{{Dir.Path}}" ],
               "arrays": { "{{DeviceId}}": { "url": "http://127.0.0.1:{{ArrayControl}}", "token": "{{ArrayToken}}" } },
-              "hooks": { "freeze": {{Hook("freeze")}}, "thaw": {{Hook("thaw")}}, "slow-freeze": {{Hook("slow-freeze")}} },
+              "hooks": { "freeze": {{Hook("freeze")}}, "thaw": {{Hook("thaw")}}, "slow-freeze": {{Hook("slow-freeze")}},
+                         "late-freeze": {{Hook("late-freeze")}}, "checked-thaw": {{Hook("checked-thaw")}}, "slow-thaw": {{Hook("slow-thaw")}} },
               "allowRawCommands": false
             }
             """);
@@ -123,6 +136,14 @@ public sealed class AgentRig : IAsyncDisposable
         ArrayProcess = p;
         await Poll.UntilAsync(() => p.Output.Contains($"snapcat array {DeviceId} ready:") || p.HasExited, TimeSpan.FromSeconds(60), "the array's ready line");
         if (p.HasExited) throw new InvalidOperationException("array daemon exited during start:\n" + p.Output);
+    }
+
+    /// <summary>kill -9 of the agent process alone (not its process tree): what its hooks do then is their own affair.</summary>
+    public void KillAgentOnly()
+    {
+        using var p = System.Diagnostics.Process.GetProcessById(AgentProcess!.Pid);
+        p.Kill(entireProcessTree: false);
+        p.WaitForExit(10_000);
     }
 
     public async Task RestartAgentAsync()

@@ -61,6 +61,24 @@ public sealed class FileRestoreTests(RestoreWorld w)
     }
 
     [Fact]
+    public async Task Hooks_sent_with_a_file_restore_run_around_the_copy()
+    {
+        if (w.Unavailable is { } why) { Console.WriteLine($"SKIPPED file restore test: {why}"); return; }
+        w.ClearTrace();
+        string dest = w.Dir.Combine("dest-hooks-" + Guid.NewGuid().ToString("N")[..8]);
+
+        var job = await RestoreAsync(new FileRestoreOrder(RestoreWorld.DeviceId, w.Snapshot, ["docs/report.txt"], Destination: dest,
+            PreProcess: Snapcat.Agent.Hooks.HookRef.Named("pre"), PostProcess: Snapcat.Agent.Hooks.HookRef.Named("post")));
+
+        string log = RestoreWorld.LogOf(job);
+        Assert.True(job.State == JobState.Succeeded, $"{job.ErrorCode}: {job.ErrorMessage}\n{log}");
+        Assert.Equal([$"pre file-restore {w.Snapshot}", "post file-restore"], w.Trace());
+        Assert.True(log.IndexOf("pre-ran", StringComparison.Ordinal) < log.IndexOf("copied", StringComparison.OrdinalIgnoreCase) || !log.Contains("copied", StringComparison.OrdinalIgnoreCase), log);
+        Assert.Equal("quarterly numbers: 42\n", File.ReadAllText(Path.Combine(dest, "docs", "report.txt")));
+        await AssertNothingAttachedAsync(log);
+    }
+
+    [Fact]
     public async Task A_volume_without_a_file_system_fails_at_the_check_and_every_step_is_undone()
     {
         if (w.Unavailable is { } why) { Console.WriteLine($"SKIPPED file restore test: {why}"); return; }
@@ -90,6 +108,8 @@ public sealed class FileRestoreTests(RestoreWorld w)
         Assert.Equal("restore.destination_invalid", Code(new FileRestoreOrder(RestoreWorld.DeviceId, w.Secondary, ["a"], Destination: "relative/dir")));
         Assert.Equal("restore.destination_invalid", Code(new FileRestoreOrder(RestoreWorld.DeviceId, w.Secondary, ["a"], Destination: w.Dir.Combine("restore-7", "x"))));
         Assert.Equal("array.unknown", Code(new FileRestoreOrder("ARRAY-NOPE", w.Secondary, ["a"], MountPoint: "/srv/x")));
+        Assert.Equal("restore.path_escapes", Code(new FileRestoreOrder(RestoreWorld.DeviceId, w.Secondary, ["../a"], Destination: w.Dir.Combine("d"))));
+        Assert.Equal("restore.destination_not_allowed", Code(new FileRestoreOrder(RestoreWorld.DeviceId, w.Secondary, ["a"], Destination: "/var/tmp/elsewhere")));
 
         // A backup volume the array does not have: the job fails before a port is taken.
         var job = await RestoreAsync(new FileRestoreOrder(RestoreWorld.DeviceId, 999, ["a"], Destination: w.Dir.Combine("dest-none")));

@@ -135,6 +135,7 @@ public sealed class RestoreWorld : IAsyncLifetime
         StateDirectory = Dir.Combine("agent-state"),
         PortCorrespondence = [new PortCorrespondenceEntry { MountPoint = MountPoint, DeviceFile = "/dev/nbd15", DataPort = DataPorts[0], Lun = 0 }],
         RestorePorts = [new RestorePortEntry { DataPort = DataPorts[1], Lun = RestoreLun, MountDirectory = Dir.Combine("restore-7") }],
+        RestoreDestinations = [Dir.Path],
         Arrays = new Dictionary<string, ArrayEndpointConfig> { [DeviceId] = new() { Url = $"http://127.0.0.1:{ControlPort}", Token = Token } },
         Hooks = new Dictionary<string, HookConfig>
         {

@@ -117,6 +117,7 @@ public sealed class SystemRig : IAsyncDisposable
               "stateDirectory": "agent-state",
               "portCorrespondence": [ { "mountPoint": "{{MountPoint}}", "deviceFile": "/dev/nbd0", "dataPort": "{{PortA}}", "lun": 1 } ],
               "restorePorts": [ { "dataPort": "{{PortB}}", "lun": 7, "mountDirectory": "restore-7" } ],
+              "restoreDestinations": [ "{{Dir.Path}}" ],
               "arrays": { "{{DeviceId}}": { "url": "http://127.0.0.1:{{ArrayPort}}", "token": "{{ArrayToken}}" } },
               "hooks": { "freeze": {{Hook("freeze")}}, "thaw": {{Hook("thaw")}}, "gate": {{Hook("gate", 300)}} }
             }

@@ -124,6 +124,7 @@ public sealed class TapeFlowRig : IAsyncDisposable
               "stateDirectory": "state",
               "portCorrespondence": [ { "mountPoint": "{{MountPoint}}", "deviceFile": "/dev/nbd0", "dataPort": "{{PortA}}", "lun": 1 } ],
               "restorePorts": [ { "dataPort": "{{PortB}}", "lun": 7, "mountDirectory": "restore-7" } ],
+              "restoreDestinations": [ "{{Dir.Path}}" ],
               "arrays": { "{{DeviceId}}": { "url": "http://127.0.0.1:{{_arrayControl}}", "token": "{{ArrayToken}}" } },
               "hooks": { "freeze": {{Hook("freeze")}}, "thaw": {{Hook("thaw")}} },
               "allowRawCommands": false

@@ -87,6 +87,15 @@ public sealed record VolumeInfoRecord
         WriteText(field, value, name);
     }
 
+    /// <summary>Why <paramref name="value"/> could not stand in a text field of <paramref name="max"/> bytes, or null; for checkers that list every problem.</summary>
+    public static string? TextProblem(string? value, int max, string name)
+    {
+        if (value is null) return $"{name} is missing";
+        if (value.Contains('\0')) return $"{name} must not contain NUL characters (the volume information pads text with NUL)";
+        int needed = Encoding.UTF8.GetByteCount(value);
+        return needed > max ? $"{name} is {needed} bytes in UTF-8; at most {max} fit in the volume information record" : null;
+    }
+
     /// <summary>Encodes into exactly 512 bytes. Throws a <see cref="SnapcatException"/> (Invalid) for a field that does not fit.</summary>
     public void Encode(Span<byte> destination)
     {

@@ -1,5 +1,6 @@
 using Cronos;
 using Snapcat.Core.Errors;
+using Snapcat.Core.VolumeInformation;
 
 namespace Snapcat.Server.Catalog;
 
@@ -44,6 +45,16 @@ public sealed record BackupDefinition
         if (Kind != "mirror" && DestinationVolume is not null) p.Add("only a mirror definition names a destination volume");
         if (Kind == "snapshot" && KeepGenerations is null or < 1) p.Add("a snapshot definition needs keep generations of 1 or more");
         if (System.Text.Encoding.UTF8.GetByteCount(Label ?? "") is 0 or > 64) p.Add("label must be 1 to 64 bytes (it is written into the volume information)");
+        // Every field the volume information will carry is checked now, as the record's encoder checks it, so a
+        // run never takes a snapshot only to find the label cannot be written (issue 9.6).
+        foreach (string? problem in new[]
+        {
+            VolumeInfoRecord.TextProblem(Label, VolumeInfoRecord.LabelMax, "label"),
+            VolumeInfoRecord.TextProblem(Name, VolumeInfoRecord.DefinitionMax, "name"),
+            VolumeInfoRecord.TextProblem(Host, VolumeInfoRecord.HostMax, "host"),
+            VolumeInfoRecord.TextProblem(MountPoint, VolumeInfoRecord.MountPointMax, "mount point"),
+        })
+            if (problem is not null && !p.Contains(problem)) p.Add(problem);
         if (MissedRuns is not ("skip" or "run_once")) p.Add($"missed runs must be 'skip' or 'run_once', not '{MissedRuns}'");
         if (!TryZone(TimeZone, out _)) p.Add($"time zone '{TimeZone}' is not known (use an IANA name such as Europe/Berlin)");
         if (Schedule is not null && !TryCron(Schedule, out _, out string? why)) p.Add($"schedule '{Schedule}' is not a valid cron expression: {why}");

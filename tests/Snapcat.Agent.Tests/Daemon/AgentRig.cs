@@ -55,6 +55,9 @@ public sealed class AgentRig : IAsyncDisposable
     public uint Secondary { get; private set; }
     public string HookLog => Dir.Combine("hooks.log");
     public string PreReady => Dir.Combine("pre.ready");
+
+    /// <summary>While this file exists the "thaw" hook fails (exit 3): a postprocess failure on demand.</summary>
+    public string FailThaw => Dir.Combine("fail-thaw");
     public string AgentConfigPath => Dir.Combine("agent.json");
 
     public static async Task<AgentRig> StartAsync(string deviceId, string volumeSize = "16M")
@@ -96,6 +99,7 @@ public sealed class AgentRig : IAsyncDisposable
             echo "$1 $SNAPCAT_PHASE $SNAPCAT_MOUNT_POINT $SNAPCAT_LABEL recovered=${SNAPCAT_RECOVERED:-0}" >> '{{HookLog}}'
             echo "hook $1 ran"
             if [ "$1" = slow-freeze ]; then touch '{{PreReady}}'; exec sleep 120; fi
+            if [ "$1" = thaw ] && [ -e '{{FailThaw}}' ]; then echo "thaw refused" >&2; exit 3; fi
             """);
         File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         string Hook(string name) => $$"""{ "command": "/bin/sh", "args": ["{{hook}}", "{{name}}"], "timeoutSeconds": 300 }""";

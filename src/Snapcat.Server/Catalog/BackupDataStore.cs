@@ -15,6 +15,8 @@ public sealed class BackupDataStore(CatalogDatabase db)
     private sealed record Raw(long id, string host, string mount_point, string kind, string device_id, string media_id,
         string label, long time_us, string backup_id, byte[] volume_info, string origin, string? definition, long recorded_us);
 
+    private sealed record Here(byte[] volume_info, string origin, string? definition);
+
     private const string Columns = "id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us";
 
     /// <summary>The most rows one query returns; <see cref="SearchAllAsync"/> pages through more.</summary>
@@ -59,11 +61,21 @@ public sealed class BackupDataStore(CatalogDatabase db)
         await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
         foreach (var row in rows)
         {
-            byte[]? existing = await c.QuerySingleOrDefaultAsync<byte[]?>(
-                "SELECT volume_info FROM backup_data WHERE device_id = @DeviceId AND media_id = @MediaId", new { row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
-            if (existing is not null && existing.AsSpan().SequenceEqual(row.VolumeInfo))
+            var here = await c.QuerySingleOrDefaultAsync<Here>(
+                "SELECT volume_info, origin, definition FROM backup_data WHERE device_id = @DeviceId AND media_id = @MediaId", new { row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
+            byte[]? existing = here?.volume_info;
+            if (here is not null && existing!.AsSpan().SequenceEqual(row.VolumeInfo))
             {
-                outcomes.Add(UpsertOutcome.Unchanged);
+                // Same backup. A row an older Snapcat rebuilt says origin "rebuild" and no definition; it gets what
+                // the record (or the volume) says now, keeping its ID, so a rebuilt copy stops counting as a snapshot.
+                string origin = OriginName(row.Origin);
+                if (here.origin == OriginName(BackupOrigin.Rebuild) && (here.origin != origin || here.definition != row.Definition))
+                {
+                    await c.ExecuteAsync("UPDATE backup_data SET origin = @origin, definition = @Definition WHERE device_id = @DeviceId AND media_id = @MediaId",
+                        new { origin, row.Definition, row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
+                    outcomes.Add(UpsertOutcome.Updated);
+                }
+                else outcomes.Add(UpsertOutcome.Unchanged);
                 continue;
             }
             if (existing is not null)

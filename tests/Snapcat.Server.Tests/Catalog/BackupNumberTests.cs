@@ -71,6 +71,20 @@ public sealed class BackupNumberTests : IDisposable
         Assert.Null(other.Definition);
     }
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_row_an_older_rebuild_marked_rebuild_gets_the_records_origin_and_keeps_its_ID(string backend)
+    {
+        await using var db = await OpenAsync(backend);
+        var store = new BackupDataStore(db);
+        var legacy = CatalogTests.Row("db01", "9", DateTimeOffset.UtcNow) with { Origin = BackupOrigin.Rebuild };
+        long id = await store.RecordAsync(legacy);
+        Assert.Equal([BackupDataStore.UpsertOutcome.Updated], await store.MergeAsync([legacy with { Origin = BackupOrigin.Copy }]));
+        var row = (await store.GetAsync(id))!;
+        Assert.Equal(BackupOrigin.Copy, row.Origin);
+        Assert.Equal([BackupDataStore.UpsertOutcome.Unchanged], await store.MergeAsync([legacy with { Origin = BackupOrigin.Copy }]));
+    }
+
     [Fact]
     public async Task SearchAll_pages_past_the_limit_of_one_query()
     {

@@ -58,6 +58,10 @@ public sealed class AgentRig : IAsyncDisposable
 
     /// <summary>While this file exists the "thaw" hook fails (exit 3): a postprocess failure on demand.</summary>
     public string FailThaw => Dir.Combine("fail-thaw");
+
+    /// <summary>While this file exists the next "thaw" hook removes it, touches <see cref="PostReady"/> and sleeps (to kill the agent during a postprocess).</summary>
+    public string SlowThaw => Dir.Combine("slow-thaw");
+    public string PostReady => Dir.Combine("post.ready");
     public string AgentConfigPath => Dir.Combine("agent.json");
 
     public static async Task<AgentRig> StartAsync(string deviceId, string volumeSize = "16M")
@@ -100,6 +104,7 @@ public sealed class AgentRig : IAsyncDisposable
             echo "hook $1 ran"
             if [ "$1" = slow-freeze ]; then touch '{{PreReady}}'; exec sleep 120; fi
             if [ "$1" = thaw ] && [ -e '{{FailThaw}}' ]; then echo "thaw refused" >&2; exit 3; fi
+            if [ "$1" = thaw ] && [ -e '{{SlowThaw}}' ]; then rm -f '{{SlowThaw}}'; touch '{{PostReady}}'; exec sleep 120; fi
             """);
         File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         string Hook(string name) => $$"""{ "command": "/bin/sh", "args": ["{{hook}}", "{{name}}"], "timeoutSeconds": 300 }""";

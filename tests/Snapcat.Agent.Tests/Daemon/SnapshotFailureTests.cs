@@ -3,6 +3,7 @@ using Snapcat.Agent.Api;
 using Snapcat.Agent.Hooks;
 using Snapcat.Array.Api;
 using Snapcat.Core.Jobs;
+using Snapcat.TestKit;
 
 namespace Snapcat.Agent.Tests.Daemon;
 
@@ -38,5 +39,25 @@ public sealed class SnapshotFailureTests
         var snapshots = await AgentRig.Read<VolumeDto[]>(await rig.Array.GetAsync($"/v1/volumes/{rig.Primary}/snapshots"));
         var kept = Assert.Single(snapshots);
         Assert.NotNull(await rig.VolumeInfoAsync(kept.Number));
+    }
+
+    [Fact]
+    public async Task Agent_killed_during_the_postprocess_leaves_a_snapshot_with_its_volume_information()
+    {
+        await using var rig = await AgentRig.StartAsync("ARRAY-SKILL");
+        File.WriteAllText(rig.SlowThaw, "");
+        await AgentRig.Read<JobSnapshot>(await rig.PostAgentAsync("/v1/backups",
+            new BackupOrder("snapshot", AgentRig.MountPoint, "killed-in-thaw", null, HookRef.Named("freeze"), HookRef.Named("thaw"), "hourly", 77)), HttpStatusCode.Accepted);
+        await Poll.UntilAsync(() => File.Exists(rig.PostReady), TimeSpan.FromSeconds(60), "the postprocess to start");
+        rig.AgentProcess!.KillHard();   // the agent and its sleeping postprocess, kill -9
+
+        // The snapshot exists and already carries its record: a rebuild imports it, it is no orphan.
+        var snapshot = Assert.Single(await AgentRig.Read<VolumeDto[]>(await rig.Array.GetAsync($"/v1/volumes/{rig.Primary}/snapshots")));
+        var record = Snapcat.Core.VolumeInformation.VolumeInfoRecord.Decode((await rig.VolumeInfoAsync(snapshot.Number))!);
+        Assert.Equal(("killed-in-thaw", "hourly", 77ul), (record.Label, record.DefinitionName, record.CatalogNumber));
+
+        // And the thaw runs again when the agent starts (pending-thaw journal).
+        await rig.RestartAgentAsync();
+        Assert.Contains("thaw post /srv/db killed-in-thaw recovered=1", rig.HookLines("killed-in-thaw"));
     }
 }

@@ -53,7 +53,8 @@ public sealed record BackupOrder(
     uint? DestinationVolume = null,   // mirror: the secondary, which must be in the copy destination list
     HookRef? PreProcess = null,
     HookRef? PostProcess = null,
-    string? Definition = null);  // for logs
+    string? Definition = null,   // the backup definition's name: logs, and the volume information (record v2)
+    long? CatalogNumber = null); // the backup ID the server allocated for this backup; written into the record (v2)
 
 /// <summary>Job result of a backup: where it is and the volume information the array recorded there.</summary>
 public sealed record BackupResultDto(

@@ -30,14 +30,26 @@ internal static class BackupRecord
                 $"label '{order.Label}' is {Encoding.UTF8.GetByteCount(order.Label)} bytes; the volume information holds at most {VolumeInfoRecord.LabelMax}");
         if (string.IsNullOrWhiteSpace(order.MountPoint))
             Throw.Invalid("backup.missing_mount_point", "a backup order needs mountPoint (a mount point of the port correspondence table)");
+        // Every text the record will carry, checked as the encoder checks it: a label with a NUL byte used to pass
+        // here and fail only after the snapshot existed, leaving it without volume information (issue 9.6).
+        foreach (string? why in new[]
+        {
+            VolumeInfoRecord.TextProblem(order.Label, VolumeInfoRecord.LabelMax, "label"),
+            VolumeInfoRecord.TextProblem(order.MountPoint, VolumeInfoRecord.MountPointMax, "mount point"),
+            VolumeInfoRecord.TextProblem(order.Definition ?? "", VolumeInfoRecord.DefinitionMax, "definition name"),
+            VolumeInfoRecord.TextProblem(runtime.Config.HostName, VolumeInfoRecord.HostMax, "host name"),
+        })
+            if (why is not null) Throw.Invalid("backup.field_not_recordable", $"{why}; nothing was run");
+        if (order.CatalogNumber is < 0)
+            Throw.Invalid("backup.catalog_number", $"catalogNumber {order.CatalogNumber} is negative; nothing was run");
         // Refused hooks are refused here, before any array call, not only inside FreezeScope.
         if (order.PreProcess is not null) runtime.Hooks.EnsureAllowed(order.PreProcess);
         if (order.PostProcess is not null) runtime.Hooks.EnsureAllowed(order.PostProcess);
     }
 
-    public static VolumeInfoRecord Build(AgentRuntime runtime, ProtectedVolume source, string label, DateTimeOffset orderedAt, BackupKind kind) => new()
+    public static VolumeInfoRecord Build(AgentRuntime runtime, ProtectedVolume source, BackupOrder order, DateTimeOffset orderedAt, BackupKind kind) => new()
     {
-        Label = label,
+        Label = order.Label,
         Host = runtime.Config.HostName,
         MountPoint = source.MountPoint,
         Timestamp = VolumeInfoRecord.TruncateToMicros(orderedAt),
@@ -45,20 +57,49 @@ internal static class BackupRecord
         SourceDeviceId = source.DeviceId,
         SourceVolume = source.Volume,
         BackupId = Guid.NewGuid(),
+        Origin = VolumeInfoOrigin.Backup,
+        DefinitionName = order.Definition ?? "",
+        CatalogNumber = (ulong)(order.CatalogNumber ?? 0),
     };
+
+    /// <summary>
+    /// The whole future record, checked once the source is resolved and before any hook or array work: what
+    /// <see cref="CheckOrder"/> cannot know (the source's device ID) is known now. The time stamp is a stand-in.
+    /// </summary>
+    public static void CheckRecordable(AgentRuntime runtime, ProtectedVolume source, BackupOrder order, BackupKind kind)
+    {
+        try
+        {
+            Build(runtime, source, order, DateTimeOffset.UtcNow, kind).Validate();
+        }
+        catch (SnapcatException ex)
+        {
+            Throw.Invalid("backup.field_not_recordable", $"the volume information of this backup could not be written: {ex.Message}; nothing was run");
+        }
+    }
 
     /// <summary>Step 1615: send the record with the backup volume's number; the array keeps it beside the volume.</summary>
     public static async Task<JsonNode?> RecordAsync(ArrayClient array, ProtectedVolume source, uint backupVolume, VolumeInfoRecord record, LogSink log)
+    {
+        byte[] bytes = await PutAsync(array, source, backupVolume, record, log).ConfigureAwait(false);
+        return Result(source, backupVolume, record, bytes);
+    }
+
+    /// <summary>The array keeps the record beside the backup volume; returns the bytes written.</summary>
+    public static async Task<byte[]> PutAsync(ArrayClient array, ProtectedVolume source, uint backupVolume, VolumeInfoRecord record, LogSink log)
     {
         byte[] bytes = record.Encode();
         // Not the job's token: the backup is taken and the hooks ran; leaving it without its label
         // because a cancel arrived this late would leave a volume nobody can identify.
         await array.PutVolumeInfoAsync(backupVolume, bytes, CancellationToken.None).ConfigureAwait(false);
-        log.Info($"volume information recorded on {source.DeviceId} volume {backupVolume}: label '{record.Label}', backup ID {record.BackupId}");
-        var result = new BackupResultDto(record.Kind == BackupKind.Mirror ? "mirror" : "snapshot", source.DeviceId, backupVolume, source.Volume,
-            record.Timestamp, record.Label, Convert.ToBase64String(bytes));
-        return JsonSerializer.SerializeToNode(result, Json);
+        log.Info($"volume information recorded on {source.DeviceId} volume {backupVolume}: label '{record.Label}', backup ID {record.BackupId}" +
+            (record.CatalogNumber > 0 ? $", catalog number {record.CatalogNumber}" : ""));
+        return bytes;
     }
+
+    public static JsonNode? Result(ProtectedVolume source, uint backupVolume, VolumeInfoRecord record, byte[] bytes) =>
+        JsonSerializer.SerializeToNode(new BackupResultDto(record.Kind == BackupKind.Mirror ? "mirror" : "snapshot", source.DeviceId, backupVolume, source.Volume,
+            record.Timestamp, record.Label, Convert.ToBase64String(bytes)), Json);
 
     /// <summary>Progress reported synchronously on the polling task (Progress&lt;T&gt; would post and reorder).</summary>
     public sealed class JobProgress(JobContext job) : IProgress<JobSnapshot>

@@ -33,6 +33,7 @@ public sealed class MirrorBackupHandler(AgentRuntime runtime)
 
         // The port correspondence table (FIG. 3) and the Inquiry give the array and the primary.
         var source = await ProtectedVolume.ResolveAsync(runtime, order.MountPoint, ct).ConfigureAwait(false);
+        BackupRecord.CheckRecordable(runtime, source, order, BackupKind.Mirror);
         var array = runtime.ArrayFor(source.DeviceId);
         var list = await array.GetCopyDestinationsAsync(source.Port, source.Lun, ct).ConfigureAwait(false);
         if (!list.CopyTo.Contains(destination))
@@ -85,7 +86,7 @@ public sealed class MirrorBackupHandler(AgentRuntime runtime)
 
         // Step 1614 passed (a failure status left through the exception above: step 1617).
         // Step 1615: volume information of the backup destination, time stamp = when the array took the order.
-        var record = BackupRecord.Build(runtime, source, order.Label, orderedAt, BackupKind.Mirror);
+        var record = BackupRecord.Build(runtime, source, order, orderedAt, BackupKind.Mirror);
         // Step 1616: status and record back to the server (the job's result).
         return await BackupRecord.RecordAsync(array, source, destination, record, log).ConfigureAwait(false);
     }

@@ -99,6 +99,10 @@ public static class Tables
         t.AddRow(Cell("Backup kind"), Cell(info.Kind!.Value.ToString().ToLowerInvariant()));
         t.AddRow(Cell("Source"), Cell($"device {info.SourceDeviceId}, volume {info.SourceVolume}"));
         t.AddRow(Cell("Backup ID"), Cell(info.BackupId!.Value.ToString()));
+        t.AddRow(Cell("Origin"), Cell(info.Origin?.ToString().ToLowerInvariant() ?? "-"));
+        t.AddRow(Cell("Definition"), Cell(info.Definition is { Length: > 0 } d ? d : "-"));
+        t.AddRow(Cell("Catalog number"), Cell(info.CatalogNumber is > 0 ? info.CatalogNumber.Value.ToString() : "-"));
+        t.AddRow(Cell("Format version"), Cell(info.FormatVersion?.ToString() ?? "-"));
     }
 
     private static Text Cell(string text) => new(text);

@@ -17,7 +17,11 @@ public sealed record VolumeInfoView(
     BackupKind? Kind,
     string? SourceDeviceId,
     uint? SourceVolume,
-    Guid? BackupId)
+    Guid? BackupId,
+    VolumeInfoOrigin? Origin = null,
+    string? Definition = null,
+    ulong? CatalogNumber = null,
+    ushort? FormatVersion = null)
 {
     public static readonly VolumeInfoView None = new(false, false, null, null, null, null, null, null, null, null, null);
 
@@ -33,7 +37,8 @@ public sealed record VolumeInfoView(
         if (bytes is null) return None;
         if (!VolumeInfoRecord.TryDecode(bytes, out var r, out string? reason))
             return new VolumeInfoView(true, false, reason, null, null, null, null, null, null, null, null);
-        return new VolumeInfoView(true, true, null, r!.Label, r.Host, r.MountPoint, r.Timestamp, r.Kind, r.SourceDeviceId, r.SourceVolume, r.BackupId);
+        return new VolumeInfoView(true, true, null, r!.Label, r.Host, r.MountPoint, r.Timestamp, r.Kind, r.SourceDeviceId, r.SourceVolume, r.BackupId,
+            r.Origin, r.DefinitionName, r.CatalogNumber, r.FormatVersion);
     }
 
     /// <summary>One line for tables: <c>label  host:/mount  2026-01-02 03:04:05Z  mirror of A/1</c>.</summary>

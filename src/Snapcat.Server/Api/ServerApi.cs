@@ -71,12 +71,12 @@ public static class ServerApi
         v1.MapGet("/backup-volumes", async (CancellationToken ct) =>
             (await rt.Volumes.ListAsync(ct)).Select(v => new BackupVolumeDto(v.Host, v.MountPoint, v.DeviceId, v.CopyTo)).ToList());
 
-        v1.MapGet("/backups", async (string? host, string? mountPoint, string? label, string? kind, string? deviceId,
+        v1.MapGet("/backups", async (string? host, string? mountPoint, string? label, string? kind, string? deviceId, string? definition,
             string? from, string? to, int? limit, int? offset, CancellationToken ct) =>
         {
             var filter = new BackupDataFilter
             {
-                Host = host, MountPoint = mountPoint, Label = label, Kind = kind, DeviceId = deviceId,
+                Host = host, MountPoint = mountPoint, Label = label, Kind = kind, DeviceId = deviceId, Definition = definition,
                 From = Time(from, "from"), To = Time(to, "to"), Limit = limit ?? 100, Offset = offset ?? 0,
             };
             return (await rt.Data.SearchAsync(filter, ct)).Select(BackupDto.From).ToList();
@@ -127,6 +127,12 @@ public static class ServerApi
             var job = ops.StartRebuild(body ?? new RebuildRequest());
             return Results.Accepted($"/v1/jobs/{job.Id}", job);
         });
+
+        // Orphan snapshots (snapshot volumes without volume information): list, or delete with {"delete": true}.
+        v1.MapGet("/catalog/orphans", async (string[]? deviceId, CancellationToken ct) =>
+            await new Flows.OrphanSnapshotsHandler(rt).RunAsync(new Flows.OrphanRequest(deviceId is { Length: > 0 } ? deviceId : null), () => ops.AnyRunning, ct));
+        v1.MapPost("/catalog/orphans/deletions", async (Flows.OrphanRequest? body, CancellationToken ct) =>
+            await new Flows.OrphanSnapshotsHandler(rt).RunAsync((body ?? new Flows.OrphanRequest()) with { Delete = true }, () => ops.AnyRunning, ct));
 
         v1.MapGet("/jobs", async (int? limit, CancellationToken ct) => await rt.Jobs.ListAsync(limit ?? 100, ct));
 

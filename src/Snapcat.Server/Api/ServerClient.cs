@@ -65,6 +65,7 @@ public sealed class ServerClient : IDisposable
         Add("label", f.Label);
         Add("kind", f.Kind);
         Add("deviceId", f.DeviceId);
+        Add("definition", f.Definition);
         Add("from", f.From?.UtcDateTime.ToString("o", CultureInfo.InvariantCulture));
         Add("to", f.To?.UtcDateTime.ToString("o", CultureInfo.InvariantCulture));
         return await SendAsync<BackupDto[]>(HttpMethod.Get, q.ToString(), null, ct).ConfigureAwait(false);
@@ -96,6 +97,14 @@ public sealed class ServerClient : IDisposable
 
     public Task<JobSnapshot> RebuildAsync(RebuildRequest request, CancellationToken ct = default) =>
         SendAsync<JobSnapshot>(HttpMethod.Post, "v1/catalog/rebuilds", JsonContent.Create(request, options: Json), ct);
+
+    public Task<Flows.OrphanReport> ListOrphansAsync(IReadOnlyList<string>? deviceIds = null, CancellationToken ct = default) =>
+        SendAsync<Flows.OrphanReport>(HttpMethod.Get,
+            "v1/catalog/orphans" + (deviceIds is { Count: > 0 } ? "?" + string.Join("&", deviceIds.Select(d => "deviceId=" + Uri.EscapeDataString(d))) : ""), null, ct);
+
+    public Task<Flows.OrphanReport> DeleteOrphansAsync(IReadOnlyList<string>? deviceIds = null, CancellationToken ct = default) =>
+        SendAsync<Flows.OrphanReport>(HttpMethod.Post, "v1/catalog/orphans/deletions",
+            JsonContent.Create(new Flows.OrphanRequest(deviceIds, Delete: true), options: Json), ct);
 
     public async Task<IReadOnlyList<JobSnapshot>> ListJobsAsync(int limit = 100, CancellationToken ct = default) =>
         await SendAsync<JobSnapshot[]>(HttpMethod.Get, $"v1/jobs?limit={limit}", null, ct).ConfigureAwait(false);

@@ -15,7 +15,7 @@ namespace Snapcat.Server.Api;
 //   DELETE /v1/definitions/{name}                      -> 204
 //   POST   /v1/definitions/{name}/runs                 -> 202 JobSnapshot   (FIG. 9 mirror / FIG. 17 snapshot); 409 while one runs
 //   GET    /v1/backup-volumes                          -> BackupVolumeDto[] (FIG. 4)
-//   GET    /v1/backups?host=&mountPoint=&label=&kind=&deviceId=&from=&to=&limit=&offset=  -> BackupDto[] (FIG. 6, newest first)
+//   GET    /v1/backups?host=&mountPoint=&label=&kind=&deviceId=&definition=&from=&to=&limit=&offset=  -> BackupDto[] (FIG. 6, newest first)
 //   GET    /v1/backups/{id}                            -> BackupDto
 //   POST   /v1/backups/{id}/restores   RestoreRequest  -> 202 JobSnapshot   (FIG. 12 volume / FIG. 13 files / tape to deviceId+volume; tape files via a scratch volume)
 //   DELETE /v1/backups/{id}                            -> 202 JobSnapshot   (FIG. 14)
@@ -23,6 +23,8 @@ namespace Snapcat.Server.Api;
 //   POST   /v1/backups/{id}/tape-copies TapeCopyRequest -> 202 JobSnapshot  (FIG. 16; move = copy, verify, delete the disk backup)
 //   POST   /v1/backups/{id}/verifications              -> 202 JobSnapshot   (a tape backup read back, length and CRC-32C checked)
 //   POST   /v1/catalog/rebuilds        RebuildRequest  -> 202 JobSnapshot; result RebuildReport (FIG. 15, arrays and tapes)
+//   GET    /v1/catalog/orphans?deviceId=               -> OrphanReport (snapshot volumes without volume information)
+//   POST   /v1/catalog/orphans/deletions OrphanRequest -> OrphanReport (deletes them; 409 orphans.backup_running while a backup runs)
 //   GET    /v1/tape/cartridges                         -> CartridgeSummary[] (400 tape.no_library without a library)
 //   GET    /v1/jobs?limit=                             -> JobSnapshot[]     (running and history, newest first)
 //   GET    /v1/jobs/{id}                               -> JobSnapshot
@@ -82,10 +84,10 @@ public sealed record BackupVolumeDto(string Host, string MountPoint, string Devi
 
 public sealed record BackupDto(
     long Id, string Host, string MountPoint, string Kind, string DeviceId, string MediaId, string Label,
-    DateTimeOffset Timestamp, Guid BackupId, string Origin, DateTimeOffset Recorded, string VolumeInfo)
+    DateTimeOffset Timestamp, Guid BackupId, string Origin, DateTimeOffset Recorded, string VolumeInfo, string? Definition = null)
 {
     public static BackupDto From(BackupDataRow r) => new(r.Id, r.Host, r.MountPoint, r.Kind, r.DeviceId, r.MediaId, r.Label,
-        r.Timestamp, r.BackupId, r.Origin.ToString().ToLowerInvariant(), r.Recorded, Convert.ToBase64String(r.VolumeInfo));
+        r.Timestamp, r.BackupId, r.Origin.ToString().ToLowerInvariant(), r.Recorded, Convert.ToBase64String(r.VolumeInfo), r.Definition);
 }
 
 /// <summary>

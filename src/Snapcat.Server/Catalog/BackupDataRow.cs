@@ -14,9 +14,20 @@ public sealed record BackupDataRow
     public required Guid BackupId { get; init; }
     public required byte[] VolumeInfo { get; init; }
     public required BackupOrigin Origin { get; init; }
+
+    /// <summary>The backup definition that made the backup (record version 2); null when unknown (a version 1 record).</summary>
+    public string? Definition { get; init; }
+
     public DateTimeOffset Recorded { get; init; }
 }
 
+/// <summary>
+/// What a backup is, stored as its lower-case name in the <c>origin</c> column (names frozen by a test):
+/// taken by a backup run, or a copy (of a volume, FIG. 19, or onto tape, FIG. 16). Since record version 2
+/// the origin is in the volume information, so a rebuild restores it (issue 15.2).
+/// <see cref="Rebuild"/> is only found in rows an older Snapcat rebuilt from records that did not say;
+/// no new row gets it.
+/// </summary>
 public enum BackupOrigin
 {
     Backup,
@@ -32,6 +43,8 @@ public sealed record BackupDataFilter
     public string? Label { get; init; }
     public string? Kind { get; init; }
     public string? DeviceId { get; init; }
+    public string? Definition { get; init; }
+    public BackupOrigin? Origin { get; init; }
     public DateTimeOffset? From { get; init; }
     public DateTimeOffset? To { get; init; }
     public int Limit { get; init; } = 100;

@@ -4,23 +4,48 @@ using Dapper;
 
 namespace Snapcat.Server.Catalog;
 
-/// <summary>The backup data table (FIG. 6). A backup is identified by where it is: (device ID, media ID).</summary>
+/// <summary>
+/// The backup data table (FIG. 6). A backup is identified by where it is: (device ID, media ID).
+/// Backup IDs are never reused (issue 15.7): every ID comes from the one-row <c>backup_number</c> sequence
+/// (migration 0003), taken before the array is ordered (<see cref="AllocateIdAsync"/>) and written into the
+/// volume information, so a rebuild can give the row its ID back; a restored ID moves the sequence past it.
+/// </summary>
 public sealed class BackupDataStore(CatalogDatabase db)
 {
     private sealed record Raw(long id, string host, string mount_point, string kind, string device_id, string media_id,
-        string label, long time_us, string backup_id, byte[] volume_info, string origin, long recorded_us);
+        string label, long time_us, string backup_id, byte[] volume_info, string origin, string? definition, long recorded_us);
 
-    private const string Columns = "id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, recorded_us";
+    private sealed record Here(byte[] volume_info, string origin, string? definition);
+
+    private const string Columns = "id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us";
+
+    /// <summary>The most rows one query returns; <see cref="SearchAllAsync"/> pages through more.</summary>
+    public const int PageLimit = 10_000;
 
     public enum UpsertOutcome { Added, Unchanged, Updated }
 
-    /// <summary>Inserts the row, replacing any row at the same (device ID, media ID): that medium now holds this backup.</summary>
+    /// <summary>Takes the next backup ID; it is never handed out again, whether or not a row ever gets it.</summary>
+    public async Task<long> AllocateIdAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        long id = await NextIdAsync(c, tx).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return id;
+    }
+
+    /// <summary>
+    /// Inserts the row, replacing any row at the same (device ID, media ID): that medium now holds this backup.
+    /// <see cref="BackupDataRow.Id"/> 0 takes a new ID; a given ID (allocated before the backup was ordered) is
+    /// used unless another place's row has it, then a new one is taken. Returns the ID the row got.
+    /// </summary>
     public async Task<long> RecordAsync(BackupDataRow row, CancellationToken ct = default)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync("DELETE FROM backup_data WHERE device_id = @DeviceId AND media_id = @MediaId", new { row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
-        long id = await InsertAsync(c, tx, row).ConfigureAwait(false);
+        long id = await ChooseIdAsync(c, tx, row.Id).ConfigureAwait(false);
+        await InsertAsync(c, tx, row with { Id = id }).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return id;
     }
@@ -28,26 +53,50 @@ public sealed class BackupDataStore(CatalogDatabase db)
     /// <summary>
     /// For rebuilds: add the row when (device ID, media ID) is new, leave it when the same backup is
     /// already recorded there, replace it when another backup is. All rows in one transaction.
+    /// IDs: first every row whose record carries a catalog number gets it back (unless another row has it);
+    /// then the rest get new numbers from the sequence, read once and written back once — so a version 1 row
+    /// never takes a number a later record of the same batch claims, and 10,000 rows cost no 10,000 sequence updates.
     /// </summary>
     public async Task<IReadOnlyList<UpsertOutcome>> MergeAsync(IReadOnlyList<BackupDataRow> rows, CancellationToken ct = default)
     {
-        var outcomes = new List<UpsertOutcome>(rows.Count);
+        var outcomes = new UpsertOutcome[rows.Count];
+        var needNumber = new List<int>();
+        long highest = 0;
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
-        foreach (var row in rows)
+        for (int i = 0; i < rows.Count; i++)
         {
-            byte[]? existing = await c.QuerySingleOrDefaultAsync<byte[]?>(
-                "SELECT volume_info FROM backup_data WHERE device_id = @DeviceId AND media_id = @MediaId", new { row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
-            if (existing is not null && existing.AsSpan().SequenceEqual(row.VolumeInfo))
+            var row = rows[i];
+            var here = await c.QuerySingleOrDefaultAsync<Here>(
+                "SELECT volume_info, origin, definition FROM backup_data WHERE device_id = @DeviceId AND media_id = @MediaId", new { row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
+            if (here is not null && here.volume_info.AsSpan().SequenceEqual(row.VolumeInfo))
             {
-                outcomes.Add(UpsertOutcome.Unchanged);
+                // Same backup. A row an older Snapcat rebuilt says origin "rebuild" and no definition; it gets what
+                // the record (or the volume) says now, keeping its ID, so a rebuilt copy stops counting as a snapshot.
+                string origin = OriginName(row.Origin);
+                if (here.origin == OriginName(BackupOrigin.Rebuild) && (here.origin != origin || here.definition != row.Definition))
+                {
+                    await c.ExecuteAsync("UPDATE backup_data SET origin = @origin, definition = @Definition WHERE device_id = @DeviceId AND media_id = @MediaId",
+                        new { origin, row.Definition, row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
+                    outcomes[i] = UpsertOutcome.Updated;
+                }
+                else outcomes[i] = UpsertOutcome.Unchanged;
                 continue;
             }
-            if (existing is not null)
+            if (here is not null)
                 await c.ExecuteAsync("DELETE FROM backup_data WHERE device_id = @DeviceId AND media_id = @MediaId", new { row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
-            await InsertAsync(c, tx, row).ConfigureAwait(false);
-            outcomes.Add(existing is null ? UpsertOutcome.Added : UpsertOutcome.Updated);
+            outcomes[i] = here is null ? UpsertOutcome.Added : UpsertOutcome.Updated;
+            // The ID the record carries, when no other row has it; 0 (a version 1 record) or taken: a new one below.
+            if (row.Id > 0 && await InsertAsync(c, tx, row, ifIdFree: true).ConfigureAwait(false) == 1)
+                highest = Math.Max(highest, row.Id);
+            else
+                needNumber.Add(i);
         }
+        // Every ID in the table is below next_id, and every restored one is at most 'highest'.
+        long next = Math.Max(await c.ExecuteScalarAsync<long>("SELECT next_id FROM backup_number WHERE singleton = 1", transaction: tx).ConfigureAwait(false), highest + 1);
+        foreach (int i in needNumber)
+            await InsertAsync(c, tx, rows[i] with { Id = next++ }).ConfigureAwait(false);
+        await c.ExecuteAsync("UPDATE backup_number SET next_id = @next WHERE singleton = 1", new { next }, tx).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return outcomes;
     }
@@ -82,14 +131,31 @@ public sealed class BackupDataStore(CatalogDatabase db)
         Add("label =", "label", f.Label);
         Add("kind =", "kind", f.Kind);
         Add("device_id =", "device", f.DeviceId);
+        Add("definition =", "definition", f.Definition);
+        Add("origin =", "origin", f.Origin is { } o ? OriginName(o) : null);
         Add("time_us >=", "from", f.From is { } from ? TimeUs.From(from) : null);
         Add("time_us <", "to", f.To is { } to ? TimeUs.From(to) : null);
         sql.Append(" ORDER BY time_us DESC, id DESC LIMIT @limit OFFSET @offset");
-        p.Add("limit", Math.Clamp(f.Limit, 1, 10_000));
+        p.Add("limit", Math.Clamp(f.Limit, 1, PageLimit));
         p.Add("offset", Math.Max(0, f.Offset));
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<Raw>(sql.ToString(), p).ConfigureAwait(false);
         return rows.Select(Map).ToArray();
+    }
+
+    /// <summary>
+    /// Every row matching <paramref name="f"/> (its limit and offset ignored), newest first, read
+    /// <see cref="PageLimit"/> rows at a time: cross-checks and pruning must not stop at one page (issue 9.14).
+    /// </summary>
+    public async Task<IReadOnlyList<BackupDataRow>> SearchAllAsync(BackupDataFilter f, CancellationToken ct = default)
+    {
+        var all = new List<BackupDataRow>();
+        for (int offset = 0; ; offset += PageLimit)
+        {
+            var page = await SearchAsync(f with { Limit = PageLimit, Offset = offset }, ct).ConfigureAwait(false);
+            all.AddRange(page);
+            if (page.Count < PageLimit) return all;
+        }
     }
 
     public async Task<long> CountAsync(CancellationToken ct = default)
@@ -98,19 +164,43 @@ public sealed class BackupDataStore(CatalogDatabase db)
         return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM backup_data").ConfigureAwait(false);
     }
 
-    private static Task<long> InsertAsync(DbConnection c, DbTransaction tx, BackupDataRow row) =>
-        c.ExecuteScalarAsync<long>(
+    public static string OriginName(BackupOrigin o) => o.ToString().ToLowerInvariant();
+
+    private static Task<long> NextIdAsync(DbConnection c, DbTransaction tx) =>
+        c.ExecuteScalarAsync<long>("UPDATE backup_number SET next_id = next_id + 1 WHERE singleton = 1 RETURNING next_id - 1", transaction: tx);
+
+    /// <summary>
+    /// <paramref name="wanted"/> when it is positive and no row has it (restoring a backup's own ID, moving the
+    /// sequence past it so it is never handed out again); otherwise a new ID from the sequence.
+    /// </summary>
+    private static async Task<long> ChooseIdAsync(DbConnection c, DbTransaction tx, long wanted)
+    {
+        if (wanted > 0 && await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM backup_data WHERE id = @wanted", new { wanted }, tx).ConfigureAwait(false) == 0)
+        {
+            await c.ExecuteAsync("UPDATE backup_number SET next_id = CASE WHEN next_id > @wanted THEN next_id ELSE @wanted + 1 END WHERE singleton = 1",
+                new { wanted }, tx).ConfigureAwait(false);
+            return wanted;
+        }
+        return await NextIdAsync(c, tx).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Inserts the row with its <see cref="BackupDataRow.Id"/>; returns the rows inserted. <paramref name="ifIdFree"/>:
+    /// when another row has that ID, insert nothing and return 0 (the place's own row was deleted before, so only the
+    /// ID can conflict).
+    /// </summary>
+    private static Task<int> InsertAsync(DbConnection c, DbTransaction tx, BackupDataRow row, bool ifIdFree = false) =>
+        c.ExecuteAsync(
             """
-            INSERT INTO backup_data (host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, recorded_us)
-            VALUES (@Host, @MountPoint, @Kind, @DeviceId, @MediaId, @Label, @time, @backup, @VolumeInfo, @origin, @recorded)
-            RETURNING id
-            """,
+            INSERT INTO backup_data (id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us)
+            VALUES (@Id, @Host, @MountPoint, @Kind, @DeviceId, @MediaId, @Label, @time, @backup, @VolumeInfo, @origin, @Definition, @recorded)
+            """ + (ifIdFree ? " ON CONFLICT (id) DO NOTHING" : ""),
             new
             {
-                row.Host, row.MountPoint, row.Kind, row.DeviceId, row.MediaId, row.Label, row.VolumeInfo,
+                row.Id, row.Host, row.MountPoint, row.Kind, row.DeviceId, row.MediaId, row.Label, row.VolumeInfo, row.Definition,
                 time = TimeUs.From(row.Timestamp),
                 backup = row.BackupId.ToString("D"),
-                origin = row.Origin.ToString().ToLowerInvariant(),
+                origin = OriginName(row.Origin),
                 recorded = TimeUs.From(row.Recorded == default ? DateTimeOffset.UtcNow : row.Recorded),
             }, tx);
 
@@ -127,6 +217,7 @@ public sealed class BackupDataStore(CatalogDatabase db)
         BackupId = Guid.Parse(r.backup_id),
         VolumeInfo = r.volume_info,
         Origin = Enum.Parse<BackupOrigin>(r.origin, ignoreCase: true),
+        Definition = r.definition,
         Recorded = TimeUs.To(r.recorded_us),
     };
 }

@@ -1,5 +1,6 @@
 using Cronos;
 using Snapcat.Core.Errors;
+using Snapcat.Core.VolumeInformation;
 
 namespace Snapcat.Server.Catalog;
 
@@ -52,6 +53,16 @@ public sealed record BackupDefinition
         if (PreHook is not null && PostHook is null && !PreOnly) p.Add(PreWithoutPost);
         if (PreOnly && (PreHook is null || PostHook is not null)) p.Add("pre-only marks a definition with a preprocess and no postprocess; this one has " +
             (PreHook is null ? "no preprocess" : "a postprocess too"));
+        // Every field the volume information will carry is checked now, as the record's encoder checks it, so a
+        // run never takes a snapshot only to find the label cannot be written (issue 9.6).
+        foreach (string? problem in new[]
+        {
+            VolumeInfoRecord.TextProblem(Label, VolumeInfoRecord.LabelMax, "label"),
+            VolumeInfoRecord.TextProblem(Name, VolumeInfoRecord.DefinitionMax, "name"),
+            VolumeInfoRecord.TextProblem(Host, VolumeInfoRecord.HostMax, "host"),
+            VolumeInfoRecord.TextProblem(MountPoint, VolumeInfoRecord.MountPointMax, "mount point"),
+        })
+            if (problem is not null && !p.Contains(problem)) p.Add(problem);
         if (MissedRuns is not ("skip" or "run_once")) p.Add($"missed runs must be 'skip' or 'run_once', not '{MissedRuns}'");
         if (!TryZone(TimeZone, out _)) p.Add($"time zone '{TimeZone}' is not known (use an IANA name such as Europe/Berlin)");
         if (Schedule is not null && !TryCron(Schedule, out _, out string? why)) p.Add($"schedule '{Schedule}' is not a valid cron expression: {why}");

@@ -7,19 +7,23 @@ namespace Snapcat.Server.Flows;
 
 /// <summary>
 /// A backup data row (FIG. 6) is made from the volume information record alone, whichever flow found
-/// it (backup, rebuild, copy): that is what makes a rebuilt catalog equal to the lost one.
+/// it (backup, rebuild, copy): that is what makes a rebuilt catalog equal to the lost one. Since record
+/// version 2 that includes the row's ID (the record's catalog number), its origin and its definition.
 /// </summary>
 public static class BackupRows
 {
-    public static BackupDataRow FromRecord(byte[] raw, string deviceId, uint volume, BackupOrigin origin)
+    public static BackupDataRow FromRecord(byte[] raw, string deviceId, uint volume, BackupOrigin? origin = null)
     {
         if (!VolumeInfoRecord.TryDecode(raw, out var record, out string? reason))
             Throw.Remote("volume_info.invalid", $"the volume information of volume {volume} on {deviceId} {reason}");
         return FromRecord(record!, raw, deviceId, volume, origin);
     }
 
-    public static BackupDataRow FromRecord(VolumeInfoRecord r, byte[] raw, string deviceId, uint volume, BackupOrigin origin) => new()
+    /// <summary><paramref name="origin"/> null: the record's (a copy, volume or tape, is a copy in the catalog).</summary>
+    public static BackupDataRow FromRecord(VolumeInfoRecord r, byte[] raw, string deviceId, uint volume, BackupOrigin? origin = null) => new()
     {
+        Id = (long)r.CatalogNumber,
+        Definition = r.DefinitionName.Length == 0 ? null : r.DefinitionName,
         Host = r.Host,
         MountPoint = r.MountPoint,
         Kind = KindName(r.Kind),
@@ -29,8 +33,10 @@ public static class BackupRows
         Timestamp = r.Timestamp,
         BackupId = r.BackupId,
         VolumeInfo = raw,
-        Origin = origin,
+        Origin = origin ?? OriginOf(r.Origin),
     };
+
+    public static BackupOrigin OriginOf(VolumeInfoOrigin o) => o == VolumeInfoOrigin.Backup ? BackupOrigin.Backup : BackupOrigin.Copy;
 
     public static string KindName(BackupKind k) => k.ToString().ToLowerInvariant();
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Snapcat.Array.Api;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
+using Snapcat.Core.VolumeInformation;
 using Snapcat.Server.Api;
 using Snapcat.Server.Catalog;
 using Snapcat.Server.Hosting;
@@ -12,7 +13,8 @@ namespace Snapcat.Server.Flows;
 /// FIG. 19, copy a backup volume to another volume of the same or another array: the source array
 /// copies data and volume information (steps 3640-3648); on success the server adds the destination
 /// to the backup data table. The row is made from the volume information read back from the
-/// destination, so it says exactly what a later rebuild would find there.
+/// destination, rewritten to say origin copy with the copy's own catalog number (record version 2), so it says
+/// exactly what a later rebuild would find there.
 /// </summary>
 public sealed class CopyBackupHandler(ServerRuntime rt)
 {
@@ -50,8 +52,18 @@ public sealed class CopyBackupHandler(ServerRuntime rt)
         byte[]? raw = await destArray.GetVolumeInfoAsync(destVolume, CancellationToken.None).ConfigureAwait(false);
         if (raw is null)
             Throw.Remote("copy.no_volume_info", $"the copy finished but volume {destVolume} on {destDevice} has no volume information");
-        var copyRow = BackupRows.FromRecord(raw, destDevice, destVolume, BackupOrigin.Copy);
-        long id = await rt.Data.RecordAsync(copyRow, CancellationToken.None).ConfigureAwait(false);
+        // The array copied the source's record byte for byte. The copy says it is a copy, with its own catalog
+        // number, in its own record: after a catalog loss a rebuild must still know it is no snapshot generation
+        // (issue 15.2) and give it back its ID (issue 15.7). Same backup ID: it is the same backup.
+        var copied = BackupRows.FromRecord(raw, destDevice, destVolume);
+        long id = await rt.Data.AllocateIdAsync(CancellationToken.None).ConfigureAwait(false);
+        var record = VolumeInfoRecord.Decode(raw) with { Origin = VolumeInfoOrigin.Copy, CatalogNumber = (ulong)id };
+        raw = record.Encode();
+        await destArray.PutVolumeInfoAsync(destVolume, raw, CancellationToken.None).ConfigureAwait(false);
+        var copyRow = BackupRows.FromRecord(record, raw, destDevice, destVolume, BackupOrigin.Copy);
+        if (copied.BackupId != row.BackupId)
+            job.Warn($"volume {destVolume} on {destDevice} holds backup {copied.BackupId} after the copy, not {row.BackupId}; recorded as its record says");
+        id = await rt.Data.RecordAsync(copyRow, CancellationToken.None).ConfigureAwait(false);
         job.Info($"recorded the copy as backup {id}");
         return new JsonObject { ["source"] = backupId, ["copy"] = id, ["deviceId"] = destDevice, ["volume"] = destVolume };
     }

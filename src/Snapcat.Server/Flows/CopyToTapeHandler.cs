@@ -33,13 +33,20 @@ public sealed class CopyToTapeHandler(ServerRuntime rt, TapeFlowFaults? faults =
         // Step 2431: the agent reads the backup volume and streams it to the server.
         job.Info($"streaming backup {backupId} (volume {volume} on {row.DeviceId}) from the agent of {row.Host} to tape library {library.LibraryId}");
         var copy = new TapeCopy(library);
+        // The record on tape says it is a tape copy, with the copy's own catalog number, so a rebuild from the
+        // tapes restores origin and ID (issues 15.2, 15.7); backup ID unchanged: it is the same backup.
+        long copyId = await rt.Data.AllocateIdAsync(ct).ConfigureAwait(false);
+        byte[] tapeInfo = (Snapcat.Core.VolumeInformation.VolumeInfoRecord.Decode(row.VolumeInfo) with
+        {
+            Origin = Snapcat.Core.VolumeInformation.VolumeInfoOrigin.TapeCopy, CatalogNumber = (ulong)copyId,
+        }).Encode();
         Catalog.BackupDataRow tapeRow;
         long size;
         await using (var stream = await agent.OpenVolumeStreamAsync(row.DeviceId, volume, ct).ConfigureAwait(false))
         {
             size = stream.Size;
             job.SetProgress(0, size);
-            tapeRow = await copy.CopyToTapeAsync(stream.Data, size, row, row.VolumeInfo, new JobProgress(job, size), ct).ConfigureAwait(false);
+            tapeRow = await copy.CopyToTapeAsync(stream.Data, size, row, tapeInfo, new JobProgress(job, size), ct).ConfigureAwait(false);
         }
         job.Info($"wrote {size} bytes to {tapeRow.MediaId}");
 
@@ -53,7 +60,7 @@ public sealed class CopyToTapeHandler(ServerRuntime rt, TapeFlowFaults? faults =
         }
 
         // The copy is complete (and verified for a move): record it before anything is deleted.
-        long id = await rt.Data.RecordAsync(tapeRow, CancellationToken.None).ConfigureAwait(false);
+        long id = await rt.Data.RecordAsync(tapeRow with { Id = copyId }, CancellationToken.None).ConfigureAwait(false);
         job.Info($"recorded the tape copy as backup {id}");
         var result = new JsonObject { ["source"] = backupId, ["copy"] = id, ["deviceId"] = tapeRow.DeviceId, ["mediaId"] = tapeRow.MediaId, ["bytes"] = size };
 

@@ -16,7 +16,9 @@ namespace Snapcat.Server.Flows;
 /// a damaged cartridge is reported and skipped). Idempotent: a record already in the catalog at the same (device ID,
 /// volume) is left alone, another backup there replaces the row. A damaged record is reported with its
 /// reason and skipped; the rest is imported. Catalog rows of volumes that no longer carry a backup are
-/// reported, not removed (only the delete flow removes rows).
+/// reported, not removed (only the delete flow removes rows). Each row gets back the ID, origin and definition
+/// its record carries (record version 2). Snapshot volumes without a record are listed as orphans, apart from
+/// primaries. An array that cannot be read is reported as a row and the rest goes on.
 /// </summary>
 public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
 {
@@ -35,7 +37,20 @@ public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
             Throw.Invalid("rebuild.no_arrays", "the server configuration names no arrays; add them under \"arrays\" in server.json");
         var reports = new List<ArrayRebuildReport>();
         foreach (string device in devices)
-            reports.Add(await RebuildArrayAsync(device, job, ct).ConfigureAwait(false));
+        {
+            // One array that cannot be read is one row of the report, like a damaged cartridge (issue 9.14): the
+            // other arrays and the tapes are still imported. A cancel still ends the whole rebuild.
+            try
+            {
+                reports.Add(await RebuildArrayAsync(device, job, ct).ConfigureAwait(false));
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is SnapcatException or HttpRequestException or TaskCanceledException or IOException)
+            {
+                string why = e is SnapcatException se ? $"{se.Message} ({se.Code})" : e.Message;
+                job?.Warn($"{device}: not read, {why}; the other arrays and the tapes go on");
+                reports.Add(ArrayRebuildReport.Unreadable(device, why));
+            }
+        }
         TapeRebuildReport? tapeReport = null;
         if (library is not null)
         {
@@ -52,7 +67,8 @@ public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
     public async Task<JsonNode?> RunAsync(IReadOnlyList<string>? deviceIds, JobContext job, bool? tapes = null)
     {
         var report = await RebuildAsync(deviceIds, job, job.CancellationToken, tapes).ConfigureAwait(false);
-        job.Info($"rebuild done: {report.Added} added, {report.Unchanged} already there, {report.Updated} updated, {report.Invalid} invalid");
+        job.Info($"rebuild done: {report.Added} added, {report.Unchanged} already there, {report.Updated} updated, {report.Invalid} invalid, " +
+            $"{report.Orphans} orphan snapshot(s), {report.Unreadable} array(s) not read");
         return JsonSerializer.SerializeToNode(report, Json);
     }
 
@@ -71,10 +87,16 @@ public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
         var volumes = new List<uint>();
         var invalid = new List<InvalidVolumeInfo>();
         var empty = new List<uint>();
+        var orphans = new List<uint>();
         foreach (var v in listing.Volumes)
         {
             // Step 2421: the volume information of one volume.
-            if (v.VolumeInfo is null) { empty.Add(v.Number); continue; }
+            if (v.VolumeInfo is null)
+            {
+                // A snapshot exists only as a backup; one without its record is an orphan, not a primary.
+                (v.Kind == "snapshot" ? orphans : empty).Add(v.Number);
+                continue;
+            }
             byte[] raw;
             try { raw = Convert.FromBase64String(v.VolumeInfo); }
             catch (FormatException) { invalid.Add(new(v.Number, "the array sent volume information that is not base64")); continue; }
@@ -85,11 +107,19 @@ public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
                 job?.Warn($"{device} volume {v.Number}: volume information {reason}; not imported");
                 continue;
             }
-            rows.Add(BackupRows.FromRecord(record!, raw, device, v.Number, BackupOrigin.Rebuild));
+            var row = BackupRows.FromRecord(record!, raw, device, v.Number);
+            // A snapshot record on a volume that is no snapshot was copied there (a version 1 record, or a copy made
+            // on the array directly): deleting it as a snapshot would be refused forever (issue 15.2).
+            if (record!.Kind == BackupKind.Snapshot && v.Kind != "snapshot" && row.Origin != BackupOrigin.Copy)
+                row = row with { Origin = BackupOrigin.Copy };
+            rows.Add(row);
             volumes.Add(v.Number);
         }
+        if (orphans.Count > 0)
+            job?.Warn($"{device}: snapshot volume(s) {string.Join(", ", orphans)} have no volume information (orphans of failed backups); " +
+                "'snapcat catalog orphans --delete' removes them");
 
-        // Step 2423 for every valid volume (step 2424: repeat), in one transaction.
+        // Step 2423 for every valid volume (step 2424: repeat), in one transaction. Each row keeps the ID its record carries.
         var outcomes = await rt.Data.MergeAsync(rows, ct).ConfigureAwait(false);
         var added = new List<uint>();
         var unchanged = new List<uint>();
@@ -102,13 +132,15 @@ public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
                 _ => updated,
             }).Add(volumes[i]);
 
+        // The cross-check reads every catalog row of the array, page by page (issue 9.14).
         var onArray = volumes.Select(n => n.ToString(CultureInfo.InvariantCulture)).ToHashSet(StringComparer.Ordinal);
-        var catalogRows = await rt.Data.SearchAsync(new BackupDataFilter { DeviceId = device, Limit = 10_000 }, ct).ConfigureAwait(false);
+        var catalogRows = await rt.Data.SearchAllAsync(new BackupDataFilter { DeviceId = device }, ct).ConfigureAwait(false);
         var notOnArray = catalogRows.Where(r => !onArray.Contains(r.MediaId)).Select(r => r.MediaId).Distinct().ToList();
         if (notOnArray.Count > 0)
             job?.Warn($"{device}: catalog rows for volume(s) {string.Join(", ", notOnArray)} have no valid volume information on the array");
 
-        job?.Info($"{device}: {added.Count} added, {unchanged.Count} already there, {updated.Count} updated, {invalid.Count} invalid, {empty.Count} without volume information");
-        return new ArrayRebuildReport(device, listing.Volumes.Count, added, unchanged, updated, invalid, empty, notOnArray);
+        job?.Info($"{device}: {added.Count} added, {unchanged.Count} already there, {updated.Count} updated, {invalid.Count} invalid, " +
+            $"{empty.Count} without volume information, {orphans.Count} orphan snapshot(s)");
+        return new ArrayRebuildReport(device, listing.Volumes.Count, added, unchanged, updated, invalid, empty, notOnArray, orphans);
     }
 }

@@ -49,9 +49,11 @@ public sealed class RunBackupHandler(ServerRuntime rt)
         // FIG. 17: a snapshot overwrites nothing, so no rows are removed (the step 2401 counterpart is absent).
 
         // Step 2402 / 2441: order the client with mount point, destination, pre/postprocess names and label.
+        // The backup's ID is taken first and travels in its volume information, so a rebuild gives it back (issue 15.7).
         var agent = rt.Remotes.AgentFor(d.Host);
+        long number = await rt.Data.AllocateIdAsync(ct).ConfigureAwait(false);
         var order = new BackupOrder(d.Kind, d.MountPoint, d.Label, d.DestinationVolume,
-            d.PreHook is { } pre ? HookRef.Named(pre) : null, d.PostHook is { } post ? HookRef.Named(post) : null, d.Name);
+            d.PreHook is { } pre ? HookRef.Named(pre) : null, d.PostHook is { } post ? HookRef.Named(post) : null, d.Name, number);
         var started = await agent.StartBackupAsync(order, ct).ConfigureAwait(false);
         job.Info($"agent of {d.Host} runs it as job {started.Id}");
         // Stored now: after a server crash the next start asks the agent for this job (JobReconciler).
@@ -85,6 +87,10 @@ public sealed class RunBackupHandler(ServerRuntime rt)
         if (record!.Host != d.Host || record.MountPoint != d.MountPoint)
             job.Warn($"the volume information names {record.Host}:{record.MountPoint}, not {d.Host}:{d.MountPoint}; recorded as the record says");
         var row = BackupRows.FromRecord(record, raw, result.DeviceId, result.Volume, BackupOrigin.Backup);
+        if (record.CatalogNumber == 0 || record.DefinitionName.Length == 0)
+            job.Warn($"the agent of {d.Host} wrote a volume information without catalog number or definition name (an older agent?); " +
+                "a catalog rebuild will number this backup anew and no retention will prune it");
+        if (record.CatalogNumber == 0) row = row with { Id = number, Definition = d.Name };
         // Not cancellable from here: the backup exists on the array and must be in the catalog.
         long id = await rt.Data.RecordAsync(row, CancellationToken.None).ConfigureAwait(false);
         job.Info($"recorded backup {id}: volume {result.Volume} on {result.DeviceId}, '{record.Label}' {record.Timestamp:u}");
@@ -130,19 +136,23 @@ public sealed class RunBackupHandler(ServerRuntime rt)
         }
     }
 
-    /// <summary>Snapshot generations of this host/mount point on this array beyond <paramref name="keep"/>, oldest first, through the delete flow.</summary>
+    /// <summary>
+    /// Snapshot generations this definition made, on its array, beyond <paramref name="keep"/>, oldest first, through the
+    /// delete flow. Selected by definition name (issue 9.1: two definitions of one mount point each keep their own
+    /// count) and origin backup (a copy is never a generation), over every page of the catalog (issue 9.14).
+    /// </summary>
     private async Task<IReadOnlyList<long>> PruneGenerationsAsync(BackupDefinition d, int keep, JobContext job)
     {
-        var generations = await rt.Data.SearchAsync(new BackupDataFilter
+        var generations = await rt.Data.SearchAllAsync(new BackupDataFilter
         {
-            Host = d.Host, MountPoint = d.MountPoint, Kind = "snapshot", DeviceId = d.DeviceId, Limit = 10_000,
+            Definition = d.Name, Host = d.Host, MountPoint = d.MountPoint, Kind = "snapshot", DeviceId = d.DeviceId, Origin = BackupOrigin.Backup,
         }, job.CancellationToken).ConfigureAwait(false);
-        var surplus = generations.Where(g => g.Origin != BackupOrigin.Copy).Skip(keep).Reverse().ToList();
+        var surplus = generations.Skip(keep).Reverse().ToList();
         var deleted = new List<long>();
         var delete = new DeleteBackupHandler(rt);
         foreach (var g in surplus)
         {
-            job.Info($"keeping {keep} generation(s): deleting snapshot backup {g.Id} (volume {g.MediaId}, {g.Timestamp:u})");
+            job.Info($"keeping {keep} generation(s) of '{d.Name}': deleting snapshot backup {g.Id} (volume {g.MediaId}, {g.Timestamp:u})");
             await delete.RunAsync(g.Id, job).ConfigureAwait(false);
             deleted.Add(g.Id);
         }

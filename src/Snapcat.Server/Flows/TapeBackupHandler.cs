@@ -56,7 +56,9 @@ public sealed class TapeBackupHandler(ServerRuntime rt, TapeFlowFaults? faults =
         {
             // Step 2: the record that goes on tape says Tape.
             var snapRecord = DecodeOrThrow(snap, d);
-            var record = snapRecord with { Kind = BackupKind.Tape, BackupId = Guid.NewGuid() };
+            // Its own catalog number, so a rebuild from the tapes gives the row its ID back (issue 15.7).
+            long number = await rt.Data.AllocateIdAsync(ct).ConfigureAwait(false);
+            var record = snapRecord with { Kind = BackupKind.Tape, BackupId = Guid.NewGuid(), Origin = VolumeInfoOrigin.Backup, CatalogNumber = (ulong)number };
             byte[] raw = record.Encode();
             var template = BackupRows.FromRecord(record, raw, library.LibraryId, 1, BackupOrigin.Backup);
 
@@ -73,7 +75,7 @@ public sealed class TapeBackupHandler(ServerRuntime rt, TapeFlowFaults? faults =
             }
 
             // Step 4: on tape in full (trailer written): into the catalog, not cancellable from here.
-            long id = await rt.Data.RecordAsync(tapeRow, CancellationToken.None).ConfigureAwait(false);
+            long id = await rt.Data.RecordAsync(tapeRow with { Id = number }, CancellationToken.None).ConfigureAwait(false);
             recorded = tapeRow with { Id = id };
             job.Info($"recorded tape backup {id}: {size} bytes at {tapeRow.MediaId}, '{record.Label}' {record.Timestamp:u}, backup ID {record.BackupId}");
         }

@@ -19,6 +19,9 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
 
     public bool IsRunning(string definition) => _running.ContainsKey(definition);
 
+    /// <summary>Whether any backup run is going (the orphan delete waits for none).</summary>
+    public bool AnyRunning => !_running.IsEmpty;
+
     public bool TryStart(BackupDefinition definition, string trigger) => TryStartRun(definition, trigger) is not null;
 
     /// <summary>Runs a definition now (by hand); a conflict when its previous run is still going.</summary>

@@ -61,12 +61,18 @@ public static class TapeCatalogRows
         if (mismatches.Count > 0)
             throw new TapeFormatException("tape.management.mismatch",
                 $"the catalog row and the volume information in the management information disagree: {string.Join("; ", mismatches)}");
+        // The ID and origin survive a rebuild (issues 15.7, 15.2): the number is this tape backup's own only when the
+        // record was written for the tape (a tape backup, or a version 2 tape copy); an older tape copy carries its
+        // source's record and gets a new ID. Older rows said "rebuild" for origin; a tape holds backups or copies.
+        bool ownRecord = info.Kind == Snapcat.Core.VolumeInformation.BackupKind.Tape || info.Origin == Snapcat.Core.VolumeInformation.VolumeInfoOrigin.TapeCopy;
         return stored with
         {
-            Id = 0,
+            Id = ownRecord ? (long)info.CatalogNumber : 0,
             DeviceId = libraryId,
             MediaId = TapeMediaId.Format(location),
-            Origin = BackupOrigin.Rebuild,
+            Origin = stored.Origin != BackupOrigin.Rebuild ? stored.Origin
+                : info.Kind == Snapcat.Core.VolumeInformation.BackupKind.Tape ? BackupOrigin.Backup : BackupOrigin.Copy,
+            Definition = stored.Definition ?? (info.DefinitionName.Length == 0 ? null : info.DefinitionName),
             Recorded = default,
         };
     }

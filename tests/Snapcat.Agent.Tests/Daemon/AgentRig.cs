@@ -57,6 +57,13 @@ public sealed class AgentRig : IAsyncDisposable
     public string PreReady => Dir.Combine("pre.ready");
     public string PrePid => Dir.Combine("pre.pid");
     public string ThawRelease => Dir.Combine("thaw.release");
+
+    /// <summary>While this file exists the "thaw" hook fails (exit 3): a postprocess failure on demand.</summary>
+    public string FailThaw => Dir.Combine("fail-thaw");
+
+    /// <summary>While this file exists the next "thaw" hook removes it, touches <see cref="PostReady"/> and sleeps (to kill the agent during a postprocess).</summary>
+    public string SlowThaw => Dir.Combine("slow-thaw");
+    public string PostReady => Dir.Combine("post.ready");
     public string AgentConfigPath => Dir.Combine("agent.json");
 
     public static async Task<AgentRig> StartAsync(string deviceId, string volumeSize = "16M")
@@ -107,6 +114,8 @@ public sealed class AgentRig : IAsyncDisposable
             fi
             # A thaw that takes as long as the test wants: it waits for the release file.
             if [ "$1" = slow-thaw ]; then i=0; while [ ! -f '{{ThawRelease}}' ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; fi
+            if [ "$1" = thaw ] && [ -e '{{FailThaw}}' ]; then echo "thaw refused" >&2; exit 3; fi
+            if [ "$1" = thaw ] && [ -e '{{SlowThaw}}' ]; then rm -f '{{SlowThaw}}'; touch '{{PostReady}}'; exec sleep 120; fi
             """);
         File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         string Hook(string name) => $$"""{ "command": "/bin/sh", "args": ["{{hook}}", "{{name}}"], "timeoutSeconds": 300 }""";

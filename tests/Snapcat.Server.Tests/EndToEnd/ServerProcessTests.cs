@@ -90,7 +90,9 @@ public sealed class ServerProcessTests
 
             var table = await CliAsync(["backup", "list", .. conn]);
             Assert.Contains("db01", table.Out);
-            Assert.Contains("rebuild", table.Out);
+            // The origin comes back from the volume information: still a backup, not "rebuild" (issue 15.2).
+            Assert.Contains("backup", table.Out);
+            Assert.Equal(b.Id, a.Id);
             var jobs = await CliAsync(["job", "list", .. conn]);
             Assert.Contains("rebuild", jobs.Out);
 

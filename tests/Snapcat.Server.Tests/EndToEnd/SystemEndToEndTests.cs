@@ -100,7 +100,9 @@ public sealed class SystemEndToEndTests
         Assert.Contains("2 added", report);
         var rebuilt = await ListAsync(rig);
         Assert.Equal(all.Select(Key).Order(), rebuilt.Select(Key).Order());
-        Assert.All(rebuilt, b => Assert.Equal("rebuild", b.Origin));
+        // Origin and ID come back from the volume information (record version 2).
+        Assert.All(rebuilt, b => Assert.Equal("backup", b.Origin));
+        Assert.Equal(all.Select(b => (b.Id, Key(b))).OrderBy(x => x.Id), rebuilt.Select(b => (b.Id, Key(b))).OrderBy(x => x.Id));
         mirror = Assert.Single(rebuilt, b => b.Kind == "mirror");
         snap = Assert.Single(rebuilt, b => b.Kind == "snapshot");
 

@@ -28,10 +28,12 @@ public sealed class SystemRig : IAsyncDisposable
     private const string ServerToken = "e2e-server-token";
 
     private readonly string? _postgres;
+    private readonly SystemRigOptions _options;
 
-    private SystemRig(string deviceId, string? postgres)
+    private SystemRig(string deviceId, string? postgres, SystemRigOptions? options)
     {
         _postgres = postgres;
+        _options = options ?? new SystemRigOptions();
         DeviceId = deviceId;
         Dir = new TempDir("system-e2e");
         ArrayPort = FreePort.Next();
@@ -64,9 +66,9 @@ public sealed class SystemRig : IAsyncDisposable
     public string CatalogFile => Dir.Combine("catalog.db");
     public string[] Conn => ["--config", ServerConfig];
 
-    public static async Task<SystemRig> StartAsync(string deviceId, string? postgres)
+    public static async Task<SystemRig> StartAsync(string deviceId, string? postgres, SystemRigOptions? options = null)
     {
-        var rig = new SystemRig(deviceId, postgres);
+        var rig = new SystemRig(deviceId, postgres, options);
         try
         {
             if (postgres is not null) await rig.ClearPostgresAsync();
@@ -122,6 +124,10 @@ public sealed class SystemRig : IAsyncDisposable
               "hooks": { "freeze": {{Hook("freeze")}}, "thaw": {{Hook("thaw")}}, "gate": {{Hook("gate", 300)}} }
             }
             """);
+        string extraArrays = string.Concat(_options.ExtraArrays.Select(a => $$""", "{{a.Key}}": { "url": "{{a.Value}}", "token": "{{ArrayToken}}" }"""));
+        string tapes = _options.TapeLibraryId is { } library
+            ? $$""", "tapeLibrary": { "libraryId": "{{library}}", "directory": "tapes", "capacity": "256M", "slots": 8, "drives": 1 }"""
+            : "";
         string catalog = _postgres is null
             ? """{ "path": "catalog.db" }"""
             : $$"""{ "connectionString": {{System.Text.Json.JsonSerializer.Serialize(_postgres)}} }""";
@@ -130,10 +136,13 @@ public sealed class SystemRig : IAsyncDisposable
               "control": { "listen": "127.0.0.1:{{ServerPort}}", "token": "{{ServerToken}}" },
               "catalog": {{catalog}},
               "agents": { "{{Host}}": { "url": "http://127.0.0.1:{{AgentPort}}", "token": "{{AgentToken}}" } },
-              "arrays": { "{{DeviceId}}": { "url": "http://127.0.0.1:{{ArrayPort}}", "token": "{{ArrayToken}}" } }
+              "arrays": { "{{DeviceId}}": { "url": "http://127.0.0.1:{{ArrayPort}}", "token": "{{ArrayToken}}" }{{extraArrays}} }{{tapes}}
             }
             """);
     }
+
+    /// <summary>The agent's control API, for orders the server would never send (a test of the agent's own checks).</summary>
+    public Snapcat.Agent.Api.AgentClient Agent() => new(new Uri($"http://127.0.0.1:{AgentPort}"), AgentToken, TimeSpan.FromSeconds(30));
 
     private async Task<ChildProcess> StartDaemonAsync(string name, string config, string readyLine)
     {
@@ -235,4 +244,14 @@ public sealed class SystemRig : IAsyncDisposable
             if (p is not null) await p.DisposeAsync();
         Dir.Dispose();
     }
+}
+
+/// <summary>
+/// What a test adds to the rig's server configuration: <see cref="ExtraArrays"/> (device ID → control URL, e.g. a
+/// port nothing listens on) and a tape library in the rig's folder (<see cref="TapeLibraryId"/>).
+/// </summary>
+public sealed record SystemRigOptions
+{
+    public IReadOnlyDictionary<string, string> ExtraArrays { get; init; } = new Dictionary<string, string>();
+    public string? TapeLibraryId { get; init; }
 }

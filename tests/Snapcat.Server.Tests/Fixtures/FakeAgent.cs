@@ -118,6 +118,7 @@ public sealed class FakeAgent : IAsyncDisposable
                 {
                     Label = order.Label, Host = Host, MountPoint = order.MountPoint, Timestamp = now, Kind = kind,
                     SourceDeviceId = _array.DeviceId, SourceVolume = primary, BackupId = Guid.NewGuid(),
+                    Origin = VolumeInfoOrigin.Backup, DefinitionName = order.Definition ?? "", CatalogNumber = (ulong)(order.CatalogNumber ?? 0),
                 };
                 byte[] raw = record.Encode();
                 await array.PutVolumeInfoAsync(volume, raw);

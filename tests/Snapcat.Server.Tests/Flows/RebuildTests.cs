@@ -36,7 +36,10 @@ public sealed class RebuildTests
         var after = await f.Client.SearchBackupsAsync(new BackupDataFilter());
         Assert.Equal(before.Select(Key).OrderBy(k => k.ToString()), after.Select(Key).OrderBy(k => k.ToString()));
         Assert.Equal(before.Select(b => b.VolumeInfo).Order(), after.Select(b => b.VolumeInfo).Order());
-        Assert.All(after, b => Assert.Equal("rebuild", b.Origin));
+        // Origin, definition and ID come back from the records (record version 2).
+        Assert.All(after, b => Assert.Equal("backup", b.Origin));
+        Assert.Equal(before.Select(b => (b.Id, b.MediaId, b.Definition)).Order(), after.Select(b => (b.Id, b.MediaId, b.Definition)).Order());
+        Assert.Equal(["hourly", "hourly", "nightly"], after.Select(b => b.Definition).Order());
 
         // Idempotent: nothing added or updated, the same rows with the same IDs.
         var again = await RebuildAsync(f);

@@ -27,7 +27,8 @@ public sealed class TapeRebuildTests
         Assert.Equal(copied.Select(r => r.MediaId).Order(), report.Added.Select(a => a.Where).Order());
         var rows = await store.SearchAsync(new BackupDataFilter { DeviceId = "TAPE-01" });
         Assert.Equal(copied.Select(Key).OrderBy(k => k.ToString()), rows.Select(Key).OrderBy(k => k.ToString()));
-        Assert.All(rows, r => Assert.Equal(BackupOrigin.Rebuild, r.Origin));
+        // A tape copy stays a copy through a rebuild (issue 15.2).
+        Assert.All(rows, r => Assert.Equal(BackupOrigin.Copy, r.Origin));
 
         var again = await new TapeRebuild(fx.Library).RebuildAsync(store);
         Assert.Empty(again.Added);

@@ -26,8 +26,12 @@ public sealed class TapeFlowTests
         Assert.Equal(TapeFlowRig.LibraryId, tape.DeviceId);
         Assert.Equal("SC0001/0001", tape.MediaId);
         Assert.Equal("copy", tape.Origin);
-        Assert.Equal((disk.BackupId, disk.Host, disk.MountPoint, disk.Label, disk.Timestamp, disk.VolumeInfo),
-            (tape.BackupId, tape.Host, tape.MountPoint, tape.Label, tape.Timestamp, tape.VolumeInfo));
+        Assert.Equal((disk.BackupId, disk.Host, disk.MountPoint, disk.Label, disk.Timestamp),
+            (tape.BackupId, tape.Host, tape.MountPoint, tape.Label, tape.Timestamp));
+        // The record on tape is the source's, saying tape copy with the copy's own catalog number (issues 15.2, 15.7).
+        var diskInfo = Snapcat.Core.VolumeInformation.VolumeInfoRecord.Decode(Convert.FromBase64String(disk.VolumeInfo));
+        var tapeInfo = Snapcat.Core.VolumeInformation.VolumeInfoRecord.Decode(Convert.FromBase64String(tape.VolumeInfo));
+        Assert.Equal(diskInfo with { Origin = Snapcat.Core.VolumeInformation.VolumeInfoOrigin.TapeCopy, CatalogNumber = (ulong)copyId }, tapeInfo);
         Assert.NotNull(await rig.Client.GetBackupAsync(disk.Id)); // a copy keeps the disk backup
 
         // The server's library listing shows the cartridge with the backup on it.

@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Snapcat.Cli;
 
-/// <summary><c>snapcat catalog rebuild|volumes</c>: the catalog as a whole.</summary>
+/// <summary><c>snapcat catalog rebuild|orphans|volumes</c>: the catalog as a whole.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class CatalogCommands
 {
@@ -31,9 +31,37 @@ public static class CatalogCommands
                 console.Ui.Write(ServerTables.Rebuild(report));
                 console.Ui.MarkupLineInterpolated(
                     $"{report.Added} added, {report.Unchanged} already there, {report.Updated} updated, {report.Invalid} invalid (not imported)");
+                if (report.Orphans > 0)
+                    console.Ui.MarkupLineInterpolated($"{report.Orphans} orphan snapshot(s) without volume information; 'snapcat catalog orphans --delete' deletes them");
+                foreach (var bad in report.Arrays.Where(x => x.Error is not null))
+                    console.Ui.MarkupLineInterpolated($"[yellow]{bad.DeviceId}: not read: {bad.Error}[/]");
             }
         });
         catalog.Subcommands.Add(rebuild);
+
+        var orphanArrays = new Option<string[]>("--array") { Description = "Only this array (device ID); repeatable; default: every array of the configuration" };
+        var delete = new Option<bool>("--delete") { Description = "Delete the orphan snapshots found (refused while a backup runs)" };
+        var orphans = new Command("orphans",
+            "List snapshot volumes that carry no volume information — left by a backup run that died between the snapshot and its record — and, with --delete, delete them");
+        orphans.Options.Add(orphanArrays);
+        orphans.Options.Add(delete);
+        orphans.SetServerAction(async (r, client, ct) =>
+        {
+            var a = r.GetValue(orphanArrays);
+            var devices = a is { Length: > 0 } ? a : null;
+            var report = r.GetValue(delete) ? await client.DeleteOrphansAsync(devices, ct) : await client.ListOrphansAsync(devices, ct);
+            if (r.Json()) { console.WriteJson(report); return; }
+            var t = new Table().AddColumns("Array", "Snapshot volume", "Of volume", "Created (UTC)", "Size", "State");
+            foreach (var o in report.Deleted)
+                t.AddRow(Markup.Escape(o.DeviceId), o.Volume.ToString(), o.SourceVolume?.ToString() ?? "-", $"{o.Created.UtcDateTime:yyyy-MM-dd HH:mm:ss}", o.Size.ToString(), "deleted");
+            foreach (var o in report.Orphans)
+                t.AddRow(Markup.Escape(o.DeviceId), o.Volume.ToString(), o.SourceVolume?.ToString() ?? "-", $"{o.Created.UtcDateTime:yyyy-MM-dd HH:mm:ss}", o.Size.ToString(), "orphan");
+            if (report.Orphans.Count + report.Deleted.Count > 0) console.Ui.Write(t);
+            foreach (var u in report.Unreadable) console.Ui.MarkupLineInterpolated($"[yellow]{u.DeviceId}: not read: {u.Error}[/]");
+            string hint = report.Orphans.Count > 0 && !r.GetValue(delete) ? "; 'snapcat catalog orphans --delete' deletes them" : "";
+            console.Ui.MarkupLineInterpolated($"{report.Orphans.Count} orphan snapshot(s), {report.Deleted.Count} deleted{hint}");
+        });
+        catalog.Subcommands.Add(orphans);
 
         var volumes = new Command("volumes", "The backup volume table (FIG. 4): each host's mount point, its array and copy-to volumes");
         volumes.SetServerAction(async (r, client, ct) =>

@@ -89,11 +89,18 @@ public static class ServerTables
 
     public static Table Rebuild(RebuildReport r)
     {
-        var t = new Table().AddColumns("Array", "Volumes", "Added", "Already there", "Updated", "Invalid", "No volume information", "Catalog rows not on array");
+        var t = new Table().AddColumns("Array", "Volumes", "Added", "Already there", "Updated", "Invalid", "No volume information", "Orphan snapshots", "Catalog rows not on array");
         foreach (var a in r.Arrays)
+        {
+            if (a.Error is not null)
+            {
+                t.AddRow(Cell(a.DeviceId), Cell("-"), Cell("-"), Cell("-"), Cell("-"), Cell("not read: " + a.Error), Cell("-"), Cell("-"), Cell("-"));
+                continue;
+            }
             t.AddRow(Cell(a.DeviceId), Cell(a.Volumes.ToString()), Cell(List(a.Added)), Cell(List(a.Unchanged)), Cell(List(a.Updated)),
                 Cell(a.Invalid.Count == 0 ? "-" : string.Join("\n", a.Invalid.Select(i => $"{i.Volume}: {i.Reason}"))),
-                Cell(List(a.WithoutVolumeInfo)), Cell(a.CatalogRowsNotOnArray.Count == 0 ? "-" : string.Join(", ", a.CatalogRowsNotOnArray)));
+                Cell(List(a.WithoutVolumeInfo)), Cell(List(a.Orphans ?? [])), Cell(a.CatalogRowsNotOnArray.Count == 0 ? "-" : string.Join(", ", a.CatalogRowsNotOnArray)));
+        }
         if (r.Tapes is { } tp)
         {
             // The tape library in the same table: media IDs (VOLSER/NNNN) where the arrays show volume numbers.
@@ -101,7 +108,7 @@ public static class ServerTables
                 l.Count == 0 ? "-" : $"{l.Count} ({string.Join(", ", l.Take(20).Select(i => i.Where))}{(l.Count > 20 ? ", …" : "")})";
             int found = tp.Added.Count + tp.Unchanged.Count + tp.Updated.Count + tp.Invalid.Count;
             t.AddRow(Cell(tp.DeviceId + " (tapes)"), Cell(found.ToString()), Cell(Items(tp.Added)), Cell(Items(tp.Unchanged)), Cell(Items(tp.Updated)),
-                Cell(tp.Invalid.Count == 0 ? "-" : string.Join("\n", tp.Invalid.Select(i => $"{i.Where}: {i.Reason}"))), Cell("-"), Cell("-"));
+                Cell(tp.Invalid.Count == 0 ? "-" : string.Join("\n", tp.Invalid.Select(i => $"{i.Where}: {i.Reason}"))), Cell("-"), Cell("-"), Cell("-"));
         }
         return t;
     }

@@ -53,6 +53,10 @@ public sealed class AgentCrashTests
         await Poll.UntilAsync(() => rig.HookLines("orphan").Length == 2, TimeSpan.FromSeconds(60), "the owed postprocess to run");
         Assert.Equal(["slow-freeze pre /srv/db orphan recovered=0", "thaw post /srv/db orphan recovered=1"], rig.HookLines("orphan"));
         await Poll.UntilAsync(() => rig.AgentProcess!.Output.Contains("running pending postprocess hook 'thaw'"), TimeSpan.FromSeconds(30), "the daemon log line");
+        // The hook's line is written before the agent clears its journal entry: wait for the recovery job to end
+        // before the next restart, or that restart rightly runs the (still owed) postprocess once more.
+        var recovery = Assert.Single(await AgentRig.Read<JobSnapshot[]>(await rig.Agent.GetAsync("/v1/jobs")), j => j.Kind == "pending-postprocess");
+        Assert.Equal(JobState.Succeeded, (await rig.WaitAgentJobAsync(recovery.Id)).State);
         Assert.Equal(jobsBefore, await rig.ArrayJobCountAsync());  // the copy was never ordered
         Assert.Null(await rig.VolumeInfoAsync(rig.Secondary));
 

@@ -110,7 +110,10 @@ public sealed class AgentRig : IAsyncDisposable
             # A thaw that notes whether that freeze (its process or any process of its group) still runs.
             if [ "$1" = checked-thaw ] && [ -f '{{PrePid}}' ]; then
               pre=$(cat '{{PrePid}}')
-              if kill -0 "$pre" 2>/dev/null || pgrep -g "$pre" >/dev/null; then echo "freeze-alive post $SNAPCAT_MOUNT_POINT $SNAPCAT_LABEL" >> '{{HookLog}}'; fi
+              # A zombie (killed, not yet reaped by whoever inherited it) runs nothing: only live members count.
+              alive=0
+              for p in $(pgrep -g "$pre"); do st=$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ] && alive=1; done
+              if [ $alive = 1 ]; then echo "freeze-alive post $SNAPCAT_MOUNT_POINT $SNAPCAT_LABEL" >> '{{HookLog}}'; fi
             fi
             # A thaw that takes as long as the test wants: it waits for the release file.
             if [ "$1" = slow-thaw ]; then i=0; while [ ! -f '{{ThawRelease}}' ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; fi

@@ -56,8 +56,9 @@ public sealed class SnapshotFailureTests
         var record = Snapcat.Core.VolumeInformation.VolumeInfoRecord.Decode((await rig.VolumeInfoAsync(snapshot.Number))!);
         Assert.Equal(("killed-in-thaw", "hourly", 77ul), (record.Label, record.DefinitionName, record.CatalogNumber));
 
-        // And the thaw runs again when the agent starts (pending-thaw journal).
+        // And the thaw runs again when the agent starts (pending-thaw journal), as a job after the API is up.
         await rig.RestartAgentAsync();
-        Assert.Contains("thaw post /srv/db killed-in-thaw recovered=1", rig.HookLines("killed-in-thaw"));
+        await Poll.UntilAsync(() => rig.HookLines("killed-in-thaw").Contains("thaw post /srv/db killed-in-thaw recovered=1"),
+            TimeSpan.FromSeconds(60), "the owed postprocess to run");
     }
 }

@@ -105,13 +105,13 @@ public static partial class QuickstartSteps
         if (!before.SequenceEqual(after))
             Throw.Internal("quickstart.rebuild_differs",
                 $"the rebuilt catalog differs from the one lost:\nbefore: {string.Join("; ", before)}\nafter:  {string.Join("; ", after)}");
-        c.Note($"the same {rows.Count} rows came back (host, mount point, label, time stamp, kind, device ID, media ID); origin now says 'rebuild'");
-        // Restores below go by the new row IDs.
+        c.Note($"the same {rows.Count} rows came back with the same IDs, origins and definitions (record version 2 carries them), host, mount point, label, time stamp, kind, device ID and media ID");
+        // Restores below go by the rows' IDs (kept by the rebuild).
         c.MirrorBackupId = rows.Single(r => r.Kind == "mirror").Id;
         c.SnapshotBackupId = rows.Single(r => r.Kind == "snapshot").Id;
     }
 
-    private static string Key(BackupDto b) => $"{b.Host} {b.MountPoint} {b.Label} {b.Timestamp:O} {b.Kind} {b.DeviceId} {b.MediaId}";
+    private static string Key(BackupDto b) => $"{b.Id} {b.Host} {b.MountPoint} {b.Label} {b.Timestamp:O} {b.Kind} {b.DeviceId} {b.MediaId} {b.Origin} {b.Definition}";
 
     private static async Task<JobSnapshot> WaitAsync(ServerClient server, JobSnapshot started, CancellationToken ct) =>
         ServerClient.EnsureSucceeded(await server.WaitForJobAsync(started.Id, timeout: JobTimeout, ct: ct));

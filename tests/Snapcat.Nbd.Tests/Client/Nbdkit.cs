@@ -36,7 +36,10 @@ internal sealed class Nbdkit : IAsyncDisposable
             var kit = new Nbdkit(p, new NbdAddress("127.0.0.1", port));
             try
             {
-                await Poll.UntilAsync(async () => p.HasExited || await GreetsAsync(port), TimeSpan.FromSeconds(20), $"nbdkit {string.Join(' ', args)} to listen on port {port}");
+                // Ready when nbdkit itself holds the listening socket and it greets: a greeting alone could come
+                // from another server of this test process that the kernel gave the same port.
+                await Poll.UntilAsync(async () => p.HasExited || (ListensOn(p.Pid, port) && await GreetsAsync(port)), TimeSpan.FromSeconds(20),
+                    $"nbdkit {string.Join(' ', args)} to listen on port {port}");
                 if (!p.HasExited) return kit;
                 if (attempt == 3) throw new InvalidOperationException($"nbdkit exited with status {await p.WaitForExitAsync(TimeSpan.FromSeconds(5))}: {p.Output}");
                 await kit.DisposeAsync();
@@ -47,6 +50,31 @@ internal sealed class Nbdkit : IAsyncDisposable
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// True when process <paramref name="pid"/> owns a socket listening on 127.0.0.1:<paramref name="port"/>:
+    /// /proc/net/tcp lists listeners (state 0A) with their inode, /proc/PID/fd links to "socket:[inode]".
+    /// </summary>
+    private static bool ListensOn(int pid, int port)
+    {
+        string local = $"0100007F:{port:X4}";
+        var inodes = new HashSet<string>();
+        foreach (string line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length > 9 && f[1] == local && f[3] == "0A") inodes.Add(f[9]);
+        }
+        if (inodes.Count == 0) return false;
+        try
+        {
+            foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+                if (new FileInfo(fd).LinkTarget is { } t && t.StartsWith("socket:[", StringComparison.Ordinal) && inodes.Contains(t[8..^1]))
+                    return true;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return false;
     }
 
     private static async Task<bool> GreetsAsync(int port)

@@ -40,8 +40,16 @@ internal sealed class Nbdkit : IAsyncDisposable
                 // from another server of this test process that the kernel gave the same port.
                 await Poll.UntilAsync(async () => p.HasExited || (ListensOn(p.Pid, port) && await GreetsAsync(port)), TimeSpan.FromSeconds(20),
                     $"nbdkit {string.Join(' ', args)} to listen on port {port}");
-                if (!p.HasExited) return kit;
-                if (attempt == 3) throw new InvalidOperationException($"nbdkit exited with status {await p.WaitForExitAsync(TimeSpan.FromSeconds(5))}: {p.Output}");
+                // Seen since the connection-limit work landed (cause not found yet): an nbdkit that greeted
+                // exits with status 0 and no output within a few hundred ms. Start another when that happens,
+                // so the client tests test the client, and say so in the output.
+                if (!p.HasExited)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500));
+                    if (!p.HasExited && ListensOn(p.Pid, port)) return kit;
+                    Console.Error.WriteLine($"nbdkit on port {port} exited right after it was ready (attempt {attempt}); starting another");
+                }
+                if (attempt == 5) throw new InvalidOperationException($"nbdkit exited with status {await p.WaitForExitAsync(TimeSpan.FromSeconds(5))}: {p.Output}");
                 await kit.DisposeAsync();
             }
             catch

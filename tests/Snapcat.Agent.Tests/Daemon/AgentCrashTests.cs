@@ -73,6 +73,11 @@ public sealed class AgentCrashTests
             new BackupOrder("mirror", AgentRig.MountPoint, "late", rig.Secondary, HookRef.Named("late-freeze"), HookRef.Named("checked-thaw"))), HttpStatusCode.Accepted);
         await Poll.UntilAsync(() => File.Exists(rig.PreReady), TimeSpan.FromSeconds(30), "the preprocess to start");
         int freezePid = int.Parse(File.ReadAllText(rig.PrePid).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        // The agent journals the hook's group right after it started it; the hook may be faster. Kill only once it is
+        // journalled: an agent killed in that window (milliseconds) is covered by PDEATHSIG alone, not by this test.
+        string journal = rig.Dir.Combine("state", "pending-thaw");
+        await Poll.UntilAsync(() => Directory.Exists(journal) && Directory.GetFiles(journal, "*.json").Any(f => File.ReadAllText(f).Contains("\"hookGroup\"", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the agent to journal the freeze's process group");
 
         rig.KillAgentOnly();  // kill -9 of the agent alone: the sleeping preprocess is not killed by the test
         await rig.RestartAgentAsync();

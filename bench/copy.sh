@@ -9,6 +9,8 @@
 # timestamps (created -> finished), which include the fsync of the secondary.
 # Usage: bench/copy.sh [--write-docs]
 #   env: REPEAT (default 5), RUNTIME (fio seconds, default 10), FIO_SIZE (default 1G), COPY_SIZE (default 2G)
+#   MODE=mirror runs part 3 only (full mirror copy against cp) and prints its rows, to compare two builds of
+#   the point-in-time copy quickly; --write-docs is ignored then (paste the rows with the command).
 # With --write-docs replaces the copy section of docs/BENCHMARKS.md (between <!-- copy:begin/end -->).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,7 @@ REPEAT=${REPEAT:-5}
 RUNTIME=${RUNTIME:-10}
 FIO_SIZE=${FIO_SIZE:-1G}
 COPY_SIZE=${COPY_SIZE:-2G}
+MODE=${MODE:-all}
 write_docs=0
 [ "${1:-}" = "--write-docs" ] && write_docs=1
 for t in nbdcopy fio curl jq python3; do command -v $t >/dev/null || { echo "bench: $t is missing"; exit 1; }; done
@@ -68,7 +71,7 @@ results="$work/results.txt"
 lun=0
 
 # ---- 1. snapshot creation time ----
-for size in 1G 1T; do
+[ "$MODE" = mirror ] || for size in 1G 1T; do
   v=$(new_volume "$size")
   for _ in $(seq 1 "$REPEAT"); do
     out=$(curl -s -o "$work/snap.json" -w '%{http_code} %{time_total}' -X POST -H "Authorization: Bearer $token" "$url/v1/volumes/$v/snapshots")
@@ -80,14 +83,14 @@ done
 
 # ---- 2. fio 4 KiB random writes with 0, 1 and 10 snapshots ----
 fio_bytes=$(bytes_of "$FIO_SIZE")
-head -c "$fio_bytes" /dev/urandom > "$work/fill.img"
+[ "$MODE" = mirror ] || head -c "$fio_bytes" /dev/urandom > "$work/fill.img"
 fio_run() {  # $1 = label, $2 = nbd uri
   fio --name=b --ioengine=nbd --uri="$2" --rw=randwrite --bs=4k --iodepth=16 --size="$fio_bytes" \
       --runtime="$RUNTIME" --time_based --output-format=json > "$work/fio.json" 2>/dev/null
   # fio's nbd engine prints "fio: connected to NBD server" before the JSON document.
   echo "fio_$1 $(python3 -c "import json;t=open('$work/fio.json').read();print(json.loads(t[t.index('{'):])['jobs'][0]['write']['iops'])")" >> "$results"
 }
-for _ in $(seq 1 "$REPEAT"); do
+[ "$MODE" = mirror ] || for _ in $(seq 1 "$REPEAT"); do
   v=$(new_volume "$FIO_SIZE"); lun=$((lun + 1))
   snapcat array assign "$v" --port "$port" --lun "$lun" >/dev/null
   uri="nbd://$port/$lun"
@@ -125,6 +128,21 @@ done
 slun=$((lun + 1)); snapcat array assign "$s" --port "$port" --lun "$slun" --read-only >/dev/null
 [ "$(nbdcopy "$puri" - | sha256sum)" = "$(nbdcopy "nbd://$port/$slun" - | sha256sum)" ] || { echo "bench: secondary differs from primary after the copy"; exit 1; }
 snapcat array release --port "$port" --lun "$slun" >/dev/null
+
+if [ "$MODE" = mirror ]; then
+  python3 - "$results" "$REPEAT" "$COPY_SIZE" <<'PY'
+import sys, statistics, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    k, v = line.split(); rows[k].append(float(v))
+m = {k: statistics.median(v) for k, v in rows.items()}
+print(f"| full mirror copy, {sys.argv[3]} dense volume, median of {sys.argv[2]} (MiB/s, incl. fsync) | {m['copy_full']:,.0f} |")
+print(f"| cp --reflink=never + sync, same-size file (MiB/s) | {m['cp']:,.0f} |")
+print(f"| mirror copy / cp | {m['copy_full']/m['cp']:.2f} |")
+print(f"| single rounds, mirror copy (MiB/s) | {', '.join(f'{x:,.0f}' for x in rows['copy_full'])} |")
+PY
+  exit 0
+fi
 
 chunk=65536                                          # ChunkGeometry.DefaultChunkSize: the unit of change tracking
 change=$((copy_bytes / 100 / chunk * chunk))

@@ -1,2 +1,2 @@
 // Thin entry point: the command tree and its handlers live in Commands/, quickstart in Quickstart/.
-return await Snapcat.Cli.SnapcatCommand.RunAsync(args);
+return await SnapcatCommand.RunAsync(args).ConfigureAwait(false);

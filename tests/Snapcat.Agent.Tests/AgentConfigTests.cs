@@ -10,7 +10,7 @@ public class AgentConfigTests
     {
       // comments are allowed
       "hostName": "db-01",
-      "control": { "listen": "127.0.0.1:8480", "tokenFile": "agent.token" },
+      "control": { "insecure": true, "listen": "127.0.0.1:8480", "tokenFile": "agent.token" },
       "stateDirectory": "state",
       "portCorrespondence": [
         { "mountPoint": "/srv/data", "deviceFile": "/dev/nbd0", "dataPort": "127.0.0.1:10809", "lun": 0 }
@@ -43,11 +43,38 @@ public class AgentConfigTests
     }
 
     [Fact]
+    public void A_serialised_config_record_loads_back_and_a_data_port_of_port_0_is_refused()
+    {
+        using var dir = new TempDir("cfg");
+        var config = new AgentConfig
+        {
+            HostName = "db-01",
+            Control = new AgentControlConfig { Insecure = true, Listen = "127.0.0.1:0", Token = "t" },  // the agent's own API may take any free port
+            StateDirectory = "state",
+            PortCorrespondence = [new PortCorrespondenceEntry { MountPoint = "/srv/data", DeviceFile = "/dev/nbd0", DataPort = "127.0.0.1:10809", Lun = 0 }],
+            Hooks = new Dictionary<string, HookConfig> { ["freeze"] = new() { Command = "/bin/true", TimeoutSeconds = 60 } },
+        };
+        Snapcat.Core.Config.ConfigFile.Write(dir.Combine("agent.json"), config);
+        var back = AgentConfigLoader.Load(dir.Combine("agent.json"));
+        Assert.Equal("nbd://127.0.0.1:10809/0", back.PortCorrespondence[0].NbdUri);
+        Assert.Equal(TimeSpan.FromSeconds(60), back.Hooks["freeze"].Timeout);
+        Assert.DoesNotContain("pendingThawDirectory", File.ReadAllText(dir.Combine("agent.json")));  // derived members are not written
+
+        // An array's data port is only real once the array has started: port 0 names no port.
+        Snapcat.Core.Config.ConfigFile.Write(dir.Combine("agent.json"), config with
+        {
+            PortCorrespondence = [config.PortCorrespondence[0] with { DataPort = "127.0.0.1:0" }],
+        });
+        var ex = Assert.Throws<AgentConfigException>(() => AgentConfigLoader.Load(dir.Combine("agent.json")));
+        Assert.Contains("portCorrespondence[0].dataPort '127.0.0.1:0' names port 0", ex.Message);
+    }
+
+    [Fact]
     public void Every_problem_is_listed_at_once()
     {
         const string bad = """
         {
-          "control": { "listen": "nowhere" },
+          "control": { "insecure": true, "listen": "nowhere" },
           "portCorrespondence": [
             { "mountPoint": "srv", "deviceFile": "/dev/nbd0", "dataPort": "127.0.0.1:10809" },
             { "mountPoint": "/a", "deviceFile": "/dev/nbd1", "dataPort": "127.0.0.1:10809", "lun": 1 },

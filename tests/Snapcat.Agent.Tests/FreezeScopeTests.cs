@@ -2,6 +2,7 @@ using Snapcat.Agent.Config;
 using Snapcat.Agent.Hooks;
 using Snapcat.Core.Errors;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Agent;
 
 namespace Snapcat.Agent.Tests;
 

@@ -2,6 +2,7 @@ using Snapcat.Agent.Config;
 using Snapcat.Agent.Hooks;
 using Snapcat.Core.Errors;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Agent;
 
 namespace Snapcat.Agent.Tests;
 
@@ -60,6 +61,43 @@ public class HookRunnerTests
         Assert.Equal(2, both.Length);
         foreach (int pid in both)
             await Poll.UntilAsync(() => !Alive(pid), TimeSpan.FromSeconds(10), $"process {pid} to be gone");
+    }
+
+    [Fact]
+    public async Task A_hook_does_not_run_before_its_process_group_is_recorded()
+    {
+        // The pending-thaw journal records the hook's group in onStarted; a freeze that ran before that
+        // record is durable would be invisible to the next agent start if the agent died in between.
+        using var dir = new TempDir("hook");
+        string marker = dir.Combine("ran");
+        var runner = new HookRunner(new Dictionary<string, HookConfig> { ["freeze"] = Sh($"touch '{marker}'") }, false);
+        bool ranBeforeRecorded = false;
+        await runner.RunAsync(HookRef.Named("freeze"), new HookInvocation(HookPhase.Pre, "j"), new LogList().Sink, default,
+            onStarted: _ =>
+            {
+                // Held here as a slow journal fsync would hold it: the hook must wait, not run.
+                var until = DateTime.UtcNow + TimeSpan.FromSeconds(1.5);
+                while (DateTime.UtcNow < until && !ranBeforeRecorded)
+                {
+                    ranBeforeRecorded = File.Exists(marker);
+                    Thread.Sleep(20);
+                }
+            });
+        Assert.False(ranBeforeRecorded, "the hook ran before onStarted returned");
+        Assert.True(File.Exists(marker), "the hook ran once it was recorded");
+    }
+
+    [Fact]
+    public async Task A_hook_whose_group_cannot_be_recorded_never_runs()
+    {
+        using var dir = new TempDir("hook");
+        string marker = dir.Combine("ran");
+        var runner = new HookRunner(new Dictionary<string, HookConfig> { ["freeze"] = Sh($"touch '{marker}'") }, false);
+        await Assert.ThrowsAsync<IOException>(() => runner.RunAsync(HookRef.Named("freeze"), new HookInvocation(HookPhase.Pre, "j"),
+            new LogList().Sink, default, onStarted: _ => throw new IOException("journal write failed")));
+        // Bounded look for the wrong outcome: the gated shell would have had ample time to run touch.
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.False(File.Exists(marker));
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public class NbdFuseAttacherTests
 
         string image = dir.Combine("volume.img");
         const long size = 32 * 1024 * 1024;
-        await Tool.RunAsync("mke2fs", ["-q", "-F", "-t", "ext4", "-d", content, image, "32M"]).ContinueWith(t => t.Result.EnsureSuccess("mke2fs"));
+        await Tool.RunAsync("mke2fs", ["-q", "-F", "-t", "ext4", "-d", content, image, "32M"]).ContinueWith(t => t.Result.EnsureSuccess("mke2fs"), TaskScheduler.Default);
 
         int port = FreePort.Next();
         // qemu-nbd serves the image as export "7", like an array serving LUN 7; read-only, many clients.

@@ -1,8 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Snapcat.ControlApi.Security;
+using Snapcat.Core.Security;
 using Snapcat.Agent.Handlers;
-using Snapcat.Agent.Hosting;
 
 namespace Snapcat.Agent.Api;
 
@@ -25,18 +26,18 @@ public static partial class AgentApi
                 $"restore {body!.MountPoint} from backup volume {body.BackupVolume}" + (body.Force ? " (forced)" : ""),
                 ctx => volumeRestore.RunAsync(body, ctx));
             return Results.Accepted($"/v1/jobs/{job.Id}", job.Snapshot());
-        });
+        }).RequireRole(CredentialRole.Admin);
 
         app.MapPost("/v1/file-restores", async (FileRestoreOrder? body, HttpContext http) =>
         {
             FileRestoreHandler.Validate(body);
             fileRestore.CheckAgainstConfig(body!);
             // A restore port of the backup volume's own array, or a clear 409 now rather than a failed job.
-            await runtime.EnsureRestorePortOnAsync(body!.DeviceId, http.RequestAborted);
+            await runtime.EnsureRestorePortOnAsync(body!.DeviceId, http.RequestAborted).ConfigureAwait(false);
             var job = runtime.Jobs.Start(FileRestoreHandler.Operation,
                 $"restore {body!.Paths.Count} path(s) from volume {body.BackupVolume} of {body.DeviceId} to {body.Destination ?? body.MountPoint}",
                 ctx => fileRestore.RunAsync(body, ctx));
             return Results.Accepted($"/v1/jobs/{job.Id}", job.Snapshot());
-        });
+        }).RequireRole(CredentialRole.Admin);
     }
 }

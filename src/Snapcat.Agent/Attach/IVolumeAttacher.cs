@@ -1,5 +1,5 @@
-using Snapcat.Agent.Logging;
 using Snapcat.Nbd;
+using Snapcat.Nbd.Client;
 
 namespace Snapcat.Agent.Attach;
 
@@ -28,5 +28,10 @@ public sealed record AttachRequest(NbdAddress DataPort, string ExportName, strin
     public string FileSystemType { get; init; } = "ext4";
     /// <summary>Run the file system's read-only check before mounting (FIG. 13's "inspection").</summary>
     public bool CheckFileSystem { get; init; } = true;
-    public string Uri => DataPort.Uri(ExportName);
+
+    /// <summary>The agent's TLS credentials for the array behind <see cref="DataPort"/>; null: plain NBD.</summary>
+    public NbdClientTls? Tls { get; init; }
+
+    /// <summary>The export as people read it in logs (nbds:// when TLS is on); the tool URI adds the credential files.</summary>
+    public string Uri => Tls is null ? DataPort.Uri(ExportName) : "nbds" + DataPort.Uri(ExportName)["nbd".Length..];
 }

@@ -1,15 +1,20 @@
 using System.Diagnostics;
 using System.Text;
-using Snapcat.Agent.Logging;
 using Snapcat.Agent.Processes;
-using Snapcat.Core.Errors;
+using Snapcat.Nbd.Client;
 
 namespace Snapcat.Agent.Attach;
 
 /// <summary>
 /// Attaches an NBD export on Linux without a kernel NBD client:
 ///   1. nbdfuse -r WORK/fuse/disk nbd://host:port/LUN   — a child process in the foreground exposing
-///      the export as one read-only file on a FUSE mount (undo: fusermount3 -u, wait for it to exit);
+///      the export as one read-only file on a FUSE mount (undo: fusermount3 -u, wait for it to exit).
+///      With TLS, nbdfuse cannot take the nbds:// URI: libnbd 1.14's nbdfuse refuses URIs that name
+///      local files ("local file access (tls-psk-file) is not allowed"). It runs nbdkit's nbd plugin
+///      instead (--command nbdkit -s nbd … tls=require tls-psk=F tls-username=U, or
+///      tls-certificates=WORK/tls for X.509: a directory laid out for libnbd and removed again on
+///      detach, as it holds a copy of the key), which makes the TLS connection and speaks to nbdfuse
+///      over a pipe;
 ///   2. wait until that file exists with the volume's size (poll with a timeout);
 ///   3. fsck.ext4 -n on the file — a check that changes nothing (FIG. 13 "inspection");
 ///   4. mount -o ro,loop,noload — read-only loop mount; noload because replaying the journal would
@@ -21,6 +26,8 @@ public sealed class NbdFuseAttacher(NbdFuseAttacher.Options? options = null) : I
     public sealed record Options
     {
         public string NbdFuse { get; init; } = "nbdfuse";
+        /// <summary>The TLS leg of an attach with TLS (nbdkit's nbd plugin); see the class comment.</summary>
+        public string NbdKit { get; init; } = "nbdkit";
         public string FuserMount { get; init; } = "fusermount3";
         public TimeSpan AppearTimeout { get; init; } = TimeSpan.FromSeconds(30);
         public TimeSpan ToolTimeout { get; init; } = TimeSpan.FromMinutes(10);
@@ -43,7 +50,7 @@ public sealed class NbdFuseAttacher(NbdFuseAttacher.Options? options = null) : I
         try
         {
             // Step 1: nbdfuse in the foreground, as our child, so that we know when it ends.
-            var fuse = StartNbdFuse(device, request.Uri, log);
+            var fuse = StartNbdFuse(NbdFuseArguments(request, device, undo), log);
             undo.Push($"nbdfuse {request.Uri} on {fuseDir} (pid {fuse.Id})", () => StopNbdFuseAsync(fuse, fuseDir, log));
             log.Info($"attach: nbdfuse (pid {fuse.Id}) exposes {request.Uri} as {device}");
 
@@ -69,7 +76,45 @@ public sealed class NbdFuseAttacher(NbdFuseAttacher.Options? options = null) : I
         }
     }
 
-    private Process StartNbdFuse(string device, string uri, LogSink log)
+    /// <summary>
+    /// -r: read-only; the backup volume is assigned read-only anyway, and a read-only file makes the
+    /// loop device read-only too. No "--" before the URI: nbdfuse reads what follows "--" as a
+    /// command to run (its "CMD [ARGS]" mode); the URI starts with "nbd://", never with "-".
+    /// </summary>
+    private List<string> NbdFuseArguments(AttachRequest request, string device, UndoStack undo)
+    {
+        if (request.Tls is not { } tls) return ["-r", device, request.Uri];
+        if (!OnPath(_o.NbdKit))
+            Throw.Internal("attach.nbdkit_missing",
+                $"a file restore over TLS attaches through nbdkit's nbd plugin, and {_o.NbdKit} is not installed (Debian package nbdkit); nbdfuse alone cannot read TLS key files");
+        var args = new List<string>
+        {
+            "-r", device, "--command", _o.NbdKit, "-s", "--exit-with-parent", "-r", "nbd",
+            $"hostname={request.DataPort.Host}", $"port={request.DataPort.Port}", $"export={request.ExportName}", "tls=require",
+        };
+        if (tls.IsPsk)
+        {
+            if (tls.PskFile is null) Throw.Invalid("attach.tls_unsupported", $"{tls} has no key file; nbdkit reads the PSK from a psktool-format file (nbdTls.pskFile)");
+            args.Add($"tls-psk={tls.PskFile}");
+            args.Add($"tls-username={tls.PskUsername}");
+            return args;
+        }
+        string certs = Path.Combine(request.WorkDirectory, "tls");
+        undo.Push($"libnbd certificate directory {certs}", () =>
+        {
+            if (Directory.Exists(certs)) Directory.Delete(certs, recursive: true);
+            return Task.CompletedTask;
+        });
+        NbdToolUri.WriteCertificateDirectory(tls, certs);
+        args.Add($"tls-certificates={certs}");
+        return args;
+    }
+
+    private static bool OnPath(string program) =>
+        Path.IsPathRooted(program) ? File.Exists(program)
+            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, program)));
+
+    private Process StartNbdFuse(IReadOnlyList<string> arguments, LogSink log)
     {
         var psi = new ProcessStartInfo(_o.NbdFuse)
         {
@@ -78,10 +123,7 @@ public sealed class NbdFuseAttacher(NbdFuseAttacher.Options? options = null) : I
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
-        // -r: read-only; the backup volume is assigned read-only anyway, and a read-only file makes the
-        // loop device read-only too. No "--" before the URI: nbdfuse reads what follows "--" as a
-        // command to run (its "CMD [ARGS]" mode); the URI starts with "nbd://", never with "-".
-        foreach (string a in new[] { "-r", device, uri }) psi.ArgumentList.Add(a);
+        foreach (string a in arguments) psi.ArgumentList.Add(a);
         Process p;
         try
         {

@@ -1,6 +1,3 @@
-using Snapcat.Agent.Logging;
-using Snapcat.Core.Errors;
-
 namespace Snapcat.Agent.Attach;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Snapcat.Agent.Logging;
-
 namespace Snapcat.Agent.Attach;
 
 /// <summary>

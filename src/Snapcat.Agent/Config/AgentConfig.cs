@@ -1,11 +1,15 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
+using Snapcat.Core.Config;
+using Snapcat.Core.Security;
 using Snapcat.Nbd;
+using Snapcat.Nbd.Client;
 
 namespace Snapcat.Agent.Config;
 
 // The agent's configuration file (JSON, camelCase; comments and trailing commas allowed). The format,
 // with an example, is described in docs/agent.md. Relative paths (tokenFile, stateDirectory,
-// mountDirectory, restoreDestinations) are relative to the configuration file's folder.
+// mountDirectory, restoreDestinations, the files of arrays.*.nbdTls) are relative to the configuration file's folder.
 //
 // Every property has a harmless default so that a file with several mistakes deserialises and
 // AgentConfigValidator can list all of them at once instead of stopping at the first.
@@ -42,17 +46,32 @@ public sealed record AgentConfig
     /// <summary>Whether a server may send raw command text instead of a hook name. Off unless the host says so.</summary>
     public bool AllowRawCommands { get; init; }
 
+    /// <summary>Optional: <c>{ "format": "simple" | "systemd" | "json", "level": "information" }</c> (docs/logging.md).</summary>
+    public LoggingConfig? Logging { get; init; }
+
+    /// <summary>
+    /// The control API's credentials as the loader read them (control.token and control.credentials, token files read):
+    /// the backup server's (admin) and optionally a read-only one for monitoring. Not part of the file.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<Credential> ControlCredentials { get; init; } = [];
+
+    /// <summary>control.auditFile resolved, default audit.log in <see cref="StateDirectory"/>.</summary>
+    [JsonIgnore]
+    public string AuditFilePath => string.IsNullOrWhiteSpace(Control.AuditFile) ? Path.Combine(StateDirectory, "audit.log") : Control.AuditFile;
+
     public string PendingThawDirectory => Path.Combine(StateDirectory, "pending-thaw");
     public string AttachDirectory => Path.Combine(StateDirectory, "attach");
 }
 
-public sealed record AgentControlConfig
+public sealed record AgentControlConfig : ControlListenerConfig
 {
     /// <summary>host:port the agent's HTTP API listens on.</summary>
     public string Listen { get; init; } = "";
-    /// <summary>The bearer token; after loading it is set even when the file names a tokenFile.</summary>
-    public string? Token { get; init; }
-    public string? TokenFile { get; init; }
+
+    /// <summary>The HTTPS files once the loader made them absolute; null: plain HTTP (<c>"insecure": true</c>).</summary>
+    public Snapcat.Core.Tls.ControlTls? ServedTls =>
+        !Insecure && Tls is { CertificateFile: { Length: > 0 } c, KeyFile: { Length: > 0 } k } ? new Snapcat.Core.Tls.ControlTls(c, k) : null;
 }
 
 /// <summary>A row of FIG. 3: mount point 171, device file 172, FC port address 173 (here an NBD data port), LUN 174.</summary>
@@ -86,11 +105,20 @@ public sealed record RestorePortEntry
     public string NbdUri => DataPortAddress.Uri(ExportName);
 }
 
-public sealed record ArrayEndpointConfig
+public sealed record ArrayEndpointConfig : PeerEndpointConfig
 {
     public string Url { get; init; } = "";
-    public string? Token { get; init; }
-    public string? TokenFile { get; init; }
+
+    /// <summary>
+    /// TLS for this array's data ports (NBD STARTTLS): <c>{ "pskFile": "nbd.psk", "username": "host1" }</c>
+    /// or <c>{ "caFile": …, "fingerprint": …, "certificateFile": …, "keyFile": … }</c>. Left out: plain NBD.
+    /// Per array, since each array's data ports may hold other keys.
+    /// </summary>
+    public NbdClientTlsConfig? NbdTls { get; init; }
+
+    /// <summary>What <see cref="NbdTls"/> resolved to at load (keys and certificates read); never in the file.</summary>
+    [JsonIgnore]
+    public NbdClientTls? NbdTlsCredentials { get; init; }
 }
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Snapcat.Core.Errors;
-
 namespace Snapcat.Agent.Config;
 
 /// <summary>The configuration file is unusable; <see cref="Problems"/> lists every problem found, like fsck.</summary>

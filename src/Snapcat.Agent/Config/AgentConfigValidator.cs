@@ -32,7 +32,7 @@ public static partial class AgentConfigValidator
         else
         {
             if (!NbdAddress.TryParse(c.Control.Listen, out _)) P($"control.listen '{c.Control.Listen}' is not host:port");
-            if (string.IsNullOrEmpty(c.Control.Token) && string.IsNullOrEmpty(c.Control.TokenFile))
+            if (string.IsNullOrEmpty(c.Control.Token) && string.IsNullOrEmpty(c.Control.TokenFile) && c.Control.Credentials is not { Count: > 0 })
                 P("control has neither token nor tokenFile; the agent's API must not run without a bearer token");
         }
 
@@ -128,7 +128,9 @@ public static partial class AgentConfigValidator
     private static bool CheckPort(string dataPort, long lun, string at, List<string> problems)
     {
         bool ok = true;
-        if (!NbdAddress.TryParse(dataPort, out _)) { problems.Add($"{at}.dataPort '{dataPort}' is not host:port"); ok = false; }
+        if (!NbdAddress.TryParse(dataPort, out var a)) { problems.Add($"{at}.dataPort '{dataPort}' is not host:port"); ok = false; }
+        // An array's port 0 becomes a real port only when it starts; the agent must name that real port.
+        else if (a.Port == 0) { problems.Add($"{at}.dataPort '{dataPort}' names port 0; give the array's real data port"); ok = false; }
         if (lun < 0) { problems.Add($"{at}.lun is missing"); ok = false; }
         else if (lun > uint.MaxValue) { problems.Add($"{at}.lun {lun} is larger than {uint.MaxValue}"); ok = false; }
         return ok;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.FileSystemGlobbing;
-using Snapcat.Core.Errors;
 
 namespace Snapcat.Agent.FileRestore;
 

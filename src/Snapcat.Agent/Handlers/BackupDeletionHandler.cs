@@ -1,9 +1,3 @@
-using Snapcat.Agent.Api;
-using Snapcat.Agent.Hosting;
-using Snapcat.Agent.Logging;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-
 namespace Snapcat.Agent.Handlers;
 
 /// <summary>

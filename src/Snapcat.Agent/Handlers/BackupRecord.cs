@@ -1,13 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Snapcat.Agent.Api;
-using Snapcat.Agent.Hosting;
-using Snapcat.Agent.Logging;
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
+using Snapcat.Core.Json;
 using Snapcat.Core.VolumeInformation;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Agent.Handlers;
 
@@ -18,8 +14,6 @@ namespace Snapcat.Agent.Handlers;
 /// </summary>
 internal static class BackupRecord
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary>Everything that can be refused without touching the host or the array, so a refused order changes nothing.</summary>
     public static void CheckOrder(AgentRuntime runtime, BackupOrder order)
     {
@@ -98,12 +92,6 @@ internal static class BackupRecord
     }
 
     public static JsonNode? Result(ProtectedVolume source, uint backupVolume, VolumeInfoRecord record, byte[] bytes) =>
-        JsonSerializer.SerializeToNode(new BackupResultDto(record.Kind == BackupKind.Mirror ? "mirror" : "snapshot", source.DeviceId, backupVolume, source.Volume,
-            record.Timestamp, record.Label, Convert.ToBase64String(bytes)), Json);
-
-    /// <summary>Progress reported synchronously on the polling task (Progress&lt;T&gt; would post and reorder).</summary>
-    public sealed class JobProgress(JobContext job) : IProgress<JobSnapshot>
-    {
-        public void Report(JobSnapshot value) => job.SetProgress(value.BytesDone, value.BytesTotal);
-    }
+        JsonSerializer.SerializeToNode(new BackupResultDto(SnapcatJson.Name(record.Kind == BackupKind.Mirror ? BackupKind.Mirror : BackupKind.Snapshot), source.DeviceId, backupVolume, source.Volume,
+            record.Timestamp, record.Label, Convert.ToBase64String(bytes)), SnapcatJson.Web);
 }

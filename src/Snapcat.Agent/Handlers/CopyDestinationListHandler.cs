@@ -1,7 +1,3 @@
-using Snapcat.Agent.Api;
-using Snapcat.Agent.Hosting;
-using Snapcat.Core.Errors;
-
 namespace Snapcat.Agent.Handlers;
 
 /// <summary>
@@ -22,7 +18,7 @@ public sealed class CopyDestinationListHandler(AgentRuntime runtime)
         // Step 1603: device ID → the array's control address (device-ID → LAN-address table), then
         // ask it for the copy destination list of the volume at our port/LUN.
         var array = runtime.ArrayFor(source.DeviceId);
-        Snapcat.Array.Api.CopyDestinationsDto list;
+        Snapcat.Contracts.Array.CopyDestinationsDto list;
         try
         {
             list = await array.GetCopyDestinationsAsync(source.Port, source.Lun, ct).ConfigureAwait(false);

@@ -1,13 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Snapcat.Agent.Api;
 using Snapcat.Agent.Attach;
 using Snapcat.Agent.FileRestore;
 using Snapcat.Agent.Hooks;
-using Snapcat.Agent.Hosting;
-using Snapcat.Agent.Logging;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
 
 namespace Snapcat.Agent.Handlers;
 
@@ -130,16 +125,20 @@ public sealed class FileRestoreHandler(AgentRuntime runtime)
             undo.Push($"restore port {at} taken", () => { lease.Dispose(); return Task.CompletedTask; });
 
             step = $"assigning volume {volume.Number} to {at}";
-            await array.AssignAsync(volume.Number, port.DataPort, checked((uint)port.Lun), readOnly: true, ct).ConfigureAwait(false);
+            // Limited to this agent's own NBD identity, when it has one on that array: no other host may read the backup meanwhile.
+            await array.AssignAsync(volume.Number, port.DataPort, checked((uint)port.Lun), readOnly: true, runtime.RestoreIdentitiesFor(order.DeviceId), ct).ConfigureAwait(false);
             undo.Push($"volume {volume.Number} assigned read-only to {at} on array {order.DeviceId}",
                 () => array.ReleaseAsync(port.DataPort, checked((uint)port.Lun), CancellationToken.None));
             log.Info($"file restore: array {order.DeviceId} assigned volume {volume.Number} read-only to {at}");
-            await AgentRuntime.VerifyAssignedAsync(port, order.DeviceId, volume.Number, ct).ConfigureAwait(false);
+            await runtime.VerifyAssignedAsync(port, order.DeviceId, volume.Number, ct).ConfigureAwait(false);
 
             // Step 1632: attach, read-only check, read-only mount. The attacher undoes its own steps when it fails.
             step = $"attaching {at}";
             var request = new AttachRequest(port.DataPortAddress, port.ExportName, port.MountDirectory,
-                Path.Combine(runtime.Config.AttachDirectory, $"lun-{port.Lun}"), volume.Size);
+                Path.Combine(runtime.Config.AttachDirectory, $"lun-{port.Lun}"), volume.Size)
+            {
+                Tls = runtime.NbdTlsFor(order.DeviceId),
+            };
             var attachment = await runtime.Attacher.AttachAsync(request, log, ct).ConfigureAwait(false);
             undo.Push($"volume attached and mounted read-only on {attachment.MountDirectory}", () => attachment.DetachAsync(log));
 

@@ -1,7 +1,4 @@
 using System.Globalization;
-using Snapcat.Agent.Api;
-using Snapcat.Agent.Hosting;
-using Snapcat.Core.Errors;
 using Snapcat.Nbd;
 using Snapcat.Nbd.Client;
 
@@ -30,13 +27,15 @@ public sealed class InquiryHandler(AgentRuntime runtime)
         if (!known)
             Throw.Forbidden("inquiry.port_not_configured",
                 $"data port {address} is in neither the port correspondence table nor the restore port table of host {runtime.Config.HostName}; the agent asks only the ports it is configured for");
-        return await InquireAsync(address, (uint)lun.Value, ct).ConfigureAwait(false);
+        var options = await runtime.NbdOptionsForPortAsync(address, ct).ConfigureAwait(false);
+        return await InquireAsync(address, (uint)lun.Value, options, ct).ConfigureAwait(false);
     }
 
-    public static async Task<InquiryDto> InquireAsync(NbdAddress address, uint lun, CancellationToken ct)
+    /// <param name="options">the NBD client options (TLS credentials) for the port's array</param>
+    public static async Task<InquiryDto> InquireAsync(NbdAddress address, uint lun, NbdClientOptions? options, CancellationToken ct)
     {
         string export = lun.ToString(CultureInfo.InvariantCulture);
-        var details = await NbdClient.InquireAsync(address, export, ct).ConfigureAwait(false);
+        var details = await NbdClient.InquireAsync(address, export, options, ct).ConfigureAwait(false);
         var inquiry = details.Inquiry;
         if (inquiry is null)
             Throw.Remote("inquiry.not_snapcat",

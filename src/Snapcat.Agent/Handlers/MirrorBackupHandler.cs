@@ -1,11 +1,6 @@
-using Snapcat.Agent.Api;
 using Snapcat.Agent.Hooks;
-using Snapcat.Agent.Hosting;
-using Snapcat.Agent.Logging;
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
 using Snapcat.Core.VolumeInformation;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Agent.Handlers;
 
@@ -96,7 +91,7 @@ public sealed class MirrorBackupHandler(AgentRuntime runtime)
     {
         try
         {
-            return await array.WaitForJobAsync(arrayJob, new BackupRecord.JobProgress(ctx), ct: ct).ConfigureAwait(false);
+            return await array.WaitForJobAsync(arrayJob, new RemoteJobRelay(ctx), ct: ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

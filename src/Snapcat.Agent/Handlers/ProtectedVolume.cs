@@ -1,6 +1,4 @@
 using Snapcat.Agent.Config;
-using Snapcat.Agent.Hosting;
-using Snapcat.Core.Errors;
 
 namespace Snapcat.Agent.Handlers;
 
@@ -18,10 +16,11 @@ public sealed record ProtectedVolume(PortCorrespondenceEntry Entry, string Port,
         var entry = runtime.VolumeFor(mountPoint);
         var address = entry.DataPortAddress;
         uint lun = checked((uint)entry.Lun);
-        Api.InquiryDto inquiry;
+        Snapcat.Contracts.Agent.InquiryDto inquiry;
         try
         {
-            inquiry = await InquiryHandler.InquireAsync(address, lun, ct).ConfigureAwait(false);
+            var options = await runtime.NbdOptionsForPortAsync(address, ct).ConfigureAwait(false);
+            inquiry = await InquiryHandler.InquireAsync(address, lun, options, ct).ConfigureAwait(false);
         }
         catch (SnapcatException ex) when (ex.Code is "nbd.export_not_found")
         {

@@ -1,9 +1,4 @@
-using Snapcat.Agent.Api;
 using Snapcat.Agent.Hooks;
-using Snapcat.Agent.Hosting;
-using Snapcat.Agent.Logging;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
 using Snapcat.Core.VolumeInformation;
 
 namespace Snapcat.Agent.Handlers;
@@ -67,7 +62,7 @@ public sealed class SnapshotBackupHandler(AgentRuntime runtime)
     }
 
     /// <summary>The snapshot of a failed job goes, record and volume; never with the job's token, which may be the reason we are here.</summary>
-    private static async Task DiscardAsync(Snapcat.Array.Api.ArrayClient array, ProtectedVolume source, uint snapshot, LogSink log)
+    private static async Task DiscardAsync(Snapcat.Contracts.Array.ArrayClient array, ProtectedVolume source, uint snapshot, LogSink log)
     {
         try
         {

@@ -1,16 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Snapcat.Agent.Api;
 using Snapcat.Agent.Config;
 using Snapcat.Agent.Hooks;
-using Snapcat.Agent.Hosting;
-using Snapcat.Agent.Logging;
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
 using Snapcat.Nbd;
 using Snapcat.Nbd.Client;
 using Snapcat.Nbd.Protocol;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Agent.Handlers;
 
@@ -64,7 +59,7 @@ public sealed class VolumeRestoreHandler(AgentRuntime runtime)
         Validate(order);
         CheckAgainstConfig(order);
         var entry = runtime.VolumeFor(order.MountPoint);
-        var inquiry = await InquireAsync(entry, ct).ConfigureAwait(false);
+        var inquiry = await InquireAsync(entry, await runtime.NbdOptionsForPortAsync(entry.DataPortAddress, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         var array = runtime.ArrayFor(inquiry.DeviceId);
         log.Info($"volume restore: {order.MountPoint} is volume {inquiry.Volume} of array {inquiry.DeviceId} ({entry.DataPort} LUN {entry.Lun}); backup volume {order.BackupVolume}");
         string kind = await CheckIsBackupOfAsync(array, inquiry, order.BackupVolume, log, ct).ConfigureAwait(false);
@@ -98,12 +93,12 @@ public sealed class VolumeRestoreHandler(AgentRuntime runtime)
     }
 
     /// <summary>Snapcat's Inquiry over NBD: the export description names the array and the volume.</summary>
-    internal static async Task<InquiryDescription> InquireAsync(PortCorrespondenceEntry entry, CancellationToken ct)
+    internal static async Task<InquiryDescription> InquireAsync(PortCorrespondenceEntry entry, NbdClientOptions? options, CancellationToken ct)
     {
         NbdExportDetails details;
         try
         {
-            details = await NbdClient.InquireAsync(entry.DataPortAddress, entry.ExportName, ct).ConfigureAwait(false);
+            details = await NbdClient.InquireAsync(entry.DataPortAddress, entry.ExportName, options, ct).ConfigureAwait(false);
         }
         catch (SnapcatException ex)
         {
@@ -143,7 +138,7 @@ public sealed class VolumeRestoreHandler(AgentRuntime runtime)
 
     private static async Task<JobSnapshot> WaitAsync(ArrayClient array, JobSnapshot started, JobContext job, LogSink log, CancellationToken ct)
     {
-        var relay = new ArrayJobRelay(job, log, started.Id);
+        var relay = new RemoteJobRelay(job) { OnLogLine = line => log.Info($"[array job {started.Id}] {line.Message}") };
         JobSnapshot final;
         try
         {
@@ -164,19 +159,6 @@ public sealed class VolumeRestoreHandler(AgentRuntime runtime)
             throw;
         }
         return ArrayClient.EnsureSucceeded(final);
-    }
-
-    /// <summary>Relays the array job's progress and new log lines into the agent's job, synchronously.</summary>
-    private sealed class ArrayJobRelay(JobContext job, LogSink log, string arrayJobId) : IProgress<JobSnapshot>
-    {
-        private int _logged;
-
-        public void Report(JobSnapshot value)
-        {
-            job.SetProgress(value.BytesDone, value.BytesTotal);
-            for (; _logged < value.Log.Count; _logged++)
-                log.Info($"[array job {arrayJobId}] {value.Log[_logged].Message}");
-        }
     }
 }
 

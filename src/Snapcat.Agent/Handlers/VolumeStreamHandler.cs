@@ -2,10 +2,8 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
-using Snapcat.Agent.Hosting;
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
 using Snapcat.Nbd.Client;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Agent.Handlers;
 
@@ -31,7 +29,8 @@ public sealed partial class VolumeStreamHandler(AgentRuntime runtime, ILogger lo
     {
         var ct = http.RequestAborted;
         var (array, number, size) = await CheckAsync(deviceId, volume, ct).ConfigureAwait(false);
-        await using var session = await OpenAsync(array, deviceId!, number, readOnly: true, ct).ConfigureAwait(false);
+        var session = await OpenAsync(array, deviceId!, number, readOnly: true, ct).ConfigureAwait(false);
+        await using var sessionLifetime = session.ConfigureAwait(false);
         var nbd = session.Client;
         if (nbd.Size != size)
             Throw.Remote("stream.size_mismatch", $"volume {number} is {size} bytes on the array but {nbd.Size} over NBD");
@@ -78,7 +77,8 @@ public sealed partial class VolumeStreamHandler(AgentRuntime runtime, ILogger lo
         // A volume is far above Kestrel's 30 MB default request limit; the size check above bounds it.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
 
-        await using var session = await OpenAsync(array, deviceId!, number, readOnly: false, ct).ConfigureAwait(false);
+        var session = await OpenAsync(array, deviceId!, number, readOnly: false, ct).ConfigureAwait(false);
+        await using var sessionLifetime = session.ConfigureAwait(false);
         var nbd = session.Client;
         if (nbd.IsReadOnly)
             Throw.Conflict("stream.read_only", $"{deviceId} volume {number} was assigned read-only (a snapshot?); data cannot be streamed into it");
@@ -131,10 +131,11 @@ public sealed partial class VolumeStreamHandler(AgentRuntime runtime, ILogger lo
         var session = new StreamSession(this, array, lease, port, lun);
         try
         {
-            await array.AssignAsync(number, port, lun, readOnly, ct).ConfigureAwait(false);
+            // Only this agent may open the restore port's LUN while it holds it (when it has an NBD identity there).
+            await array.AssignAsync(number, port, lun, readOnly, runtime.RestoreIdentitiesFor(deviceId), ct).ConfigureAwait(false);
             session.Assigned = true;
-            await AgentRuntime.VerifyAssignedAsync(lease.Port, deviceId, number, ct).ConfigureAwait(false);
-            session.Client = await NbdClient.ConnectAsync(lease.Port.DataPortAddress, lun.ToString(CultureInfo.InvariantCulture), ct: ct).ConfigureAwait(false);
+            await runtime.VerifyAssignedAsync(lease.Port, deviceId, number, ct).ConfigureAwait(false);
+            session.Client = await NbdClient.ConnectAsync(lease.Port.DataPortAddress, lun.ToString(CultureInfo.InvariantCulture), runtime.NbdOptionsFor(deviceId), ct).ConfigureAwait(false);
             return session;
         }
         catch

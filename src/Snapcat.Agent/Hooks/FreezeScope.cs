@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Snapcat.Agent.Logging;
-using Snapcat.Core.Errors;
 
 namespace Snapcat.Agent.Hooks;
 

@@ -1,5 +1,3 @@
-using Snapcat.Core.Errors;
-
 namespace Snapcat.Agent.Hooks;
 
 /// <summary>

@@ -1,7 +1,5 @@
 using System.Text.Json;
-using Snapcat.Agent.Logging;
 using Snapcat.Agent.Processes;
-using Snapcat.Core.Errors;
 using Snapcat.Core.Storage;
 
 namespace Snapcat.Agent.Hooks;

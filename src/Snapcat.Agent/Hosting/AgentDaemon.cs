@@ -1,10 +1,7 @@
-using Snapcat.Array.Hosting;
 using Microsoft.Extensions.Logging;
 using Snapcat.Agent.Config;
-using Snapcat.Agent.Logging;
-using Snapcat.Core.Errors;
 using Snapcat.Core.Storage;
-using Snapcat.Core.Jobs;
+using Snapcat.ControlApi.Hosting;
 
 namespace Snapcat.Agent.Hosting;
 
@@ -19,75 +16,35 @@ public static partial class AgentDaemon
     /// <summary>How long a stopping agent waits for cancelled jobs to run their postprocesses.</summary>
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(60);
 
-    public static async Task<int> RunAsync(string configPath, CancellationToken ct)
-    {
-        AgentConfig config;
-        try
-        {
-            config = AgentConfigLoader.Load(configPath);
-        }
-        catch (SnapcatException ex) when (ex.Kind == ErrorKind.Invalid)
-        {
-            await Console.Error.WriteLineAsync($"snapcat agent: {ex.Message}");
-            return 2;
-        }
+    public static Task<int> RunAsync(string configPath, CancellationToken ct) =>
+        DaemonRunner.RunAsync("agent", () => AgentConfigLoader.Load(configPath), c => $"agent {c.HostName}", StartAsync, ct, c => c.Logging);
 
-        // Logs to stderr only (stdout carries just the ready line); SIGTERM/SIGINT cancel lifetime.Stop.
-        using var lifetime = new DaemonLifetime(ct);
+    private static async Task<string> StartAsync(AgentConfig config, DaemonLifetime lifetime)
+    {
         var loggerFactory = lifetime.Logs;
         var log = loggerFactory.CreateLogger("snapcat.agent");
-
-        AgentRuntime? runtime = null;
-        Microsoft.AspNetCore.Builder.WebApplication? api = null;
-        try
+        DurableFile.CreateDirectory(config.StateDirectory);  // 0700: pending thaws name hooks and volumes
+        var runtime = new AgentRuntime(config, new Hooks.HookRunner(config, loggerFactory.CreateLogger<Hooks.HookRunner>()));
+        // Stopped after the API: running jobs are cancelled and their postprocesses run before the runtime goes.
+        lifetime.OnStop(async () =>
         {
-            DurableFile.CreateDirectory(config.StateDirectory);  // 0700: pending thaws name hooks and volumes
-            runtime = new AgentRuntime(config);
+            await CancelRunningJobsAsync(runtime.Jobs, log).ConfigureAwait(false);
+            runtime.Dispose();
+        });
 
-            // The postprocesses a dead predecessor owed. Their mount points are closed to new hook-running
-            // orders first (FreezeScope answers hooks.recovery_running), then the API is served at once and
-            // each owed postprocess runs as a job of its own, listed with its output by GET /v1/jobs
-            // (issue 9.3): a thaw that takes minutes must not keep the whole agent unreachable.
-            var owed = runtime.Journal.BeginRecovery(new LogSink((level, message) => Log(log, level, message)));
+        // The postprocesses a dead predecessor owed. Their mount points are closed to new hook-running
+        // orders first (FreezeScope answers hooks.recovery_running), then the API is served at once and
+        // each owed postprocess runs as a job of its own, listed with its output by GET /v1/jobs
+        // (issue 9.3): a thaw that takes minutes must not keep the whole agent unreachable.
+        var owed = runtime.Journal.BeginRecovery(new LogSink((level, message) => Log(log, level, message)));
 
-            api = AgentApiHost.Build(runtime, loggerFactory);
-            await api.StartAsync(lifetime.Stop);
-            var recoveries = PendingPostprocessJobs.Start(runtime, owed, (level, message) => Log(log, level, message));
-            if (owed.Count > 0) LogPendingStarted(log, owed.Count, string.Join(", ", recoveries));
+        var api = AgentApiHost.Build(runtime, loggerFactory);
+        await lifetime.StartAsync(api).ConfigureAwait(false);
+        var recoveries = PendingPostprocessJobs.Start(runtime, owed, (level, message) => Log(log, level, message));
+        if (owed.Count > 0) LogPendingStarted(log, owed.Count, string.Join(", ", recoveries));
 
-            string control = AgentApiHost.Addresses(api).FirstOrDefault() ?? $"http://{config.Control.Listen}";
-            Console.Out.WriteLine($"snapcat agent {config.HostName} ready: control {control}, {config.PortCorrespondence.Count} protected volume(s), {owed.Count} pending postprocess(es) running as jobs");
-            Console.Out.Flush();
-
-            try { await Task.Delay(Timeout.Infinite, lifetime.Stop); }
-            catch (OperationCanceledException) { }
-            LogStopping(log, config.HostName);
-            return 0;
-        }
-        catch (OperationCanceledException) when (lifetime.Stop.IsCancellationRequested)
-        {
-            return 0;
-        }
-        catch (Exception ex) when (ex is SnapcatException or IOException or System.Net.Sockets.SocketException or InvalidOperationException
-            or UnauthorizedAccessException)
-        {
-            await Console.Error.WriteLineAsync($"snapcat agent {config.HostName}: cannot run: {ex.Message}");
-            return 1;
-        }
-        finally
-        {
-            if (api is not null)
-            {
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await api.StopAsync(grace.Token);
-                await api.DisposeAsync();
-            }
-            if (runtime is not null)
-            {
-                await CancelRunningJobsAsync(runtime.Jobs, log);
-                runtime.Dispose();
-            }
-        }
+        string control = ControlApiApp.Addresses(api).FirstOrDefault() ?? $"http://{config.Control.Listen}";
+        return $"snapcat agent {config.HostName} ready: control {control}, {config.PortCorrespondence.Count} protected volume(s), {owed.Count} pending postprocess(es) running as jobs";
     }
 
     /// <summary>
@@ -101,7 +58,7 @@ public static partial class AgentDaemon
         LogCancelling(log, running.Count);
         foreach (var j in running) j.Cancel();
         var all = Task.WhenAll(running.Select(j => j.Completion));
-        if (await Task.WhenAny(all, Task.Delay(StopGrace)) != all) LogJobsStillRunning(log, StopGrace.TotalSeconds);
+        if (await Task.WhenAny(all, Task.Delay(StopGrace)).ConfigureAwait(false) != all) LogJobsStillRunning(log, StopGrace.TotalSeconds);
     }
 
     private static void Log(ILogger log, string level, string message)
@@ -125,9 +82,6 @@ public static partial class AgentDaemon
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} pending postprocess(es) owed by a previous agent process run as job(s) {Jobs}")]
     private static partial void LogPendingStarted(ILogger logger, int count, string jobs);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "agent {Host} stopping")]
-    private static partial void LogStopping(ILogger logger, string host);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "cancelling {Count} running job(s); their postprocesses run before the agent stops")]
     private static partial void LogCancelling(ILogger logger, int count);

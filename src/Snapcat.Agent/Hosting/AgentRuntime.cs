@@ -2,10 +2,8 @@ using System.Collections.Concurrent;
 using Snapcat.Agent.Attach;
 using Snapcat.Agent.Config;
 using Snapcat.Agent.Hooks;
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
 using Snapcat.Nbd;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Agent.Hosting;
 
@@ -14,7 +12,7 @@ namespace Snapcat.Agent.Hosting;
 /// the hook runner with its pending-thaw journal, the volume attacher, and array clients by device ID.
 /// One instance per agent process; handlers take it in their constructor.
 /// </summary>
-public sealed class AgentRuntime : IDisposable
+public sealed partial class AgentRuntime : IDisposable
 {
     private readonly ConcurrentDictionary<string, ArrayClient> _arrays = new(StringComparer.Ordinal);
     private readonly HashSet<RestorePortEntry> _restorePortsInUse = [];
@@ -23,7 +21,8 @@ public sealed class AgentRuntime : IDisposable
     {
         Config = config;
         Time = time ?? TimeProvider.System;
-        Hooks = hooks ?? new HookRunner(config);
+        HookRuns = new CountingHookRunner(hooks ?? new HookRunner(config));
+        Hooks = HookRuns;
         Journal = new PendingThawJournal(config.PendingThawDirectory, Time);
         Freeze = new FreezeScope(Hooks, Journal);
         Attacher = attacher ?? new NbdFuseAttacher();
@@ -33,6 +32,8 @@ public sealed class AgentRuntime : IDisposable
     public AgentConfig Config { get; }
     public TimeProvider Time { get; }
     public IHookRunner Hooks { get; }
+    /// <summary>The same runner as <see cref="Hooks"/>, with its run counts (/metrics).</summary>
+    public CountingHookRunner HookRuns { get; }
     public PendingThawJournal Journal { get; }
     public FreezeScope Freeze { get; }
     public IVolumeAttacher Attacher { get; }
@@ -54,7 +55,11 @@ public sealed class AgentRuntime : IDisposable
         if (!Config.Arrays.TryGetValue(deviceId, out var endpoint))
             Throw.NotFound("array.unknown",
                 $"host {Config.HostName} has no array with device ID '{deviceId}' in its configuration (arrays: {string.Join(", ", Config.Arrays.Keys)})");
-        return _arrays.GetOrAdd(deviceId, _ => new ArrayClient(new Uri(endpoint.Url), endpoint.Token ?? ""));
+        return _arrays.GetOrAdd(deviceId, _ =>
+        {
+            var url = new Uri(endpoint.Url);
+            return new ArrayClient(url, endpoint.Token ?? "", trust: Snapcat.Core.Config.PeerTrustSource.Load(endpoint, url, $"arrays.{deviceId}"));
+        });
     }
 
     /// <summary>
@@ -103,8 +108,7 @@ public sealed class AgentRuntime : IDisposable
         foreach (var p in unnamed)
         {
             var address = p.DataPortAddress;
-            // An array listening on a wildcard address is reached under some other host name: match the port.
-            if (listens.Any(l => l == address || (IsWildcard(l.Host) && l.Port == address.Port)))
+            if (listens.Any(l => Reaches(l, address)))
                 mine.Add(p);
         }
         return Config.RestorePorts.Where(mine.Contains).ToList();
@@ -114,9 +118,9 @@ public sealed class AgentRuntime : IDisposable
     /// After the array assigned a volume to a restore port: the Inquiry there must name that array and
     /// volume, or the port is not where the configuration says (and the agent would read another volume).
     /// </summary>
-    public static async Task VerifyAssignedAsync(RestorePortEntry port, string deviceId, uint volume, CancellationToken ct)
+    public async Task VerifyAssignedAsync(RestorePortEntry port, string deviceId, uint volume, CancellationToken ct)
     {
-        var seen = await Handlers.InquiryHandler.InquireAsync(port.DataPortAddress, checked((uint)port.Lun), ct).ConfigureAwait(false);
+        var seen = await Handlers.InquiryHandler.InquireAsync(port.DataPortAddress, checked((uint)port.Lun), NbdOptionsFor(deviceId), ct).ConfigureAwait(false);
         if (seen.DeviceId != deviceId || seen.Volume != volume)
             Throw.Conflict("restore_port.wrong_array",
                 $"restore port {port.DataPort} LUN {port.Lun} should now show volume {volume} of array {deviceId}, but its Inquiry answers volume {seen.Volume} of array {seen.DeviceId}; " +
@@ -124,6 +128,11 @@ public sealed class AgentRuntime : IDisposable
     }
 
     private static bool IsWildcard(string host) => host is "0.0.0.0" or "::" or "[::]" or "*" or "";
+
+    /// <summary>Whether an array listening on <paramref name="listen"/> is what <paramref name="address"/> reaches.</summary>
+    private static bool Reaches(NbdAddress listen, NbdAddress address) =>
+        // An array listening on a wildcard address is reached under some other host name: match the port.
+        listen == address || (IsWildcard(listen.Host) && listen.Port == address.Port);
 
     public bool IsRestorePortInUse(RestorePortEntry p)
     {

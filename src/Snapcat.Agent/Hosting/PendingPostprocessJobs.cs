@@ -1,5 +1,4 @@
 using Snapcat.Agent.Hooks;
-using Snapcat.Agent.Logging;
 
 namespace Snapcat.Agent.Hosting;
 

@@ -1,5 +1,3 @@
-using Snapcat.Core.Jobs;
-
 namespace Snapcat.Agent.Logging;
 
 /// <summary>

@@ -51,8 +51,14 @@ public static class ProcessRun
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? "",
         };
+        // A program in its own group starts behind a gate: a shell that waits for one line on stdin and then
+        // execs the program (same PID, so the same group; PDEATHSIG survives exec). The line is written only
+        // after onStarted returned, i.e. once the caller has durably recorded the group (the pending-thaw
+        // journal, issue 9.2): a hook never runs unrecorded, and if the agent dies first the gate reads EOF
+        // (or PDEATHSIG kills it) and the program never starts.
         if (spec.OwnProcessGroup)
-            foreach (var a in new[] { ProcessLauncher.Setpriv, "--pdeathsig", "KILL", "--", spec.FileName }) psi.ArgumentList.Add(a);
+            foreach (var a in new[] { ProcessLauncher.Setpriv, "--pdeathsig", "KILL", "--", "/bin/sh", "-c", GateScript, "snapcat-hook-gate", spec.FileName })
+                psi.ArgumentList.Add(a);
         foreach (var a in spec.Arguments) psi.ArgumentList.Add(a);
         foreach (var (k, v) in spec.Environment) psi.Environment[k] = v;
 
@@ -67,7 +73,7 @@ public static class ProcessRun
         if (spec.OwnProcessGroup) await ProcessLauncher.StartAsync(p).ConfigureAwait(false);
         else p.Start();
         // A hook that reads stdin must see end-of-file, not wait for a terminal that is not there.
-        p.StandardInput.Close();
+        if (!spec.OwnProcessGroup) p.StandardInput.Close();
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         try
@@ -80,6 +86,7 @@ public static class ProcessRun
             KillTree(p, spec.OwnProcessGroup);
             throw;
         }
+        if (spec.OwnProcessGroup) OpenGate(p);
 
         using var timeout = new CancellationTokenSource(spec.Timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
@@ -100,6 +107,20 @@ public static class ProcessRun
         try { await Task.WhenAll(stdoutDone.Task, stderrDone.Task).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); }
         catch (TimeoutException) { onLine("stderr", "(output after exit dropped: a background process still holds the program's stdout/stderr)"); }
         return new ProcessOutcome(p.ExitCode, TimedOut: false, started.Elapsed);
+    }
+
+    // dash's read builtin takes stdin one byte at a time, so nothing past the newline is consumed and the
+    // program sees end-of-file on stdin once the gate's pipe is closed.
+    private const string GateScript = "IFS= read -r _ || exit 125; exec \"$@\"";
+
+    private static void OpenGate(Process p)
+    {
+        try
+        {
+            p.StandardInput.WriteLine("go");
+            p.StandardInput.Close();
+        }
+        catch (IOException) { /* the gate already died (killed): the exit code says so */ }
     }
 
     private static void KillTree(Process p, bool ownGroup)

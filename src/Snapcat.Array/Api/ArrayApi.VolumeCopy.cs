@@ -6,9 +6,9 @@ using Snapcat.Array.Config;
 using Snapcat.Array.ManagementTable;
 using Snapcat.Array.VolumeCopy;
 using Snapcat.Array.Volumes;
-using Snapcat.Core.Errors;
+using Snapcat.ControlApi.Security;
 using Snapcat.Core.Jobs;
-using Snapcat.Core.Storage;
+using Snapcat.Core.Security;
 using Snapcat.Nbd;
 
 namespace Snapcat.Array.Api;
@@ -63,7 +63,7 @@ public static partial class ArrayApi
                 var destination = new LocalCopyDestination(dest.Number, open(dest.Number), new VolumeManagerInfoTable(volumes));
                 job = jobs.Start("volume-copy", $"volume copy {src.Number} -> volume {dest.Number}", async ctx =>
                     JsonSerializer.SerializeToNode(await handler.CopyWithinArrayAsync(volumes.DeviceId, source, destination,
-                        new VolumeCopyObserver(ctx.SetProgress, ctx.Info), ctx.CancellationToken), ResultJson));
+                        new VolumeCopyObserver(ctx.SetProgress, ctx.Info), ctx.CancellationToken).ConfigureAwait(false), ResultJson));
             }
             else
             {
@@ -73,10 +73,10 @@ public static partial class ArrayApi
                 job = jobs.Start("volume-copy",
                     $"volume copy {src.Number} -> {destination.DeviceId} port {destination.Port} LUN {destination.Lun}", async ctx =>
                     JsonSerializer.SerializeToNode(await handler.CopyToPeerAsync(source, destination,
-                        new VolumeCopyObserver(ctx.SetProgress, ctx.Info), ctx.CancellationToken), ResultJson));
+                        new VolumeCopyObserver(ctx.SetProgress, ctx.Info), ctx.CancellationToken).ConfigureAwait(false), ResultJson));
             }
             return Results.Accepted($"/v1/jobs/{job.Id}", job.Snapshot());
-        });
+        }).RequireRole(CredentialRole.Admin);  // copies any volume onto any other, or off the array: the backup server's
     }
 
     /// <summary>

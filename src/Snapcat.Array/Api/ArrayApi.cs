@@ -4,12 +4,17 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Snapcat.Array.CopyFunctions;
 using Snapcat.Array.Volumes;
-using Snapcat.Core.Errors;
+using Snapcat.ControlApi.Security;
+using Snapcat.Core.Security;
 using Snapcat.Core.Units;
 
 namespace Snapcat.Array.Api;
 
-/// <summary>Every route of the control API contract (ArrayContracts.cs), over a <see cref="VolumeManager"/>.</summary>
+/// <summary>
+/// Every route of the control API contract (ArrayContracts.cs), over a <see cref="VolumeManager"/>. Each route
+/// declares its role: read-only routes (an agent credential sees its own volumes only), agent routes (the calls
+/// a host's agent makes, each checked against its <see cref="ArrayScope"/>), admin routes (the backup server's).
+/// </summary>
 public static partial class ArrayApi
 {
     public const string Version = "1";
@@ -18,19 +23,24 @@ public static partial class ArrayApi
     public static void MapArrayApi(this IEndpointRouteBuilder app, VolumeManager volumes, CopyFunctionService? copy = null)
     {
         var v1 = app.MapGroup("/v1");
-        if (copy is not null) MapCopyApi(v1, copy);
+        var scope = new ArrayScope(volumes);
+        if (copy is not null) MapCopyApi(v1, copy, scope, volumes);
 
-        v1.MapGet("/array", () => new ArrayInfo(
-            volumes.DeviceId,
-            typeof(ArrayApi).Assembly.GetName().Version?.ToString() ?? Version,
-            volumes.DataPorts.Select(p => new DataPortDto(p.ToString())).ToList(),
-            checked((int)volumes.Count)));
-
-        v1.MapGet("/volumes", (bool? info) =>
+        v1.MapGet("/array", () =>
         {
-            var list = volumes.List();
+            var space = volumes.DataFileSystemSpace();
+            return new ArrayInfo(
+                volumes.DeviceId,
+                typeof(ArrayApi).Assembly.GetName().Version?.ToString() ?? Version,
+                volumes.DataPorts.Select(p => new DataPortDto(p.ToString())).ToList(),
+                checked((int)volumes.Count), space?.FreeBytes, space?.TotalBytes);
+        }).RequireRole(CredentialRole.ReadOnly);
+
+        v1.MapGet("/volumes", (bool? info, HttpContext http) =>
+        {
+            var list = scope.Filter(http, volumes.List(), v => v.Number);
             return list.Select(v => v.ToDto(info == true && v.HasVolumeInfo ? volumes.GetVolumeInfo(v.Number) : null, info == true)).ToList();
-        });
+        }).RequireRole(CredentialRole.ReadOnly);
 
         v1.MapPost("/volumes", (CreateVolumeRequest? body) =>
         {
@@ -40,76 +50,91 @@ public static partial class ArrayApi
                 Throw.Invalid("size.invalid", error!);
             var v = volumes.Create(size);
             return Results.Created($"/v1/volumes/{v.Number}", v.ToDto());
-        });
+        }).RequireRole(CredentialRole.Admin);
 
-        v1.MapGet("/volumes/{number}", (string number) =>
+        v1.MapGet("/volumes/{number}", (string number, HttpContext http) =>
         {
             uint n = ParseVolume(number);
+            scope.RequireVolume(http, n);
             var v = volumes.Get(n);
             return v.ToDto(v.HasVolumeInfo ? volumes.GetVolumeInfo(n) : null, withInfo: true);
-        });
+        }).RequireRole(CredentialRole.ReadOnly);
 
-        v1.MapDelete("/volumes/{number}", async (string number, bool? force) =>
+        // An agent deletes the snapshots of its volumes (pruning, undoing a failed snapshot backup); nothing else.
+        v1.MapDelete("/volumes/{number}", async (string number, bool? force, HttpContext http) =>
         {
             uint n = ParseVolume(number);
-            if (copy is not null) await copy.DeleteVolumeAsync(n, force == true);
-            else await volumes.DeleteAsync(n, force == true);
+            scope.RequireDeletable(http, n);
+            if (copy is not null) await copy.DeleteVolumeAsync(n, force == true).ConfigureAwait(false);
+            else await volumes.DeleteAsync(n, force == true).ConfigureAwait(false);
             return Results.NoContent();
-        });
+        }).RequireRole(CredentialRole.Agent);
 
         // AssignBody, not AssignRequest: a missing readOnly must be told from false (snapshots default to read-only).
-        v1.MapPost("/volumes/{number}/assignments", (string number, AssignBody? body) =>
+        // An agent assigns the volumes it reaches to its restore ports only (file restore, volume streams).
+        v1.MapPost("/volumes/{number}/assignments", (string number, AssignBody? body, HttpContext http) =>
         {
             uint n = ParseVolume(number);
             if (body is null)
                 Throw.Invalid("request.missing_body", "this route needs a JSON body such as {\"port\":\"127.0.0.1:10809\",\"lun\":1,\"readOnly\":false}");
             if (string.IsNullOrWhiteSpace(body.Port))
                 Throw.Invalid("request.missing_port", "assignment needs 'port' (a data port address host:port)");
-            var a = volumes.Assign(n, body.Port, body.Lun, body.ReadOnly);
+            scope.RequireVolume(http, n);
+            scope.RequireRestorePort(http, body.Port, body.Lun);
+            var a = volumes.Assign(n, body.Port, body.Lun, body.ReadOnly, body.AllowedIdentities);
             return Results.Created($"/v1/ports/{Uri.EscapeDataString(a.Port)}/luns/{a.Lun}", a.ToDto());
-        });
+        }).RequireRole(CredentialRole.Agent);
 
-        v1.MapDelete("/ports/{port}/luns/{lun}", (string port, string lun) =>
+        v1.MapDelete("/ports/{port}/luns/{lun}", (string port, string lun, HttpContext http) =>
         {
-            volumes.Release(Uri.UnescapeDataString(port), ParseLun(lun));
+            string p = Uri.UnescapeDataString(port);
+            uint l = ParseLun(lun);
+            scope.RequireRestorePort(http, p, l);
+            volumes.Release(p, l);
             return Results.NoContent();
-        });
+        }).RequireRole(CredentialRole.Agent);
 
-        v1.MapGet("/ports/{port}/luns/{lun}", (string port, string lun) =>
+        v1.MapGet("/ports/{port}/luns/{lun}", (string port, string lun, HttpContext http) =>
         {
             var a = volumes.GetLun(Uri.UnescapeDataString(port), ParseLun(lun));
+            scope.RequireVolume(http, checked((uint)a.Volume));
             return new LunDto(a.Port, checked((uint)a.Lun), a.ReadOnly, checked((uint)a.Volume), volumes.DeviceId);
-        });
+        }).RequireRole(CredentialRole.ReadOnly);
 
-        v1.MapGet("/volumes/{number}/info", (string number) =>
+        v1.MapGet("/volumes/{number}/info", (string number, HttpContext http) =>
         {
             uint n = ParseVolume(number);
+            scope.RequireVolume(http, n);
             byte[]? info = volumes.GetVolumeInfo(n);
             if (info is null)
                 Throw.NotFound("volume_info.not_found", $"volume {n} has no volume information");
             return Results.Bytes(info, "application/octet-stream");
-        }).Produces<byte[]>(200, "application/octet-stream");
+        }).Produces<byte[]>(200, "application/octet-stream").RequireRole(CredentialRole.ReadOnly);
 
         v1.MapPut("/volumes/{number}/info", async (string number, HttpRequest request) =>
         {
             uint n = ParseVolume(number);
-            byte[] body = await ReadLimitedAsync(request, VolumeManager.VolumeInfoLength, request.HttpContext.RequestAborted);
+            scope.RequireVolume(request.HttpContext, n);
+            byte[] body = await ReadLimitedAsync(request, VolumeManager.VolumeInfoLength, request.HttpContext.RequestAborted).ConfigureAwait(false);
             volumes.PutVolumeInfo(n, body);
             return Results.NoContent();
-        }).Accepts<byte[]>("application/octet-stream");
+        }).Accepts<byte[]>("application/octet-stream").RequireRole(CredentialRole.Agent);
 
-        v1.MapDelete("/volumes/{number}/info", (string number) =>
+        v1.MapDelete("/volumes/{number}/info", (string number, HttpContext http) =>
         {
-            volumes.DeleteVolumeInfo(ParseVolume(number));
+            uint n = ParseVolume(number);
+            scope.RequireVolume(http, n);
+            volumes.DeleteVolumeInfo(n);
             return Results.NoContent();
-        });
+        }).RequireRole(CredentialRole.Agent);
 
-        v1.MapGet("/volume-infos", () =>
-            new VolumeInfoListing(volumes.DeviceId, volumes.ListVolumeInfos().Select(r => r.ToEntry()).ToList()));
+        v1.MapGet("/volume-infos", (HttpContext http) =>
+            new VolumeInfoListing(volumes.DeviceId, scope.Filter(http, volumes.ListVolumeInfos(), r => checked((uint)r.Number)).Select(r => r.ToEntry()).ToList()))
+            .RequireRole(CredentialRole.ReadOnly);
     }
 
     /// <summary>The wire shape of <see cref="AssignRequest"/> with readOnly optional.</summary>
-    private sealed record AssignBody(string Port, uint Lun, bool? ReadOnly);
+    private sealed record AssignBody(string Port, uint Lun, bool? ReadOnly, IReadOnlyList<string>? AllowedIdentities);
 
     private static uint ParseVolume(string text)
     {
@@ -132,7 +157,7 @@ public static partial class ArrayApi
         int total = 0;
         while (total < buffer.Length)
         {
-            int n = await request.Body.ReadAsync(buffer.AsMemory(total), ct);
+            int n = await request.Body.ReadAsync(buffer.AsMemory(total), ct).ConfigureAwait(false);
             if (n == 0) break;
             total += n;
         }

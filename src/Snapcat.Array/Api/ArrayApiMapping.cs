@@ -19,7 +19,7 @@ public static class ArrayApiMapping
         v.HasVolumeInfo,
         withInfo && info is not null ? Convert.ToBase64String(info) : null);
 
-    public static AssignmentDto ToDto(this AssignmentRecord a) => new(a.Port, checked((uint)a.Lun), a.ReadOnly);
+    public static AssignmentDto ToDto(this AssignmentRecord a) => new(a.Port, checked((uint)a.Lun), a.ReadOnly, a.AllowedIdentities);
 
     public static VolumeInfoEntry ToEntry(this VolumeInfoRecordRow r) =>
         new(checked((uint)r.Number), r.Size, r.Kind, r.VolumeInfo is null ? null : Convert.ToBase64String(r.VolumeInfo));

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Snapcat.Core.Storage;
 using Snapcat.Core.VolumeInformation;
 
 namespace Snapcat.Array.ChangeTracking;

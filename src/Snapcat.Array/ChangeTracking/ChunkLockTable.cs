@@ -134,11 +134,11 @@ public sealed class ChunkLockTable
             var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             waiters.Enqueue(tcs);
             // Ownership passes directly to the next waiter on unlock, so a cancelled wait must hand it on.
-            return WaitOwnership(tcs, chunk, ct);
+            return WaitOwnershipAsync(tcs, chunk, ct);
         }
     }
 
-    private async Task WaitOwnership(TaskCompletionSource tcs, long chunk, CancellationToken ct)
+    private async Task WaitOwnershipAsync(TaskCompletionSource tcs, long chunk, CancellationToken ct)
     {
         try
         {

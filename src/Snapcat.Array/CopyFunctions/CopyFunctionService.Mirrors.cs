@@ -1,7 +1,5 @@
 using System.Globalization;
-using Snapcat.Array.Api;
 using Snapcat.Array.Mirror;
-using Snapcat.Core.Errors;
 
 namespace Snapcat.Array.CopyFunctions;
 

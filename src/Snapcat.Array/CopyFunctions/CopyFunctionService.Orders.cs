@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
-using Snapcat.Array.Api;
 using Snapcat.Array.ManagementTable;
 using Snapcat.Array.Mirror;
-using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
 
 namespace Snapcat.Array.CopyFunctions;

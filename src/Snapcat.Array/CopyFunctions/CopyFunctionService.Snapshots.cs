@@ -2,7 +2,6 @@ using System.Globalization;
 using Snapcat.Array.ManagementTable;
 using Snapcat.Array.Snapshots;
 using Snapcat.Array.Volumes;
-using Snapcat.Core.Errors;
 
 namespace Snapcat.Array.CopyFunctions;
 

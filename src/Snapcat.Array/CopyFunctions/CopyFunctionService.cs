@@ -3,9 +3,7 @@ using Snapcat.Array.ManagementTable;
 using Snapcat.Array.Mirror;
 using Snapcat.Array.Snapshots;
 using Snapcat.Array.Volumes;
-using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
-using Snapcat.Core.Storage;
 
 namespace Snapcat.Array.CopyFunctions;
 

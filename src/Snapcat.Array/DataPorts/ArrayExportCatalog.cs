@@ -1,7 +1,5 @@
 using System.Globalization;
 using Snapcat.Array.Volumes;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Storage;
 using Snapcat.Nbd;
 using Snapcat.Nbd.Server;
 
@@ -18,16 +16,27 @@ public sealed class ArrayExportCatalog(NbdAddress port, VolumeManager volumes, F
 {
     public NbdAddress Port { get; } = port;
 
-    public IReadOnlyList<NbdExportListing> List() =>
+    /// <summary>Unmasked LUNs only: a caller without an identity.</summary>
+    public IReadOnlyList<NbdExportListing> List() => List(null);
+
+    /// <summary>LUN masking: a masked LUN is listed only to the identities it names.</summary>
+    public IReadOnlyList<NbdExportListing> List(string? identity) =>
         volumes.AssignmentsOnPort(Port)
+            .Where(a => a.Admits(identity))
             .Select(a => new NbdExportListing(LunName(a.Lun), Describe(a.Volume)))
             .ToList();
 
-    public ValueTask<NbdExportHandle?> OpenAsync(string name, CancellationToken ct)
+    public ValueTask<NbdExportHandle?> OpenAsync(string name, CancellationToken ct) => OpenAsync(name, null, ct);
+
+    /// <summary>
+    /// A masked LUN opened by an identity it does not name is null, exactly like a LUN that is not
+    /// assigned: the client learns nothing about what else the port serves.
+    /// </summary>
+    public ValueTask<NbdExportHandle?> OpenAsync(string name, string? identity, CancellationToken ct)
     {
         if (!TryParseLun(name, out uint lun)) return ValueTask.FromResult<NbdExportHandle?>(null);
         var a = volumes.AssignmentsOnPort(Port).FirstOrDefault(x => x.Lun == lun);
-        if (a is null) return ValueTask.FromResult<NbdExportHandle?>(null);
+        if (a is null || !a.Admits(identity)) return ValueTask.FromResult<NbdExportHandle?>(null);
         uint number = checked((uint)a.Volume);
         IBlockDevice device;
         try

@@ -4,9 +4,8 @@ using Snapcat.Array.Config;
 using Snapcat.Array.CopyFunctions;
 using Snapcat.Array.DataPorts;
 using Snapcat.Array.Volumes;
-using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
-using Snapcat.Core.Storage;
+using Snapcat.ControlApi.Hosting;
 using Snapcat.Nbd.Server;
 
 namespace Snapcat.Array.Hosting;
@@ -17,90 +16,69 @@ namespace Snapcat.Array.Hosting;
 /// on stdout, and runs until <c>ct</c> is cancelled or SIGTERM/SIGINT arrives. Logs go to stderr.
 /// Exit codes: 0 clean stop, 2 bad configuration, 1 any other failure to start.
 /// </summary>
-public static partial class ArrayDaemon
+public static class ArrayDaemon
 {
     public const string LockFileName = "array.lock";
 
-    public static async Task<int> RunAsync(string configPath, CancellationToken ct)
+    public static Task<int> RunAsync(string configPath, CancellationToken ct) =>
+        DaemonRunner.RunAsync("array", () => ArrayConfigLoader.Load(configPath), c => $"array {c.DeviceId}", StartAsync, ct, c => c.Logging);
+
+    /// <summary>
+    /// Starts the parts in this order, and the lifetime stops them the other way round: it stops taking requests
+    /// first (API, then data ports), then the copy functions, then flushes and closes the volumes and the table,
+    /// and only then releases the directory lock for a successor.
+    /// </summary>
+    private static async Task<string> StartAsync(LoadedArrayConfig config, DaemonLifetime lifetime)
     {
-        LoadedArrayConfig config;
-        try
-        {
-            config = ArrayConfigLoader.Load(configPath);
-        }
-        catch (SnapcatException ex) when (ex.Kind == ErrorKind.Invalid)
-        {
-            await Console.Error.WriteLineAsync($"snapcat array: {ex.Message}");
-            return 2;
-        }
-
-        // Logs to stderr only (stdout carries just the ready line); SIGTERM/SIGINT cancel lifetime.Stop.
-        using var lifetime = new DaemonLifetime(ct);
         var loggerFactory = lifetime.Logs;
-        var log = loggerFactory.CreateLogger("snapcat.array");
+        DurableFile.CreateDirectory(config.DataDirectory);  // 0700 when new
+        var dirLock = TakeLock(config.DataDirectory);
+        lifetime.OnStop(() => { dirLock.Dispose(); return ValueTask.CompletedTask; });
 
-        FileStream? dirLock = null;
-        VolumeManager? volumes = null;
-        CopyFunctionService? copy = null;
-        var servers = new List<NbdServer>();
-        Microsoft.AspNetCore.Builder.WebApplication? api = null;
-        try
+        // Bound first, so that a port 0 in the configuration has its real port before anything names the
+        // port: assignments, the control API's port list and the ready line all use the real address.
+        // Bound, not listening: no host connects before the copy functions recovered. A socket the start
+        // did not hand to its server is closed with the rest (a server disposes its own).
+        var bound = new List<System.Net.Sockets.Socket>();
+        lifetime.OnStop(() => { foreach (var b in bound) b.Dispose(); return ValueTask.CompletedTask; });
+        foreach (var port in config.DataPorts)
+            bound.Add(NbdServer.Bind(new IPEndPoint(ControlApiApp.Resolve(port.Host)[0], port.Port)));
+        config = config with
         {
-            DurableFile.CreateDirectory(config.DataDirectory);  // 0700 when new
-            dirLock = TakeLock(config.DataDirectory);
-            volumes = VolumeManager.Open(config.DataDirectory, config.DeviceId, config.DataPorts, loggerFactory.CreateLogger<VolumeManager>());
-            // Before the data ports: snapshot engines and mirror pairs recover and hook their volumes
-            // before any host write can arrive.
-            copy = await CopyFunctionService.OpenAsync(volumes, new JobRegistry(), loggerFactory.CreateLogger<CopyFunctionService>());
+            DataPorts = config.DataPorts.Select((p, i) => p with { Port = ((IPEndPoint)bound[i].LocalEndPoint!).Port }).ToList(),
+        };
+        var volumes = lifetime.OnStop(VolumeManager.Open(config.DataDirectory, config.DeviceId, config.DataPorts, loggerFactory.CreateLogger<VolumeManager>()));
+        // Before the data ports: snapshot engines and mirror pairs recover and hook their volumes
+        // before any host write can arrive. Once the ports are closed there are no host writes: pairs
+        // save their change bitmaps as trusted, engines close.
+        // LUN masking needs identities, which only TLS ports have (VolumeManager refuses a masked LUN elsewhere).
+        volumes.TlsPorts = config.DataPorts.Where((_, i) => config.DataPortTls[i].Mode != Snapcat.Nbd.Tls.NbdTlsMode.Off)
+            .Select(p => p.ToString()).ToHashSet(StringComparer.Ordinal);
+        var copy = lifetime.OnStop(await CopyFunctionService.OpenAsync(volumes, new JobRegistry(), loggerFactory.CreateLogger<CopyFunctionService>()).ConfigureAwait(false));
 
-            for (int i = 0; i < config.DataPorts.Count; i++)
+        // One meter for every data port: connections and bytes for /metrics (ArrayMetrics).
+        var nbdMetrics = new NbdMetrics();
+        lifetime.OnStop(() => { nbdMetrics.Dispose(); return ValueTask.CompletedTask; });
+        for (int i = 0; i < config.DataPorts.Count; i++)
+        {
+            var limits = config.DataPortLimits[i];
+            var tls = config.DataPortTls[i];
+            var server = lifetime.OnStop(new NbdServer(bound[i], new ArrayExportCatalog(config.DataPorts[i], volumes, copy.OpenExportDevice), loggerFactory.CreateLogger("snapcat.nbd"))
             {
-                var port = config.DataPorts[i];
-                var limits = config.DataPortLimits[i];
-                var endpoint = new IPEndPoint(ControlApiHost.Resolve(port.Host)[0], port.Port);
-                var server = new NbdServer(endpoint, new ArrayExportCatalog(port, volumes, copy.OpenExportDevice), loggerFactory.CreateLogger("snapcat.nbd"))
-                {
-                    HandshakeTimeout = limits.HandshakeTimeout,
-                    MaxConnectionsPerPeer = limits.MaxConnectionsPerPeer,
-                };
-                servers.Add(server);
-                await server.StartAsync(lifetime.Stop);
-            }
-
-            api = ControlApiHost.Build(config, volumes, new LoggerProviderAdapter(loggerFactory), copy);
-            await api.StartAsync(lifetime.Stop);
-
-            string control = ControlApiHost.Addresses(api).FirstOrDefault() ?? $"http://{config.ControlListen}";
-            Console.Out.WriteLine($"snapcat array {config.DeviceId} ready: control {control}, data ports {string.Join(", ", config.DataPorts)}");
-            Console.Out.Flush();
-
-            try { await Task.Delay(Timeout.Infinite, lifetime.Stop); }
-            catch (OperationCanceledException) { }
-            LogStopping(log, config.DeviceId);
-            return 0;
+                HandshakeTimeout = limits.HandshakeTimeout,
+                MaxConnectionsPerPeer = limits.MaxConnectionsPerPeer,
+                TlsMode = tls.Mode,
+                TlsCredentials = tls.Credentials,
+                Metrics = nbdMetrics,
+            });
+            await server.StartAsync(lifetime.Stop).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is SnapcatException or IOException or System.Net.Sockets.SocketException or InvalidOperationException
-            or UnauthorizedAccessException or System.Data.Common.DbException)
-        {
-            await Console.Error.WriteLineAsync($"snapcat array {config.DeviceId}: cannot run: {ex.Message}");
-            return 1;
-        }
-        finally
-        {
-            // Stop taking requests first (API, then data ports), then the copy functions, then flush and close the volumes and
-            // the table, and only then release the directory lock for a successor.
-            if (api is not null)
-            {
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await api.StopAsync(grace.Token);
-                await api.DisposeAsync();
-            }
-            foreach (var s in servers) await s.DisposeAsync();
-            // No host writes from here on: pairs save their change bitmaps as trusted, engines close.
-            if (copy is not null) await copy.DisposeAsync();
-            if (volumes is not null) await volumes.DisposeAsync();
-            dirLock?.Dispose();
-        }
+
+        var api = ControlApiHost.Build(config, volumes, loggerFactory, copy, nbdMetrics);
+        await lifetime.StartAsync(api).ConfigureAwait(false);
+
+        string control = ControlApiApp.Addresses(api).FirstOrDefault() ?? $"http://{config.ControlListen}";
+        return $"snapcat array {config.DeviceId} ready: control {control}, data ports {string.Join(", ", config.DataPorts)}";
     }
 
     /// <summary>
@@ -121,15 +99,5 @@ public static partial class ArrayDaemon
         {
             throw new IOException($"data directory {dataDirectory} is in use by another array daemon (lock {path} is held)", ex);
         }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "array {DeviceId} stopping")]
-    private static partial void LogStopping(ILogger logger, string deviceId);
-
-    /// <summary>Hands the daemon's logger factory to the web host so both log the same way.</summary>
-    private sealed class LoggerProviderAdapter(ILoggerFactory factory) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => factory.CreateLogger(categoryName);
-        public void Dispose() { }
     }
 }

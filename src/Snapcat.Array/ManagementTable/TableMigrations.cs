@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Snapcat.Core.Errors;
 
 namespace Snapcat.Array.ManagementTable;
 

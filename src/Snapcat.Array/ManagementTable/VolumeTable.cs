@@ -1,6 +1,5 @@
 using System.Globalization;
 using Dapper;
-using Snapcat.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Snapcat.Array.ManagementTable;
@@ -129,19 +128,19 @@ public sealed class VolumeTable : IDisposable
     // ---- assignments ----
 
     public IReadOnlyList<AssignmentRecord> ListAssignments(SqliteTransaction? tx = null) =>
-        _db.Query<AssignmentRecord>("SELECT port AS Port, lun AS Lun, volume AS Volume, read_only AS ReadOnly FROM assignments ORDER BY port, lun", transaction: tx).AsList();
+        _db.Query<AssignmentRecord>("SELECT port AS Port, lun AS Lun, volume AS Volume, read_only AS ReadOnly, allowed_identities AS AllowedIdentitiesJson FROM assignments ORDER BY port, lun", transaction: tx).AsList();
 
     public IReadOnlyList<AssignmentRecord> AssignmentsOf(long volume, SqliteTransaction? tx = null) =>
-        _db.Query<AssignmentRecord>("SELECT port AS Port, lun AS Lun, volume AS Volume, read_only AS ReadOnly FROM assignments WHERE volume = @volume ORDER BY port, lun", new { volume }, tx).AsList();
+        _db.Query<AssignmentRecord>("SELECT port AS Port, lun AS Lun, volume AS Volume, read_only AS ReadOnly, allowed_identities AS AllowedIdentitiesJson FROM assignments WHERE volume = @volume ORDER BY port, lun", new { volume }, tx).AsList();
 
     public IReadOnlyList<AssignmentRecord> AssignmentsOnPort(string port) =>
-        _db.Query<AssignmentRecord>("SELECT port AS Port, lun AS Lun, volume AS Volume, read_only AS ReadOnly FROM assignments WHERE port = @port ORDER BY lun", new { port }).AsList();
+        _db.Query<AssignmentRecord>("SELECT port AS Port, lun AS Lun, volume AS Volume, read_only AS ReadOnly, allowed_identities AS AllowedIdentitiesJson FROM assignments WHERE port = @port ORDER BY lun", new { port }).AsList();
 
     public AssignmentRecord? GetAssignment(string port, long lun, SqliteTransaction? tx = null) =>
-        _db.QuerySingleOrDefault<AssignmentRecord>("SELECT port AS Port, lun AS Lun, volume AS Volume, read_only AS ReadOnly FROM assignments WHERE port = @port AND lun = @lun", new { port, lun }, tx);
+        _db.QuerySingleOrDefault<AssignmentRecord>("SELECT port AS Port, lun AS Lun, volume AS Volume, read_only AS ReadOnly, allowed_identities AS AllowedIdentitiesJson FROM assignments WHERE port = @port AND lun = @lun", new { port, lun }, tx);
 
     public void InsertAssignment(AssignmentRecord a, SqliteTransaction tx) =>
-        _db.Execute("INSERT INTO assignments (port, lun, volume, read_only) VALUES (@Port, @Lun, @Volume, @ReadOnly)", a, tx);
+        _db.Execute("INSERT INTO assignments (port, lun, volume, read_only, allowed_identities) VALUES (@Port, @Lun, @Volume, @ReadOnly, @AllowedIdentitiesJson)", a, tx);
 
     public int DeleteAssignment(string port, long lun, SqliteTransaction tx) =>
         _db.Execute("DELETE FROM assignments WHERE port = @port AND lun = @lun", new { port, lun }, tx);

@@ -1,7 +1,5 @@
 using Snapcat.Array.ChangeTracking;
 using Snapcat.Array.Volumes;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Storage;
 
 namespace Snapcat.Array.Mirror;
 

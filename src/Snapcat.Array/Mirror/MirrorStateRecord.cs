@@ -1,7 +1,4 @@
 using System.Buffers.Binary;
-using Snapcat.Array.ChangeTracking;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Storage;
 using Snapcat.Core.VolumeInformation;
 
 namespace Snapcat.Array.Mirror;

@@ -1,5 +1,5 @@
+using System.Buffers;
 using Snapcat.Array.ChangeTracking;
-using Snapcat.Core.Storage;
 
 namespace Snapcat.Array.Mirror;
 
@@ -11,6 +11,15 @@ namespace Snapcat.Array.Mirror;
 /// that is not yet copied. Both sides hold the chunks' locks while copying and check the "copied"
 /// bit under them, so each chunk is copied exactly once, with its start-of-copy bytes.
 ///
+/// Pipelining within a window: the background pass reads chunk N+1 from the source while chunk N is
+/// written to the destination (at most <see cref="WritesInFlight"/> chunks read but not yet written,
+/// in pooled buffers). This keeps the point in time: every read and every write of a window happens
+/// while the pass holds the whole window's locks (the window is drained before its locks are
+/// released), so no host write can change a source chunk between its read and the end of its write,
+/// and a host write to the window waits and then finds the chunk marked copied. The destination still
+/// sees its operations (trim or write per extent, chunk after chunk) in the same order as before; only
+/// the source reads run ahead.
+///
 /// Holes are not copied as data: ranges that are holes in the source are trimmed (punched) on the
 /// destination, so it reads zero there without allocating.
 ///
@@ -19,6 +28,12 @@ namespace Snapcat.Array.Mirror;
 /// </summary>
 internal sealed class PointInTimeCopy(IBlockDevice source, IBlockDevice destination, ChunkGeometry geometry, ChunkBitmap work, ChunkLockTable locks)
 {
+    /// <summary>
+    /// Chunks read and waiting for (or in) their destination write while the next one is read: two
+    /// keep the source and the destination busy at once; more only pins memory (3 × 64 KiB buffers).
+    /// </summary>
+    private const int WritesInFlight = 2;
+
     private readonly ChunkBitmap _copied = new(geometry.ChunkCount);
     private long _bytesCopied, _bytesTrimmed, _chunksDone;
 
@@ -31,46 +46,125 @@ internal sealed class PointInTimeCopy(IBlockDevice source, IBlockDevice destinat
     /// <summary>Source hook path: chunks [first, last] are locked by the caller and about to change.</summary>
     public async ValueTask CopyBeforeWriteAsync(long first, long last, CancellationToken ct)
     {
-        for (long c = first; c <= last; c++)
+        byte[]? buf = null;
+        try
         {
-            if (!work.IsSet(c) || _copied.IsSet(c)) continue;
-            long off = geometry.ChunkOffset(c);
-            int len = geometry.ChunkLength(c);
-            var extents = await ExtentsAsync(off, len, ct).ConfigureAwait(false);
-            await CopyChunkAsync(c, extents, ct).ConfigureAwait(false);
+            for (long c = first; c <= last; c++)
+            {
+                if (!work.IsSet(c) || _copied.IsSet(c)) continue;
+                long off = geometry.ChunkOffset(c);
+                int len = geometry.ChunkLength(c);
+                var extents = await ExtentsAsync(off, len, ct).ConfigureAwait(false);
+                // The host's write waits for this copy, so no pipelining here: read, then write.
+                buf ??= ArrayPool<byte>.Shared.Rent(geometry.ChunkSize);
+                await ReadChunkAsync(c, extents, buf, ct).ConfigureAwait(false);
+                await WriteChunkAsync(c, extents, buf, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (buf is not null) ArrayPool<byte>.Shared.Return(buf);
         }
     }
 
     public async Task RunAsync(Action<long, long>? progress, CancellationToken ct)
     {
-        for (int w = 0; w < work.WordCount; w++)
+        var buffers = new Stack<byte[]>(WritesInFlight + 1);
+        for (int i = 0; i <= WritesInFlight; i++) buffers.Push(ArrayPool<byte>.Shared.Rent(geometry.ChunkSize));
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            if (work.Word(w) == 0) continue;
-            long first = (long)w * 64;
-            long last = Math.Min(first + 63, geometry.ChunkCount - 1);
-            using (await locks.LockAsync(first, last, ct).ConfigureAwait(false))
+            for (int w = 0; w < work.WordCount; w++)
             {
-                long off = geometry.ChunkOffset(first);
-                long len = geometry.ChunkOffset(last) + geometry.ChunkLength(last) - off;
-                // One extent query per window; under the window's locks the source cannot change.
-                var extents = await ExtentsAsync(off, len, ct).ConfigureAwait(false);
-                if (extents.TrueForAll(e => e.IsHole) && work.Word(w) == WindowMask(last - first + 1) && NoneCopied(first, last))
+                ct.ThrowIfCancellationRequested();
+                if (work.Word(w) == 0) continue;
+                long first = (long)w * 64;
+                long last = Math.Min(first + 63, geometry.ChunkCount - 1);
+                using (await locks.LockAsync(first, last, ct).ConfigureAwait(false))
                 {
-                    // A whole window of hole: one punch instead of 64 (keeps sparse terabytes quick).
-                    await destination.TrimAsync(off, len, WriteFlags.None, ct).ConfigureAwait(false);
-                    Interlocked.Add(ref _bytesTrimmed, len);
-                    for (long c = first; c <= last; c++) _copied.Set(c);
-                    Interlocked.Add(ref _chunksDone, last - first + 1);
+                    long off = geometry.ChunkOffset(first);
+                    long len = geometry.ChunkOffset(last) + geometry.ChunkLength(last) - off;
+                    // One extent query per window; under the window's locks the source cannot change.
+                    var extents = await ExtentsAsync(off, len, ct).ConfigureAwait(false);
+                    if (extents.TrueForAll(e => e.IsHole) && work.Word(w) == WindowMask(last - first + 1) && NoneCopied(first, last))
+                    {
+                        // A whole window of hole: one punch instead of 64 (keeps sparse terabytes quick).
+                        await destination.TrimAsync(off, len, WriteFlags.None, ct).ConfigureAwait(false);
+                        Interlocked.Add(ref _bytesTrimmed, len);
+                        for (long c = first; c <= last; c++) _copied.Set(c);
+                        Interlocked.Add(ref _chunksDone, last - first + 1);
+                    }
+                    else
+                    {
+                        await CopyWindowAsync(first, last, extents, buffers, ct).ConfigureAwait(false);
+                    }
                 }
-                else
-                {
-                    for (long c = first; c <= last; c++)
-                        if (work.IsSet(c) && !_copied.IsSet(c))
-                            await CopyChunkAsync(c, extents, ct).ConfigureAwait(false);
-                }
+                progress?.Invoke(ChunksDone * geometry.ChunkSize, ChunksTotal * geometry.ChunkSize);
             }
-            progress?.Invoke(ChunksDone * geometry.ChunkSize, ChunksTotal * geometry.ChunkSize);
+        }
+        finally
+        {
+            // CopyWindowAsync returns every buffer before it returns or throws.
+            foreach (var b in buffers) ArrayPool<byte>.Shared.Return(b);
+        }
+    }
+
+    /// <summary>
+    /// The window's chunks of the set that are not yet copied, the source read of one overlapping the
+    /// destination write of the one before. Writes run one after another on the pool, in chunk order;
+    /// all of them have ended (and every buffer is back in <paramref name="buffers"/>) when this
+    /// returns or throws, because the caller releases the window's locks right after.
+    /// </summary>
+    private async Task CopyWindowAsync(long first, long last, List<BlockExtent> extents, Stack<byte[]> buffers, CancellationToken ct)
+    {
+        var inFlight = new Queue<(Task Write, byte[] Buffer)>(WritesInFlight);
+        Task previous = Task.CompletedTask;
+        try
+        {
+            for (long c = first; c <= last; c++)
+            {
+                if (!work.IsSet(c) || _copied.IsSet(c)) continue;
+                if (inFlight.Count == WritesInFlight)
+                {
+                    var (write, done) = inFlight.Peek();
+                    await write.ConfigureAwait(false);
+                    inFlight.Dequeue();
+                    buffers.Push(done);
+                }
+                var buf = buffers.Pop();
+                try
+                {
+                    await ReadChunkAsync(c, extents, buf, ct).ConfigureAwait(false);
+                }
+                catch
+                {
+                    buffers.Push(buf);
+                    throw;
+                }
+                long chunk = c;
+                var after = previous;
+                // A write starts only when the one before it ended: the destination's order is the chunks' order.
+                previous = Task.Run(async () =>
+                {
+                    await after.ConfigureAwait(false);
+                    await WriteChunkAsync(chunk, extents, buf, ct).ConfigureAwait(false);
+                }, CancellationToken.None);
+                inFlight.Enqueue((previous, buf));
+            }
+            // The writes are chained, so the last one ends after all the others and rethrows the first failure;
+            // the finally below hands their buffers back.
+            await previous.ConfigureAwait(false);
+        }
+        finally
+        {
+            // Every write of the window ends before the locks go, also after a failed read or write. A
+            // failure here is the one already thrown (a chained write rethrows its predecessor's), so it
+            // is observed and dropped.
+            while (inFlight.TryDequeue(out var pending))
+            {
+                await Task.WhenAny(pending.Write).ConfigureAwait(false);
+                _ = pending.Write.Exception;
+                buffers.Push(pending.Buffer);
+            }
         }
     }
 
@@ -101,11 +195,24 @@ internal sealed class PointInTimeCopy(IBlockDevice source, IBlockDevice destinat
         return all;
     }
 
-    private async Task CopyChunkAsync(long chunk, List<BlockExtent> extents, CancellationToken ct)
+    /// <summary>The chunk's data extents from the source into <paramref name="buf"/>, each at its offset within the chunk.</summary>
+    private async Task ReadChunkAsync(long chunk, List<BlockExtent> extents, byte[] buf, CancellationToken ct)
     {
         long start = geometry.ChunkOffset(chunk);
         long end = start + geometry.ChunkLength(chunk);
-        byte[]? buf = null;
+        foreach (var e in extents)
+        {
+            long s = Math.Max(start, e.Offset), t = Math.Min(end, e.Offset + e.Length);
+            if (s >= t || e.IsHole) continue;
+            await source.ReadAsync(s, buf.AsMemory((int)(s - start), (int)(t - s)), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The chunk onto the destination, extent by extent in order: holes trimmed, data from <paramref name="buf"/>.</summary>
+    private async Task WriteChunkAsync(long chunk, List<BlockExtent> extents, byte[] buf, CancellationToken ct)
+    {
+        long start = geometry.ChunkOffset(chunk);
+        long end = start + geometry.ChunkLength(chunk);
         foreach (var e in extents)
         {
             long s = Math.Max(start, e.Offset), t = Math.Min(end, e.Offset + e.Length);
@@ -117,10 +224,7 @@ internal sealed class PointInTimeCopy(IBlockDevice source, IBlockDevice destinat
             }
             else
             {
-                buf ??= new byte[geometry.ChunkSize];
-                var mem = buf.AsMemory(0, (int)(t - s));
-                await source.ReadAsync(s, mem, ct).ConfigureAwait(false);
-                await destination.WriteAsync(s, mem, WriteFlags.None, ct).ConfigureAwait(false);
+                await destination.WriteAsync(s, buf.AsMemory((int)(s - start), (int)(t - s)), WriteFlags.None, ct).ConfigureAwait(false);
                 Interlocked.Add(ref _bytesCopied, t - s);
             }
         }

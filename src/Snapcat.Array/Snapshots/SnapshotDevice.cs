@@ -1,5 +1,3 @@
-using Snapcat.Core.Storage;
-
 namespace Snapcat.Array.Snapshots;
 
 /// <summary>

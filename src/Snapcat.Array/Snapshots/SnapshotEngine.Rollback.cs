@@ -1,5 +1,3 @@
-using Snapcat.Core.Storage;
-
 namespace Snapcat.Array.Snapshots;
 
 public sealed partial class SnapshotEngine

@@ -1,8 +1,6 @@
 using System.Buffers;
 using Snapcat.Array.ChangeTracking;
 using Snapcat.Array.Volumes;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Storage;
 
 namespace Snapcat.Array.Snapshots;
 

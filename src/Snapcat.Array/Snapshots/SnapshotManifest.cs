@@ -1,7 +1,4 @@
 using System.Text.Json;
-using Snapcat.Array.ChangeTracking;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Storage;
 
 namespace Snapcat.Array.Snapshots;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
 using Snapcat.Array.ChangeTracking;
-using Snapcat.Core.Storage;
 using Snapcat.Core.VolumeInformation;
 
 namespace Snapcat.Array.Snapshots;
@@ -182,10 +181,10 @@ internal sealed class SnapshotStore : IDisposable
             crc = Crc32CHash.Compute(oldData.Span);
         }
         // Not cancellable from here on: once queued, the record is part of a group commit.
-        await EnqueueCommit(new SnapshotIndexRecord(zero ? ChunkKind.Zero : ChunkKind.Data, chunk, crc), epoch).ConfigureAwait(false);
+        await EnqueueCommitAsync(new SnapshotIndexRecord(zero ? ChunkKind.Zero : ChunkKind.Data, chunk, crc), epoch).ConfigureAwait(false);
     }
 
-    private Task EnqueueCommit(SnapshotIndexRecord record, long epoch)
+    private Task EnqueueCommitAsync(SnapshotIndexRecord record, long epoch)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         bool start;

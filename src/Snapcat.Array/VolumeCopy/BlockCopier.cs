@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using Snapcat.Core.Storage;
 
 namespace Snapcat.Array.VolumeCopy;
 
@@ -30,8 +29,12 @@ public static class BlockCopier
             throw new ArgumentException($"source has {source.Size} bytes, destination {destination.Size}", nameof(destination));
         long size = source.Size;
         long copied = 0, zeroed = 0;
+        // Pieces finish in any order and a job keeps the last figure it is given; taking the figure and
+        // handing it over under one lock means figures arrive in the order they grew, and the last is the size.
+        var progressGate = new Lock();
+        long reported = 0;
         progress?.Invoke(0, size);
-        await Parallel.ForEachAsync(Pieces(source, ct), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
+        await Parallel.ForEachAsync(PiecesAsync(source, ct), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
             async (piece, token) =>
             {
                 if (piece.Zero)
@@ -54,7 +57,14 @@ public static class BlockCopier
                     }
                     Interlocked.Add(ref copied, piece.Length);
                 }
-                progress?.Invoke(Interlocked.Read(ref copied) + Interlocked.Read(ref zeroed), size);
+                if (progress is null) return;
+                lock (progressGate)
+                {
+                    long done = Interlocked.Read(ref copied) + Interlocked.Read(ref zeroed);
+                    if (done <= reported) return;
+                    reported = done;
+                    progress(done, size);
+                }
             }).ConfigureAwait(false);
         return new Stats(size, copied, zeroed);
     }
@@ -62,7 +72,7 @@ public static class BlockCopier
     private readonly record struct Piece(long Offset, long Length, bool Zero);
 
     /// <summary>Walks the source's allocation from start to end and cuts it into pieces; every byte is in exactly one.</summary>
-    private static async IAsyncEnumerable<Piece> Pieces(IBlockDevice source, [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<Piece> PiecesAsync(IBlockDevice source, [EnumeratorCancellation] CancellationToken ct)
     {
         long size = source.Size, pos = 0;
         while (pos < size)

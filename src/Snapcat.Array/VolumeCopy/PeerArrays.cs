@@ -1,6 +1,6 @@
-using Snapcat.Array.Api;
 using Snapcat.Array.Config;
-using Snapcat.Core.Errors;
+using Snapcat.Core.Config;
+using Snapcat.Nbd.Client;
 
 namespace Snapcat.Array.VolumeCopy;
 
@@ -14,6 +14,9 @@ public sealed class PeerArrays(IReadOnlyDictionary<string, PeerArrayConfig> peer
 
     public bool Knows(string deviceId) => peers.ContainsKey(deviceId);
 
+    /// <summary>The TLS credentials for the peer's data ports (its "nbdTls"); null: plain NBD.</summary>
+    public NbdClientTls? NbdTlsFor(string deviceId) => peers.TryGetValue(deviceId, out var peer) ? peer.NbdTlsCredentials : null;
+
     /// <summary>A new client of the peer (the caller disposes it); unknown device IDs are refused with the known ones listed.</summary>
     public ArrayClient Open(string deviceId)
     {
@@ -22,6 +25,7 @@ public sealed class PeerArrays(IReadOnlyDictionary<string, PeerArrayConfig> peer
                 $"array '{deviceId}' is not among this array's peers ({(peers.Count == 0 ? "none configured" : string.Join(", ", peers.Keys))}); " +
                 "add it under \"peers\" in the array configuration with its control URL and token");
         // The loader has read a tokenFile into Token; a peer built in code without either is a bug there.
-        return new ArrayClient(new Uri(peer.Url), peer.Token ?? "", timeout ?? TimeSpan.FromSeconds(30));
+        var url = new Uri(peer.Url);
+        return new ArrayClient(url, peer.Token ?? "", timeout ?? TimeSpan.FromSeconds(30), PeerTrustSource.Load(peer, url, $"peers.{deviceId}"));
     }
 }

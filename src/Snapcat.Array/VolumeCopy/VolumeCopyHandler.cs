@@ -1,6 +1,4 @@
 using System.Globalization;
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
 using Snapcat.Nbd;
 using Snapcat.Nbd.Client;
 
@@ -93,14 +91,17 @@ public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOpt
         NbdClient nbd;
         try
         {
-            nbd = await NbdClient.ConnectAsync(address, lun.Lun.ToString(CultureInfo.InvariantCulture), nbdOptions, ct).ConfigureAwait(false);
+            // The peer's own credentials, when its configuration names some: each array's data ports may hold other keys.
+            var options = nbdOptions ?? new NbdClientOptions();
+            if (peers.NbdTlsFor(destination.DeviceId) is { } tls) options = options with { Tls = tls };
+            nbd = await NbdClient.ConnectAsync(address, lun.Lun.ToString(CultureInfo.InvariantCulture), options, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             throw new SnapcatException(ErrorKind.Remote, "volume_copy.destination_unreachable",
                 $"cannot open {target} over NBD: {ex.Message}; nothing was copied and no volume information was written", ex);
         }
-        await using var _ = nbd;
+        await using var _ = nbd.ConfigureAwait(false);
 
         // The NBD Inquiry answer names the array and volume the port really reaches; it must be the one
         // the control API named, or data and information would land on different volumes.

@@ -1,5 +1,3 @@
-using Snapcat.Core.Storage;
-
 namespace Snapcat.Array.VolumeCopy;
 
 /// <summary>The copy source: its data, and its volume information as the management table holds it (null: none).</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Snapcat.Core.Storage;
 
 namespace Snapcat.Array.Volumes;
 

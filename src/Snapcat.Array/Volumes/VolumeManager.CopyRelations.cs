@@ -1,5 +1,4 @@
 using Snapcat.Array.ManagementTable;
-using Snapcat.Core.Errors;
 
 namespace Snapcat.Array.Volumes;
 

@@ -1,5 +1,4 @@
 using Snapcat.Array.ManagementTable;
-using Snapcat.Core.Errors;
 using Snapcat.Core.VolumeInformation;
 
 namespace Snapcat.Array.Volumes;

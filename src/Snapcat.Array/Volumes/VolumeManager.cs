@@ -1,9 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Snapcat.Array.ManagementTable;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Storage;
-using Snapcat.Core.VolumeInformation;
 using Snapcat.Nbd;
 
 namespace Snapcat.Array.Volumes;
@@ -68,6 +65,9 @@ public sealed partial class VolumeManager : IAsyncDisposable
 
     public static string FileName(uint number) => number.ToString("D6", CultureInfo.InvariantCulture) + ".vol";
 
+    /// <summary>Free and total bytes of the data directory's file system; null when it cannot be read.</summary>
+    public FileSystemSpace? DataFileSystemSpace() => FileSystemSpace.TryRead(_dataDir, out _);
+
     public string VolumePath(uint number) => Path.Combine(_volumesDir, FileName(number));
 
     /// <summary>Where the snapshot engine of volume <paramref name="source"/> keeps its chain (docs/snapshots.md).</summary>
@@ -118,7 +118,7 @@ public sealed partial class VolumeManager : IAsyncDisposable
             }
             catch
             {
-                file.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                file.Dispose();
                 // Without a row the file is an orphan whatever happens; a failed fsync here (the
                 // disk that just refused the row) must not hide the original error.
                 try { DurableFile.DeleteDurably(path); }

@@ -1,8 +1,10 @@
+using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Snapcat.Core.Json;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Commands;
 
 /// <summary>
 /// Where a command writes: tables and progress for people (<see cref="Ui"/>), JSON for scripts
@@ -10,11 +12,8 @@ namespace Snapcat.Cli;
 /// </summary>
 public sealed class CliConsole
 {
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+    // The daemons' encoding (SnapcatJson), indented: --json prints a job state as the API and the event stream carry it.
+    private static readonly JsonSerializerOptions JsonOptions = SnapcatJson.Apply(new(JsonSerializerDefaults.Web) { WriteIndented = true });
 
     public CliConsole(TextWriter stdout, TextWriter stderr, IAnsiConsole? ui = null)
     {
@@ -49,6 +48,28 @@ public sealed class CliConsole
     {
         Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
         Out.Flush();
+    }
+
+    /// <summary>One value: JSON with <c>--output json</c>, else its table.</summary>
+    public void Show<T>(ParseResult r, T value, Func<T, IRenderable> table)
+    {
+        if (r.Json()) WriteJson(value);
+        else Ui.Write(table(value));
+    }
+
+    /// <summary>A listing: JSON (an empty array too), a line saying there is nothing, or the table.</summary>
+    public void ShowList<T>(ParseResult r, IReadOnlyList<T> items, string whenEmpty, Func<IReadOnlyList<T>, IRenderable> table)
+    {
+        if (r.Json()) WriteJson(items);
+        else if (items.Count == 0) Ui.WriteLine(whenEmpty);
+        else Ui.Write(table(items));
+    }
+
+    /// <summary>What a command did: a JSON object for scripts, a line for people (its values are escaped, the markup is not).</summary>
+    public void Say(ParseResult r, object json, FormattableString line)
+    {
+        if (r.Json()) WriteJson(json);
+        else Ui.MarkupLineInterpolated(line);
     }
 
     public void WriteError(string message)

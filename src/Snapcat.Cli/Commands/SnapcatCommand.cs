@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Snapcat.Core.Errors;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Commands;
 
 /// <summary>
 /// The root of the <c>snapcat</c> command tree, and the one place where outcomes become exit codes:
@@ -23,6 +22,8 @@ public static class SnapcatCommand
 
     public static OutputFormat Format(ParseResult r) => r.GetValue(Output) == "json" ? OutputFormat.Json : OutputFormat.Table;
 
+    public static bool Json(this ParseResult r) => Format(r) == OutputFormat.Json;
+
     public static RootCommand Build(CliConsole console)
     {
         var root = new RootCommand("Snapcat: backups of block-storage volumes that carry their own volume information");
@@ -35,11 +36,18 @@ public static class SnapcatCommand
             root.Subcommands.Add(ServerCommand.Build(console));
             root.Subcommands.Add(DefinitionCommands.Build(console));
             root.Subcommands.Add(BackupCommands.Build(console));
+            root.Subcommands.Add(PruneCommand.Build(console));
             root.Subcommands.Add(CatalogCommands.Build(console));
             root.Subcommands.Add(ServerJobCommands.Build(console));
+            root.Subcommands.Add(StatusCommand.Build(console));
+            root.Subcommands.Add(AuditCommand.Build(console));
             root.Subcommands.Add(TapeCommand.Build(console));
             root.Subcommands.Add(QuickstartCommand.Build(console));
+            root.Subcommands.Add(InitCommand.Build(console));
         }
+        // Made from this tree itself, so they list every command above.
+        root.Subcommands.Add(Service.CompletionCommand.Build(console, () => root));
+        root.Subcommands.Add(Service.ManPageCommand.Build(console, () => root));
         return root;
     }
 
@@ -58,7 +66,7 @@ public static class SnapcatCommand
         };
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, onSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, onSignal);
-        return await RunAsync(args, CliConsole.FromProcess(), cts.Token);
+        return await RunAsync(args, CliConsole.FromProcess(), cts.Token).ConfigureAwait(false);
     }
 
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken ct)
@@ -82,7 +90,7 @@ public static class SnapcatCommand
         };
         try
         {
-            return await parse.InvokeAsync(config, ct);
+            return await parse.InvokeAsync(config, ct).ConfigureAwait(false);
         }
         catch (UsageException ex)
         {

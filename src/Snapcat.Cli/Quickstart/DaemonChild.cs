@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Snapcat.Core.Errors;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Quickstart;
 
 /// <summary>
 /// A daemon started as a child process of this same executable (<c>snapcat array|agent|server serve</c>),
@@ -73,13 +72,13 @@ public sealed class DaemonChild : IAsyncDisposable
         if (_process.HasExited) return;
         _ = Kill(_process.Id, SigTerm);
         using var cts = new CancellationTokenSource(grace);
-        try { await _process.WaitForExitAsync(cts.Token); }
+        try { await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false); }
         catch (OperationCanceledException) { KillNow(); }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync(TimeSpan.FromSeconds(5));
+        await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         AppDomain.CurrentDomain.ProcessExit -= _onExit;
         _process.Dispose();
     }

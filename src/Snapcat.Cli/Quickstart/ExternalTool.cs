@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using Snapcat.Core.Errors;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Quickstart;
 
 /// <summary>Runs a program such as <c>nbdcopy</c> or <c>nbdinfo</c> to completion; killed by PID on timeout or cancel.</summary>
 public static class ExternalTool
@@ -24,22 +23,22 @@ public static class ExternalTool
         limit.CancelAfter(timeout);
         try
         {
-            await p.WaitForExitAsync(limit.Token);
+            await p.WaitForExitAsync(limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            await p.WaitForExitAsync(CancellationToken.None);
+            await p.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
             throw new SnapcatException(ErrorKind.Internal, "tool.timeout", $"{Path.GetFileName(file)} did not finish within {timeout.TotalSeconds:0} s");
         }
-        return new Result(p.ExitCode, await stdout, await stderr);
+        return new Result(p.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }
 
     public static async Task<string> RunCheckedAsync(string file, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct)
     {
         var argList = args.ToList();
-        var r = await RunAsync(file, argList, timeout, ct);
+        var r = await RunAsync(file, argList, timeout, ct).ConfigureAwait(false);
         if (r.ExitCode != 0)
             throw new SnapcatException(ErrorKind.Remote, "tool.failed",
                 $"{Path.GetFileName(file)} {string.Join(' ', argList)} exited with code {r.ExitCode}: {new StringBuilder(r.Stderr).Append(r.Stdout).ToString().Trim()}");

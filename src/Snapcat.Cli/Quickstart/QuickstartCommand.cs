@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Quickstart;
 
 /// <summary><c>snapcat quickstart [--keep]</c>: a tour of Snapcat on loopback in a temporary directory.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

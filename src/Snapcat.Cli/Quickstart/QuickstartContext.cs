@@ -1,9 +1,7 @@
-using Snapcat.Array.Api;
-using Snapcat.Server.Api;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Quickstart;
 
 /// <summary>
 /// What the quickstart steps share: the temporary directory, the addresses and tokens of the three
@@ -18,6 +16,10 @@ public sealed class QuickstartContext(CliConsole console, string directory, bool
     public const string SnapshotDefinition = "qs-snapshot";
     public const uint PrimaryLun = 1;
     public const uint RestoreLun = 7;
+    /// <summary>The psktool-format key file both data ports and every NBD client of the tour use.</summary>
+    public const string PskFileName = "nbd.psk";
+    /// <summary>The PSK username of this process's own NBD connections and tools (the agent uses <see cref="Host"/>).</summary>
+    public const string TourIdentity = "quickstart";
 
     private readonly List<IRenderable> _details = [];
 
@@ -30,6 +32,7 @@ public sealed class QuickstartContext(CliConsole console, string directory, bool
     public string ServerConfigPath => Path("server.json");
     public string CatalogPath => Path("catalog.db");
     public string HookLogPath => Path("hooks.log");
+    public string PskFilePath => Path(PskFileName);
 
     public string DeviceId { get; set; } = "";
     public string ArrayToken { get; set; } = "";
@@ -38,6 +41,13 @@ public sealed class QuickstartContext(CliConsole console, string directory, bool
     public string ArrayUrl { get; set; } = "";
     public string AgentUrl { get; set; } = "";
     public string ServerUrl { get; set; } = "";
+    /// <summary>Each daemon's control API certificate (written beside its configuration as NAME.crt/NAME.key); peers pin them.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ArrayCertificate { get; set; }
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? AgentCertificate { get; set; }
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ServerCertificate { get; set; }
+    public Snapcat.Core.Tls.PeerTrust? ArrayTrust => ArrayCertificate is { } x ? Snapcat.Core.Tls.PeerTrust.Pin(x) : null;
+    public Snapcat.Core.Tls.PeerTrust? AgentTrust => AgentCertificate is { } x ? Snapcat.Core.Tls.PeerTrust.Pin(x) : null;
+    public Snapcat.Core.Tls.PeerTrust? ServerTrust => ServerCertificate is { } x ? Snapcat.Core.Tls.PeerTrust.Pin(x) : null;
     /// <summary>The data port of the primary volume (LUN 1).</summary>
     public string DataPort { get; set; } = "";
     /// <summary>The data port the agent's restore port table reserves (LUN 7) for file restores.</summary>
@@ -60,7 +70,15 @@ public sealed class QuickstartContext(CliConsole console, string directory, bool
     public ArrayClient RequireArray() => ArrayApi ?? throw new InvalidOperationException("the array has not been started");
     public ServerClient RequireServer() => ServerApi ?? throw new InvalidOperationException("the server has not been started");
 
-    public string NbdUri(uint lun) => $"nbd://{DataPort}/{lun}";
+    /// <summary>The PSK credentials of this process's own NBD connections (set when the configurations are written).</summary>
+    public Snapcat.Nbd.Client.NbdClientTls? NbdTls { get; set; }
+
+    /// <summary>Options for Snapcat's NbdClient: TLS with <see cref="NbdTls"/>, as the data ports require.</summary>
+    public Snapcat.Nbd.Client.NbdClientOptions NbdOptions => new() { Tls = NbdTls ?? throw new InvalidOperationException("the NBD credentials have not been written") };
+
+    /// <summary>The URI libnbd's tools (nbdinfo, nbdcopy) open: <c>nbds://quickstart@host:port/LUN?tls-psk-file=…</c>.</summary>
+    public string NbdUri(uint lun) =>
+        Snapcat.Nbd.Client.NbdToolUri.For(Snapcat.Nbd.NbdAddress.Parse(DataPort), lun.ToString(System.Globalization.CultureInfo.InvariantCulture), NbdTls);
 
     /// <summary>The daemons still running, last started first: the order they are stopped in.</summary>
     public IEnumerable<DaemonChild> Children() => new[] { Server, Agent, Array }.OfType<DaemonChild>();

@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using Snapcat.Core.Errors;
 using Spectre.Console;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Quickstart;
 
 /// <summary>
 /// Runs quickstart steps in order and reports each (spinner on a terminal, plain lines otherwise).
@@ -23,15 +22,18 @@ public sealed class QuickstartRunner(CliConsole console, bool keep)
         {
             for (int i = 0; i < steps.Count; i++)
             {
+                // A step that finished, or one that had no await left to see the token, must not carry an
+                // interrupted run on into the next step (and to exit code 0): the signal is checked between steps.
+                ct.ThrowIfCancellationRequested();
                 var step = steps[i];
                 string title = $"[{i + 1}/{steps.Count}] {step.Name}";
                 var sw = Stopwatch.StartNew();
                 try
                 {
                     if (console.Interactive)
-                        await ui.Status().StartAsync(Markup.Escape(title) + "…", _ => step.Run(context, ct));
+                        await ui.Status().StartAsync(Markup.Escape(title) + "…", _ => step.Run(context, ct)).ConfigureAwait(false);
                     else
-                        await step.Run(context, ct);
+                        await step.Run(context, ct).ConfigureAwait(false);
                     ui.MarkupLineInterpolated($"[green]✓[/] {title} [grey]({sw.Elapsed.TotalSeconds:0.0} s)[/]");
                 }
                 catch (QuickstartSkipped skipped)
@@ -52,6 +54,7 @@ public sealed class QuickstartRunner(CliConsole console, bool keep)
                 }
                 foreach (var d in context.TakeDetails()) ui.Write(d);
             }
+            ct.ThrowIfCancellationRequested();
             ui.MarkupLineInterpolated($"[green bold]quickstart finished[/] in {total.Elapsed.TotalSeconds:0.0} s");
             return 0;
         }
@@ -62,7 +65,7 @@ public sealed class QuickstartRunner(CliConsole console, bool keep)
             // Stopped together (each SIGTERM, then SIGKILL after its grace), so an interrupted run ends quickly.
             var children = context.Children().ToList();
             var running = children.Where(c => !c.HasExited).Select(c => $"{c.Name} (pid {c.Pid})").ToList();
-            await Task.WhenAll(children.Select(c => c.DisposeAsync().AsTask()));
+            await Task.WhenAll(children.Select(c => c.DisposeAsync().AsTask())).ConfigureAwait(false);
             if (running.Count > 0) ui.MarkupLineInterpolated($"stopped {string.Join(", ", running)}");
             if (keep)
                 ui.MarkupLineInterpolated($"kept {dir} (array.json, agent.json, server.json, their logs, catalog.db, volume files)");

@@ -1,4 +1,4 @@
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Quickstart;
 
 /// <summary>One named step of <c>snapcat quickstart</c>. A step that cannot run here (a tool is missing) calls <see cref="QuickstartContext.Skip"/>.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -1,11 +1,8 @@
 using System.Text.Json;
-using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
-using Snapcat.Server.Api;
-using Snapcat.Server.Catalog;
 using Snapcat.Server.Flows;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Quickstart;
 
 // Backups and the catalog, through the server's client: the calls `snapcat definition create`,
 // `snapcat backup run --wait`, `snapcat backup list` and `snapcat catalog rebuild` make.
@@ -16,38 +13,65 @@ public static partial class QuickstartSteps
     private static async Task DefineAsync(QuickstartContext c, CancellationToken ct)
     {
         var server = c.RequireServer();
-        await server.CreateDefinitionAsync(new DefinitionDto
+        foreach (var (definition, command) in Definitions(c))
+        {
+            await server.CreateDefinitionAsync(definition, ct).ConfigureAwait(false);
+            c.Note(command);
+        }
+        c.Note("(the server checked the mirror's destination against the agent's copy destination list, FIG. 8)");
+        c.Show(ServerTables.Definitions(await server.ListDefinitionsAsync(ct).ConfigureAwait(false)));
+    }
+
+    /// <summary>The tour's two definitions, each with the CLI command that creates it.</summary>
+    private static IEnumerable<(DefinitionDto Definition, string Command)> Definitions(QuickstartContext c)
+    {
+        yield return (new DefinitionDto
         {
             Name = QuickstartContext.MirrorDefinition, Host = QuickstartContext.Host, MountPoint = QuickstartContext.MountPoint,
             Kind = "mirror", DeviceId = c.DeviceId, DestinationVolume = c.Secondary, PreHook = "freeze", PostHook = "thaw",
             Label = "quickstart-mirror", Schedule = "0 3 * * *", TimeZone = "UTC",
-        }, ct);
-        c.Note($"snapcat definition create {QuickstartContext.MirrorDefinition} --host {QuickstartContext.Host} --mount-point {QuickstartContext.MountPoint} --kind mirror " +
-               $"--device {c.DeviceId} --volume {c.Secondary} --pre freeze --post thaw --label quickstart-mirror --schedule '0 3 * * *'");
-        await server.CreateDefinitionAsync(new DefinitionDto
+        }, $"snapcat definition create {QuickstartContext.MirrorDefinition} --host {QuickstartContext.Host} --mount-point {QuickstartContext.MountPoint} --kind mirror " +
+           $"--device {c.DeviceId} --volume {c.Secondary} --pre freeze --post thaw --label quickstart-mirror --schedule '0 3 * * *'");
+        yield return (new DefinitionDto
         {
             Name = QuickstartContext.SnapshotDefinition, Host = QuickstartContext.Host, MountPoint = QuickstartContext.MountPoint,
             Kind = "snapshot", DeviceId = c.DeviceId, PreHook = "freeze", PostHook = "thaw",
             Label = "quickstart-snapshot", KeepGenerations = 2,
-        }, ct);
-        c.Note($"snapcat definition create {QuickstartContext.SnapshotDefinition} --host {QuickstartContext.Host} --mount-point {QuickstartContext.MountPoint} --kind snapshot " +
-               $"--device {c.DeviceId} --pre freeze --post thaw --label quickstart-snapshot --keep 2");
-        c.Note("(the server checked the mirror's destination against the agent's copy destination list, FIG. 8)");
-        c.Show(ServerTables.Definitions(await server.ListDefinitionsAsync(ct)));
+        }, $"snapcat definition create {QuickstartContext.SnapshotDefinition} --host {QuickstartContext.Host} --mount-point {QuickstartContext.MountPoint} --kind snapshot " +
+           $"--device {c.DeviceId} --pre freeze --post thaw --label quickstart-snapshot --keep 2");
+    }
+
+    /// <summary>
+    /// After the rebuild: the definitions the rebuilt catalog lacks are defined again, so the closing next steps
+    /// (<c>snapcat backup run qs-snapshot</c>) work. The rebuild brings back backups and which definition made each,
+    /// not yet the definitions themselves; once it does, nothing is missing here and this adds nothing.
+    /// </summary>
+    private static async Task DefineMissingAsync(QuickstartContext c, CancellationToken ct)
+    {
+        var server = c.RequireServer();
+        var present = (await server.ListDefinitionsAsync(ct).ConfigureAwait(false)).Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+        var missing = Definitions(c).Where(d => !present.Contains(d.Definition.Name)).ToList();
+        if (missing.Count == 0) return;
+        foreach (var (definition, command) in missing)
+        {
+            await server.CreateDefinitionAsync(definition, ct).ConfigureAwait(false);
+            c.Note(command);
+        }
+        c.Note($"(defined {string.Join(" and ", missing.Select(m => m.Definition.Name))} again: the rebuild restores backups, not yet definitions, and the next steps run {QuickstartContext.SnapshotDefinition})");
     }
 
     private static async Task RunMirrorAsync(QuickstartContext c, CancellationToken ct) =>
-        c.MirrorBackupId = await RunBackupAsync(c, QuickstartContext.MirrorDefinition, ct);
+        c.MirrorBackupId = await RunBackupAsync(c, QuickstartContext.MirrorDefinition, ct).ConfigureAwait(false);
 
     private static async Task RunSnapshotAsync(QuickstartContext c, CancellationToken ct) =>
-        c.SnapshotBackupId = await RunBackupAsync(c, QuickstartContext.SnapshotDefinition, ct);
+        c.SnapshotBackupId = await RunBackupAsync(c, QuickstartContext.SnapshotDefinition, ct).ConfigureAwait(false);
 
     private static async Task<long> RunBackupAsync(QuickstartContext c, string definition, CancellationToken ct)
     {
         var server = c.RequireServer();
         int hookLines = File.Exists(c.HookLogPath) ? File.ReadAllLines(c.HookLogPath).Length : 0;
-        var job = await WaitAsync(server, await server.RunDefinitionAsync(definition, ct), ct);
-        var outcome = job.Result?.Deserialize<RunBackupHandler.Outcome>(ServerClient.Json)
+        var job = await WaitAsync(server, await server.RunDefinitionAsync(definition, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+        var outcome = job.Result?.Deserialize<BackupRunOutcome>(ServerClient.Json)
             ?? throw new SnapcatException(ErrorKind.Remote, "quickstart.no_outcome", $"backup job {job.Id} finished without a result");
         c.Note($"snapcat backup run {definition} --wait  -> job {job.Id} succeeded; backup {outcome.BackupId} is volume {outcome.Volume} on {outcome.DeviceId}, time stamp {outcome.Timestamp:u}");
         foreach (string line in File.Exists(c.HookLogPath) ? File.ReadAllLines(c.HookLogPath).Skip(hookLines) : [])
@@ -57,7 +81,7 @@ public static partial class QuickstartSteps
 
     private static async Task ShowCatalogAsync(QuickstartContext c, CancellationToken ct)
     {
-        var rows = await c.RequireServer().SearchBackupsAsync(new BackupDataFilter { Host = QuickstartContext.Host }, ct);
+        var rows = await c.RequireServer().SearchBackupsAsync(new BackupDataFilter { Host = QuickstartContext.Host }, ct).ConfigureAwait(false);
         if (rows.Count != 2)
             Throw.Internal("quickstart.catalog", $"the catalog holds {rows.Count} backups of {QuickstartContext.Host}, expected the mirror and the snapshot");
         c.CatalogBeforeLoss = rows;
@@ -69,8 +93,8 @@ public static partial class QuickstartSteps
     {
         var old = c.Server!;
         int pid = old.Pid;
-        await old.StopAsync(TimeSpan.FromSeconds(10));
-        await old.DisposeAsync();
+        await old.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        await old.DisposeAsync().ConfigureAwait(false);
         c.Server = null;
         int deleted = 0;
         foreach (string suffix in new[] { "", "-wal", "-shm", "-journal" })
@@ -84,21 +108,21 @@ public static partial class QuickstartSteps
         c.Note($"stopped the server (pid {pid}), deleted catalog.db");
         c.Server = DaemonChild.Start("server", c.ServerConfigPath, c.Path("server.log"));
         var server = c.RequireServer();
-        await WaitReadyAsync(c, c.Server, async () => $"catalog {(await server.GetServerAsync(ct)).Catalog}", ct);
-        var rows = await server.SearchBackupsAsync(new BackupDataFilter(), ct);
-        var definitions = await server.ListDefinitionsAsync(ct);
+        await WaitReadyAsync(c, c.Server, async () => $"catalog {(await server.GetServerAsync(ct).ConfigureAwait(false)).Catalog}", ct).ConfigureAwait(false);
+        var rows = await server.SearchBackupsAsync(new BackupDataFilter(), ct).ConfigureAwait(false);
+        var definitions = await server.ListDefinitionsAsync(ct).ConfigureAwait(false);
         c.Note($"the new catalog holds {rows.Count} backups and {definitions.Count} definitions");
     }
 
     private static async Task RebuildAsync(QuickstartContext c, CancellationToken ct)
     {
         var server = c.RequireServer();
-        var job = await WaitAsync(server, await server.RebuildAsync(new RebuildRequest([c.DeviceId]), ct), ct);
+        var job = await WaitAsync(server, await server.RebuildAsync(new RebuildRequest([c.DeviceId]), ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         var report = job.Result?.Deserialize<RebuildReport>(ServerClient.Json)
             ?? throw new SnapcatException(ErrorKind.Remote, "quickstart.no_report", $"rebuild job {job.Id} finished without a report");
         c.Note($"snapcat catalog rebuild --array {c.DeviceId}  -> {report.Added} added, {report.Unchanged} already there, {report.Updated} updated, {report.Invalid} invalid");
         c.Show(ServerTables.Rebuild(report));
-        var rows = await server.SearchBackupsAsync(new BackupDataFilter { Host = QuickstartContext.Host }, ct);
+        var rows = await server.SearchBackupsAsync(new BackupDataFilter { Host = QuickstartContext.Host }, ct).ConfigureAwait(false);
         c.Show(ServerTables.Backups(rows));
         var before = c.CatalogBeforeLoss.Select(Key).Order().ToList();
         var after = rows.Select(Key).Order().ToList();
@@ -109,10 +133,11 @@ public static partial class QuickstartSteps
         // Restores below go by the rows' IDs (kept by the rebuild).
         c.MirrorBackupId = rows.Single(r => r.Kind == "mirror").Id;
         c.SnapshotBackupId = rows.Single(r => r.Kind == "snapshot").Id;
+        await DefineMissingAsync(c, ct).ConfigureAwait(false);
     }
 
     private static string Key(BackupDto b) => $"{b.Id} {b.Host} {b.MountPoint} {b.Label} {b.Timestamp:O} {b.Kind} {b.DeviceId} {b.MediaId} {b.Origin} {b.Definition}";
 
     private static async Task<JobSnapshot> WaitAsync(ServerClient server, JobSnapshot started, CancellationToken ct) =>
-        ServerClient.EnsureSucceeded(await server.WaitForJobAsync(started.Id, timeout: JobTimeout, ct: ct));
+        ServerClient.EnsureSucceeded(await server.WaitForJobAsync(started.Id, timeout: JobTimeout, ct: ct).ConfigureAwait(false));
 }

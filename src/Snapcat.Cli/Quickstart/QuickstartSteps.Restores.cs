@@ -1,7 +1,4 @@
-using Snapcat.Core.Errors;
-using Snapcat.Server.Api;
-
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Quickstart;
 
 // Restores through the server, which orders the agent of the backup's host (`snapcat backup restore`).
 public static partial class QuickstartSteps
@@ -11,9 +8,9 @@ public static partial class QuickstartSteps
         var server = c.RequireServer();
         // Force: the quickstart's primary has no host mounting it, and the agent would otherwise want
         // an unmount preprocess to prove nothing writes during the restore.
-        var job = await WaitAsync(server, await server.RestoreAsync(c.MirrorBackupId, new RestoreRequest(Force: true), ct), ct);
+        var job = await WaitAsync(server, await server.RestoreAsync(c.MirrorBackupId, new RestoreRequest(Force: true), ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         c.Note($"snapcat backup restore {c.MirrorBackupId} --force --wait  -> job {job.Id} succeeded (volume {c.Secondary} copied back onto {c.Primary})");
-        string now = await ReadAppConfAsync(c, ct);
+        string now = await ReadAppConfAsync(c, ct).ConfigureAwait(false);
         if (now != GoodConf)
             Throw.Internal("quickstart.restore", $"after the restore /{AppConf} reads {OneLine(now)}, not the backed-up {OneLine(GoodConf)}");
         c.Note(c.Ext4
@@ -37,14 +34,14 @@ public static partial class QuickstartSteps
         Directory.CreateDirectory(destination);
         var server = c.RequireServer();
         var job = await WaitAsync(server,
-            await server.RestoreAsync(c.SnapshotBackupId, new RestoreRequest(Files: [AppConf], Destination: destination), ct), ct);
+            await server.RestoreAsync(c.SnapshotBackupId, new RestoreRequest(Files: [AppConf], Destination: destination), ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         c.Note($"snapcat backup restore {c.SnapshotBackupId} --files {AppConf} --destination restored --wait  -> job {job.Id} succeeded");
         c.Note($"the agent assigned the snapshot to its restore port {c.RestorePort} LUN {QuickstartContext.RestoreLun}, attached it with nbdfuse, mounted it read-only, copied, and undid it all");
         string restored = System.IO.Path.Combine(destination, AppConf);
-        if (!File.Exists(restored) || await File.ReadAllTextAsync(restored, ct) != GoodConf)
+        if (!File.Exists(restored) || await File.ReadAllTextAsync(restored, ct).ConfigureAwait(false) != GoodConf)
             Throw.Internal("quickstart.file_restore", $"{restored} is missing or does not hold the backed-up contents");
         var others = Directory.EnumerateFiles(destination, "*", SearchOption.AllDirectories).Count();
-        c.Note($"restored/{AppConf}: {OneLine(await File.ReadAllTextAsync(restored, ct))}; {others} file(s) in restored/, only the one asked for");
+        c.Note($"restored/{AppConf}: {OneLine(await File.ReadAllTextAsync(restored, ct).ConfigureAwait(false))}; {others} file(s) in restored/, only the one asked for");
     }
 
     /// <summary>A file restore mounts the backup: root, FUSE and the tools it drives must be there.</summary>

@@ -1,13 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
 using Snapcat.Nbd;
-using Snapcat.Server.Api;
 using Spectre.Console;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Quickstart;
 
 /// <summary>
 /// The steps of <c>snapcat quickstart</c>, in order: the whole system on loopback — an array, a host
@@ -28,7 +25,7 @@ public static partial class QuickstartSteps
         new("Start the array, the agent and the server (in parallel)", StartDaemonsAsync),
         new("Create a primary volume and a mirror secondary in its copy destination list", CreateVolumesAsync),
         new("Put an ext4 file system with a few files on the primary", WriteFileSystemAsync),
-        new("Inquiry: nbdinfo shows device ID and volume", InquiryAsync),
+        new("Inquiry over TLS: nbdinfo nbds://… shows device ID and volume", InquiryAsync),
         new("Define a mirror backup and a snapshot backup on the server", DefineAsync),
         new("Run the mirror backup (FIG. 9)", RunMirrorAsync),
         new("Run the snapshot backup (FIG. 17)", RunSnapshotAsync),
@@ -48,16 +45,18 @@ public static partial class QuickstartSteps
         c.AgentToken = NewToken();
         c.ServerToken = NewToken();
         int[] ports = FreeLoopbackPorts(5);
-        c.ArrayUrl = $"http://127.0.0.1:{ports[0]}";
-        c.AgentUrl = $"http://127.0.0.1:{ports[1]}";
-        c.ServerUrl = $"http://127.0.0.1:{ports[2]}";
+        c.ArrayUrl = $"https://127.0.0.1:{ports[0]}";
+        c.AgentUrl = $"https://127.0.0.1:{ports[1]}";
+        c.ServerUrl = $"https://127.0.0.1:{ports[2]}";
         c.DataPort = $"127.0.0.1:{ports[3]}";
         c.RestorePort = $"127.0.0.1:{ports[4]}";
         QuickstartConfigs.Write(c);
         c.Note($"array  {c.DeviceId}: control {c.ArrayUrl}, NBD data ports {c.DataPort} (primary, LUN {QuickstartContext.PrimaryLun}) and {c.RestorePort} (restore port, LUN {QuickstartContext.RestoreLun})");
         c.Note($"agent  {QuickstartContext.Host}: control {c.AgentUrl}, protects {QuickstartContext.MountPoint}, hooks freeze/thaw → hooks.log");
         c.Note($"server: control {c.ServerUrl}, catalog SQLite catalog.db");
-        c.Note($"files: {c.Directory}/{{array,agent,server}}.json, hooks.sh");
+        c.Note($"files: {c.Directory}/{{array,agent,server}}.json, hooks.sh; TLS: {{array,agent,server}}.crt/.key, peers pin each fingerprint");
+        c.Note($"NBD over TLS: both data ports \"tls\": \"require\" with PSK file {QuickstartContext.PskFileName} (users {QuickstartContext.Host} for the agent's nbdTls, {QuickstartContext.TourIdentity} for this tour)");
+        c.Note($"server certificate SHA-256 {Snapcat.Core.Tls.CertificateFingerprint.Show(c.ServerCertificate!)}");
         return Task.CompletedTask;
     }
 
@@ -68,20 +67,19 @@ public static partial class QuickstartSteps
         c.Array = DaemonChild.Start("array", c.ArrayConfigPath, c.Path("array.log"));
         c.Agent = DaemonChild.Start("agent", c.AgentConfigPath, c.Path("agent.log"));
         c.Server = DaemonChild.Start("server", c.ServerConfigPath, c.Path("server.log"));
-        c.ArrayApi = new ArrayClient(new Uri(c.ArrayUrl), c.ArrayToken, TimeSpan.FromSeconds(30));
-        c.ServerApi = new ServerClient(new Uri(c.ServerUrl), c.ServerToken, TimeSpan.FromSeconds(30));
-        using var agentProbe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        c.ArrayApi = new ArrayClient(new Uri(c.ArrayUrl), c.ArrayToken, TimeSpan.FromSeconds(30), c.ArrayTrust);
+        c.ServerApi = new ServerClient(new Uri(c.ServerUrl), c.ServerToken, TimeSpan.FromSeconds(30), c.ServerTrust);
+        using var agentProbe = new Snapcat.Contracts.Agent.AgentClient(new Uri(c.AgentUrl), c.AgentToken, TimeSpan.FromSeconds(5), c.AgentTrust);
         var array = c.ArrayApi;
         var server = c.ServerApi;
         await Task.WhenAll(
-            WaitReadyAsync(c, c.Array, async () => $"device {(await array.GetArrayAsync(ct)).DeviceId}", ct),
+            WaitReadyAsync(c, c.Array, async () => $"device {(await array.GetArrayAsync(ct).ConfigureAwait(false)).DeviceId}", ct),
             WaitReadyAsync(c, c.Agent, async () =>
             {
-                // Any HTTP answer (a 401 without the token) means the agent listens.
-                using var r = await agentProbe.GetAsync(c.AgentUrl + "/v1/jobs", ct);
-                return $"host {QuickstartContext.Host}";
+                var info = await agentProbe.GetAgentAsync(ct).ConfigureAwait(false);
+                return $"host {info.Host}";
             }, ct),
-            WaitReadyAsync(c, c.Server, async () => $"catalog {(await server.GetServerAsync(ct)).Catalog}", ct));
+            WaitReadyAsync(c, c.Server, async () => $"catalog {(await server.GetServerAsync(ct).ConfigureAwait(false)).Catalog}", ct)).ConfigureAwait(false);
     }
 
     /// <summary>Polls a daemon until it answers: ready when it answers, not after a fixed delay.</summary>
@@ -95,14 +93,14 @@ public static partial class QuickstartSteps
                     $"the {child.Name} (pid {child.Pid}) exited with code {child.ExitCode} before its control API answered; {child.Name}.log:\n{child.LogTail()}");
             try
             {
-                string what = await probe();
+                string what = await probe().ConfigureAwait(false);
                 c.Note($"snapcat {child.Name} serve --config {child.Name}.json  (pid {child.Pid}, {what})");
                 return;
             }
             catch (Exception ex) when (ex is SnapcatException or HttpRequestException or TaskCanceledException
                                        && DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
             {
-                await Task.Delay(100, ct);
+                await Task.Delay(100, ct).ConfigureAwait(false);
             }
         }
     }
@@ -110,12 +108,12 @@ public static partial class QuickstartSteps
     private static async Task CreateVolumesAsync(QuickstartContext c, CancellationToken ct)
     {
         var array = c.RequireArray();
-        c.Primary = (await array.CreateVolumeAsync(VolumeSize, ct)).Number;
-        c.Secondary = (await array.CreateVolumeAsync(VolumeSize, ct)).Number;
+        c.Primary = (await array.CreateVolumeAsync(VolumeSize, ct).ConfigureAwait(false)).Number;
+        c.Secondary = (await array.CreateVolumeAsync(VolumeSize, ct).ConfigureAwait(false)).Number;
         c.Note($"snapcat array volume create --size {VolumeSize}  -> primary {c.Primary}, secondary {c.Secondary}");
-        await array.AssignAsync(c.Primary, c.DataPort, QuickstartContext.PrimaryLun, readOnly: false, ct);
+        await array.AssignAsync(c.Primary, c.DataPort, QuickstartContext.PrimaryLun, readOnly: false, ct).ConfigureAwait(false);
         c.Note($"snapcat array assign {c.Primary} --port {c.DataPort} --lun {QuickstartContext.PrimaryLun}  -> {c.NbdUri(QuickstartContext.PrimaryLun)} (the agent's {QuickstartContext.MountPoint})");
-        await array.AddMirrorAsync(c.Primary, c.Secondary, ct);
+        await array.AddMirrorAsync(c.Primary, c.Secondary, ct).ConfigureAwait(false);
         c.Note($"snapcat array mirror add {c.Primary} {c.Secondary}  (volume {c.Secondary} joins {c.Primary}'s copy destination list, FIG. 8)");
     }
 
@@ -127,13 +125,24 @@ public static partial class QuickstartSteps
             c.Skip("nbdinfo is not installed (Debian package libnbd-bin)");
             return;
         }
-        string output = await ExternalTool.RunCheckedAsync(nbdinfo, [c.NbdUri(QuickstartContext.PrimaryLun)], TimeSpan.FromSeconds(20), ct);
-        var line = output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("description:", StringComparison.Ordinal));
+        string uri = c.NbdUri(QuickstartContext.PrimaryLun);
+        string output = await ExternalTool.RunCheckedAsync(nbdinfo, [uri], TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
+        var lines = output.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        var line = lines.FirstOrDefault(l => l.StartsWith("description:", StringComparison.Ordinal));
         string? description = line?["description:".Length..].Trim().Trim('"');
         if (!InquiryDescription.TryParse(description, out var inquiry) || inquiry!.DeviceId != c.DeviceId)
             Throw.Remote("quickstart.inquiry", $"nbdinfo did not show the array's device ID {c.DeviceId} in the export description");
-        c.Note($"nbdinfo {c.NbdUri(QuickstartContext.PrimaryLun)}: description \"{description}\"");
+        // nbdinfo names the protocol it negotiated; an nbds:// URI never falls back to plain text, and this says so.
+        string? protocol = lines.FirstOrDefault(l => l.StartsWith("protocol:", StringComparison.Ordinal));
+        if (protocol is null || !protocol.Contains("with TLS", StringComparison.Ordinal))
+            Throw.Remote("quickstart.inquiry_tls", $"nbdinfo did not report a TLS session: {protocol ?? "no protocol line"}");
+        c.Note($"nbdinfo '{uri}'");
+        foreach (string shown in lines.Where(l => InquiryLines.Any(p => l.StartsWith(p, StringComparison.Ordinal))))
+            c.Note("  " + shown);
     }
+
+    /// <summary>The lines of nbdinfo's output the Inquiry step shows: the session, the export and the array's answer.</summary>
+    private static readonly string[] InquiryLines = ["protocol:", "export=", "export-size:", "description:"];
 
     private static Task NextStepsAsync(QuickstartContext c, CancellationToken ct)
     {

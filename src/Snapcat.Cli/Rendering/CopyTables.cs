@@ -1,9 +1,10 @@
-using Snapcat.Array.Api;
 using Snapcat.Core.Jobs;
+using Snapcat.Core.Json;
 using Snapcat.Core.Units;
 using Spectre.Console;
+using static Snapcat.Cli.Rendering.Cells;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Rendering;
 
 /// <summary>Spectre tables for the copy functions: copy destination lists, jobs.</summary>
 public static class CopyTables
@@ -20,15 +21,9 @@ public static class CopyTables
         return t;
     }
 
-    public static Table CopyDestinations(CopyDestinationsDto d)
-    {
-        var t = new Table().HideHeaders().AddColumns("Field", "Value");
-        t.AddRow(Cell("Device ID"), Cell(d.DeviceId));
-        t.AddRow(Cell("Port / LUN"), Cell($"{d.Port} LUN {d.Lun}"));
-        t.AddRow(Cell("Volume"), Cell(d.Volume.ToString()));
-        t.AddRow(Cell("Copy destinations"), Cell(d.CopyTo.Count == 0 ? "-" : string.Join(", ", d.CopyTo)));
-        return t;
-    }
+    public static Table CopyDestinations(CopyDestinationsDto d) =>
+        Fields().Field("Device ID", d.DeviceId).Field("Port / LUN", $"{d.Port} LUN {d.Lun}").Field("Volume", d.Volume.ToString())
+            .Field("Copy destinations", d.CopyTo.Count == 0 ? "-" : string.Join(", ", d.CopyTo));
 
     public static Table Jobs(IEnumerable<JobSnapshot> jobs)
     {
@@ -40,18 +35,12 @@ public static class CopyTables
 
     public static Table Job(JobSnapshot j)
     {
-        var t = new Table().HideHeaders().AddColumns("Field", "Value");
-        t.AddRow(Cell("Job"), Cell(j.Id));
-        t.AddRow(Cell("Kind"), Cell(j.Kind));
-        t.AddRow(Cell("Description"), Cell(j.Description));
-        t.AddRow(Cell("State"), State(j));
-        t.AddRow(Cell("Progress"), Cell(Progress(j)));
-        t.AddRow(Cell("Created"), Cell(Time(j.Created)));
-        t.AddRow(Cell("Finished"), Cell(Time(j.Finished)));
-        if (j.ErrorCode is not null) t.AddRow(Cell("Error"), Cell($"{j.ErrorMessage} ({j.ErrorCode})"));
+        var t = Fields().Field("Job", j.Id).Field("Kind", j.Kind).Field("Description", j.Description).Field("State", State(j))
+            .Field("Progress", Progress(j)).Field("Created", Time(j.Created)).Field("Finished", Time(j.Finished));
+        if (j.ErrorCode is not null) t.Field("Error", $"{j.ErrorMessage} ({j.ErrorCode})");
         if (j.Log.Count > 0)
-            t.AddRow(Cell("Log"), Cell(string.Join("\n", j.Log.Select(l => $"{l.Time.ToUniversalTime():HH:mm:ss} {l.Level}: {l.Message}"))));
-        if (j.Result is not null) t.AddRow(Cell("Result"), Cell(j.Result.ToJsonString()));
+            t.Field("Log", string.Join("\n", j.Log.Select(l => $"{l.Time.ToUniversalTime():HH:mm:ss} {l.Level}: {l.Message}")));
+        if (j.Result is not null) t.Field("Result", j.Result.ToJsonString());
         return t;
     }
 
@@ -81,12 +70,12 @@ public static class CopyTables
     {
         string color = j.State switch
         {
-            JobState.Succeeded => "green", JobState.Failed => "red", JobState.Cancelled => "yellow", JobState.Interrupted => "red", _ => "blue",
+            JobState.Succeeded => "green",
+            JobState.Failed => "red",
+            JobState.Cancelled => "yellow",
+            JobState.Interrupted => "red",
+            _ => "blue",
         };
-        return new Markup($"[{color}]{j.State.ToString().ToLowerInvariant()}[/]");
+        return new Markup($"[{color}]{SnapcatJson.Name(j.State)}[/]");
     }
-
-    private static string Time(DateTimeOffset? t) => t is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'") : "-";
-
-    private static Text Cell(string text) => new(text);
 }

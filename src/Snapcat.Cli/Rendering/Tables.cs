@@ -1,8 +1,9 @@
-using Snapcat.Array.Api;
+using Snapcat.Core.Json;
 using Snapcat.Core.Units;
 using Spectre.Console;
+using static Snapcat.Cli.Rendering.Cells;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Rendering;
 
 /// <summary>Spectre tables for the array's listings. Cell text is escaped: labels come from users.</summary>
 public static class Tables
@@ -24,23 +25,18 @@ public static class Tables
 
     public static Table Volume(VolumeDto v, VolumeInfoView info)
     {
-        var t = new Table().HideHeaders().AddColumns("Field", "Value");
-        t.AddRow(Cell("Volume"), Cell(v.Number.ToString()));
-        t.AddRow(Cell("Size"), Cell($"{ByteSize.Format(v.Size)} ({v.Size} bytes)"));
-        t.AddRow(Cell("Allocated"), Cell($"{ByteSize.Format(v.AllocatedBytes)} ({v.AllocatedBytes} bytes)"));
-        t.AddRow(Cell("Kind"), Cell(Kind(v)));
-        t.AddRow(Cell("Created"), Cell(v.Created.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'")));
-        t.AddRow(Cell("Assignments"), Cell(v.Assignments.Count == 0 ? "-" : string.Join("\n", v.Assignments.Select(Assignment))));
-        t.AddRow(Cell("Mirror destinations"), Cell(v.MirrorDestinations.Count == 0 ? "-" : string.Join(", ", v.MirrorDestinations)));
-        t.AddRow(Cell("Snapshots"), Cell(v.Snapshots.Count == 0 ? "-" : string.Join(", ", v.Snapshots)));
+        var t = Fields().Field("Volume", v.Number.ToString()).Field("Size", $"{ByteSize.Format(v.Size)} ({v.Size} bytes)")
+            .Field("Allocated", $"{ByteSize.Format(v.AllocatedBytes)} ({v.AllocatedBytes} bytes)").Field("Kind", Kind(v)).Field("Created", Time(v.Created))
+            .Field("Assignments", Assignments(v.Assignments))
+            .Field("Mirror destinations", v.MirrorDestinations.Count == 0 ? "-" : string.Join(", ", v.MirrorDestinations))
+            .Field("Snapshots", v.Snapshots.Count == 0 ? "-" : string.Join(", ", v.Snapshots));
         AddInfoRows(t, info);
         return t;
     }
 
     public static Table Info(uint number, VolumeInfoView info)
     {
-        var t = new Table().HideHeaders().AddColumns("Field", "Value");
-        t.AddRow(Cell("Volume"), Cell(number.ToString()));
+        var t = Fields().Field("Volume", number.ToString());
         AddInfoRows(t, info);
         return t;
     }
@@ -59,22 +55,17 @@ public static class Tables
                 continue;
             }
             t.AddRow(Cell(e.Number.ToString()), Cell(ByteSize.Format(e.Size)), Cell(e.Kind), Cell(i.Label!), Cell(i.Host!), Cell(i.MountPoint!),
-                Cell($"{i.Timestamp:yyyy-MM-dd HH:mm:ss}"), Cell(i.Kind!.Value.ToString().ToLowerInvariant()), Cell($"{i.SourceDeviceId}/{i.SourceVolume}"));
+                Cell($"{i.Timestamp:yyyy-MM-dd HH:mm:ss}"), Cell(SnapcatJson.Name(i.Kind!.Value)), Cell($"{i.SourceDeviceId}/{i.SourceVolume}"));
         }
         return t;
     }
 
-    public static Table Array(ArrayInfo a)
-    {
-        var t = new Table().HideHeaders().AddColumns("Field", "Value");
-        t.AddRow(Cell("Device ID"), Cell(a.DeviceId));
-        t.AddRow(Cell("Version"), Cell(a.Version));
-        t.AddRow(Cell("Data ports"), Cell(a.DataPorts.Count == 0 ? "-" : string.Join("\n", a.DataPorts.Select(p => p.Address))));
-        t.AddRow(Cell("Volumes"), Cell(a.VolumeCount.ToString()));
-        return t;
-    }
+    public static Table Array(ArrayInfo a) =>
+        Fields().Field("Device ID", a.DeviceId).Field("Version", a.Version)
+            .Field("Data ports", a.DataPorts.Count == 0 ? "-" : string.Join("\n", a.DataPorts.Select(p => p.Address))).Field("Volumes", a.VolumeCount.ToString());
 
-    public static string Assignment(AssignmentDto a) => $"{a.Port} LUN {a.Lun}" + (a.ReadOnly ? " (read-only)" : "");
+    public static string Assignment(AssignmentDto a) => $"{a.Port} LUN {a.Lun}" + (a.ReadOnly ? " (read-only)" : "")
+        + (a.AllowedIdentities is { } ids ? $" (only {string.Join(", ", ids)})" : "");
 
     private static string Assignments(IReadOnlyList<AssignmentDto> list) => list.Count == 0 ? "-" : string.Join("\n", list.Select(Assignment));
 
@@ -84,26 +75,19 @@ public static class Tables
     {
         if (!info.Present)
         {
-            t.AddRow(Cell("Volume information"), Cell("none"));
+            t.Field("Volume information", "none");
             return;
         }
         if (!info.Valid)
         {
-            t.AddRow(Cell("Volume information"), new Markup("[red]invalid:[/] " + Markup.Escape(info.Invalid ?? "")));
+            t.Field("Volume information", new Markup("[red]invalid:[/] " + Markup.Escape(info.Invalid ?? "")));
             return;
         }
-        t.AddRow(Cell("Label"), Cell(info.Label!));
-        t.AddRow(Cell("Host"), Cell(info.Host!));
-        t.AddRow(Cell("Mount point"), Cell(info.MountPoint!));
-        t.AddRow(Cell("Time stamp"), Cell(info.Timestamp!.Value.ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'")));
-        t.AddRow(Cell("Backup kind"), Cell(info.Kind!.Value.ToString().ToLowerInvariant()));
-        t.AddRow(Cell("Source"), Cell($"device {info.SourceDeviceId}, volume {info.SourceVolume}"));
-        t.AddRow(Cell("Backup ID"), Cell(info.BackupId!.Value.ToString()));
-        t.AddRow(Cell("Origin"), Cell(info.Origin?.ToString().ToLowerInvariant() ?? "-"));
-        t.AddRow(Cell("Definition"), Cell(info.Definition is { Length: > 0 } d ? d : "-"));
-        t.AddRow(Cell("Catalog number"), Cell(info.CatalogNumber is > 0 ? info.CatalogNumber.Value.ToString() : "-"));
-        t.AddRow(Cell("Format version"), Cell(info.FormatVersion?.ToString() ?? "-"));
+        t.Field("Label", info.Label).Field("Host", info.Host).Field("Mount point", info.MountPoint)
+            .Field("Time stamp", info.Timestamp!.Value.ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'"))
+            .Field("Backup kind", SnapcatJson.Name(info.Kind!.Value))
+            .Field("Source", $"device {info.SourceDeviceId}, volume {info.SourceVolume}").Field("Backup ID", info.BackupId!.Value.ToString())
+            .Field("Origin", info.Origin is { } origin ? SnapcatJson.Name(origin) : null).Field("Definition", info.Definition is { Length: > 0 } d ? d : null)
+            .Field("Catalog number", info.CatalogNumber is > 0 ? info.CatalogNumber.Value.ToString() : null).Field("Format version", info.FormatVersion?.ToString());
     }
-
-    private static Text Cell(string text) => new(text);
 }

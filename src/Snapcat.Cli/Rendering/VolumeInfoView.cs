@@ -1,6 +1,7 @@
+using Snapcat.Core.Json;
 using Snapcat.Core.VolumeInformation;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Rendering;
 
 /// <summary>
 /// A volume's information as the CLI shows it: absent, present and valid (decoded fields), or present
@@ -44,5 +45,5 @@ public sealed record VolumeInfoView(
     /// <summary>One line for tables: <c>label  host:/mount  2026-01-02 03:04:05Z  mirror of A/1</c>.</summary>
     public string Summary() => !Present ? "-"
         : !Valid ? "invalid: " + Invalid
-        : $"{Label}  {Host}:{MountPoint}  {Timestamp:yyyy-MM-dd HH:mm:ss}Z  {Kind?.ToString().ToLowerInvariant()} of {SourceDeviceId}/{SourceVolume}";
+        : $"{Label}  {Host}:{MountPoint}  {Timestamp:yyyy-MM-dd HH:mm:ss}Z  {(Kind is { } k ? SnapcatJson.Name(k) : "")} of {SourceDeviceId}/{SourceVolume}";
 }

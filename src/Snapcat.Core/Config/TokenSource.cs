@@ -8,9 +8,12 @@ namespace Snapcat.Core.Config;
 /// </summary>
 public static class TokenSource
 {
+    public static string Read(BearerTokenConfig endpoint, string where, string baseDir, List<string> problems) =>
+        Read(endpoint.Token, endpoint.TokenFile, where, baseDir, problems);
+
     /// <param name="where">The config path of the endpoint in messages, e.g. <c>peers.ARRAY-02</c>.</param>
     /// <returns>The token, or "" after adding a problem to <paramref name="problems"/>.</returns>
-    public static string Read(string? token, string? tokenFile, string where, string baseDir, List<string> problems)
+    private static string Read(string? token, string? tokenFile, string where, string baseDir, List<string> problems)
     {
         bool hasToken = !string.IsNullOrEmpty(token), hasFile = !string.IsNullOrEmpty(tokenFile);
         if (hasToken && hasFile)
@@ -27,7 +30,7 @@ public static class TokenSource
         string path = Path.GetFullPath(tokenFile!, baseDir);
         if (!File.Exists(path))
         {
-            problems.Add($"{where}.tokenFile {path} does not exist");
+            problems.Add($"{where}.tokenFile {path} cannot be read: it does not exist");
             return "";
         }
         string text;

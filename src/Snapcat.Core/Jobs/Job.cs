@@ -60,7 +60,8 @@ public sealed class Job
             double? rate = Rate(Time.GetUtcNow());
             double? eta = _finishedAt is null && _total > 0 && rate is > 0 ? Math.Max(0, (_total - _done) / rate.Value) : null;
             return new JobSnapshot(Id, Kind, Description, _state, _done, _total, Created, _finishedAt,
-                _errorCode, _errorMessage, _log.ToArray(), _result?.DeepClone()) { BytesPerSecond = rate, EtaSeconds = eta };
+                _errorCode, _errorMessage, _log.ToArray(), _result?.DeepClone())
+            { BytesPerSecond = rate, EtaSeconds = eta };
         }
     }
 

@@ -11,22 +11,17 @@ namespace Snapcat.Core.Storage;
 /// retried and nothing is cached here, so after an error the file holds whatever the kernel wrote.
 /// Durability comes only from <see cref="FlushAsync"/> (fsync) or <see cref="WriteFlags.Fua"/>.
 /// </summary>
-public sealed class FileBlockDevice : IBlockDevice
+public sealed class FileBlockDevice : IBlockDevice, IDisposable
 {
     private readonly SafeFileHandle _handle;
     private readonly byte[] _zeroes = new byte[1 << 20];
 
-    private FileBlockDevice(SafeFileHandle handle, long size, bool readOnly, string path)
-    {
-        _handle = handle;
-        Size = size;
-        IsReadOnly = readOnly;
-        Path = path;
-    }
+    /// <summary>Made by <c>Create</c> and <c>Open</c> only, with the handle they opened.</summary>
+    private FileBlockDevice(SafeFileHandle handle) => _handle = handle;
 
-    public string Path { get; }
-    public long Size { get; }
-    public bool IsReadOnly { get; }
+    public required string Path { get; init; }
+    public required long Size { get; init; }
+    public required bool IsReadOnly { get; init; }
 
     /// <summary>Creates a new sparse file of <paramref name="size"/> bytes (fails if it exists), 0600 (it holds a host's data), and fsyncs it.</summary>
     public static FileBlockDevice Create(string path, long size)
@@ -44,13 +39,13 @@ public sealed class FileBlockDevice : IBlockDevice
             File.Delete(path);
             throw;
         }
-        return new FileBlockDevice(h, size, false, path);
+        return new FileBlockDevice(h) { Size = size, IsReadOnly = false, Path = path };
     }
 
     public static FileBlockDevice Open(string path, bool readOnly = false)
     {
         var h = File.OpenHandle(path, FileMode.Open, readOnly ? FileAccess.Read : FileAccess.ReadWrite, FileShare.ReadWrite);
-        return new FileBlockDevice(h, RandomAccess.GetLength(h), readOnly, path);
+        return new FileBlockDevice(h) { Size = RandomAccess.GetLength(h), IsReadOnly = readOnly, Path = path };
     }
 
     /// <summary>Bytes the file really occupies on disk (st_blocks × 512).</summary>
@@ -176,9 +171,12 @@ public sealed class FileBlockDevice : IBlockDevice
             throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{length} is outside the device of {Size} bytes");
     }
 
+    /// <summary>Closes the file; nothing is buffered here, so closing needs no await.</summary>
+    public void Dispose() => _handle.Dispose();
+
     public ValueTask DisposeAsync()
     {
-        _handle.Dispose();
+        Dispose();
         return ValueTask.CompletedTask;
     }
 }

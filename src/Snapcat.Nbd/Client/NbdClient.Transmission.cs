@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net.Security;
 using System.Net.Sockets;
 using Snapcat.Core.Errors;
 using Snapcat.Nbd.Protocol;
@@ -40,6 +41,8 @@ public sealed partial class NbdClient
         await _writeLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            // A disconnect has begun: it waits only for what was registered before it, so nothing new may start.
+            if (_closing) throw new ObjectDisposedException(nameof(NbdClient), $"the connection to nbd server at {Address} is closing");
             // Registered before sending, so the reply cannot overtake the table entry.
             _pending[cookie] = p;
             if (Volatile.Read(ref _broken) is { } broken && _pending.TryRemove(cookie, out _)) throw BrokenError(broken);
@@ -113,7 +116,7 @@ public sealed partial class NbdClient
     private void ThrowIfUnusable()
     {
         if (Volatile.Read(ref _broken) is { } broken) throw BrokenError(broken);
-        if (_disconnecting) throw new ObjectDisposedException(nameof(NbdClient), $"the connection to nbd server at {Address} is closing");
+        if (_disconnecting || _closing) throw new ObjectDisposedException(nameof(NbdClient), $"the connection to nbd server at {Address} is closing");
     }
 
     private Exception BrokenError(Exception broken) => broken is ObjectDisposedException
@@ -121,12 +124,16 @@ public sealed partial class NbdClient
         : new SnapcatException(ErrorKind.Remote, "nbd.connection_broken", $"the connection to nbd server at {Address} is broken: {broken.Message}", broken);
 
     /// <summary>
-    /// Polite end of transmission (§10): NBD_CMD_DISC, after which the server answers what is still in
-    /// flight and closes; we wait for that close (bounded) before dropping the socket.
+    /// Polite end of transmission (§10): new requests are refused, the replies still in flight are
+    /// awaited (bounded), then NBD_CMD_DISC goes out and we wait for the server's close (bounded)
+    /// before dropping the socket. Waiting first matters: a server may answer requests it has not yet
+    /// started with ESHUTDOWN once it has read DISC (nbdkit does, with several worker threads), and
+    /// libnbd likewise advises sending DISC only when nothing is in flight.
     /// </summary>
     public async Task DisconnectAsync()
     {
         if (Volatile.Read(ref _broken) is not null) return;
+        await DrainInFlightAsync().ConfigureAwait(false);
         bool sent = false;
         if (await _writeLock.WaitAsync(DisconnectGrace).ConfigureAwait(false))
         {
@@ -140,11 +147,15 @@ public sealed partial class NbdClient
                     BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), (ulong)Interlocked.Increment(ref _nextCookie));
                     _disconnecting = true;
                     await _stream.WriteAsync(header).ConfigureAwait(false);
+                    // X.509: close_notify first, so the server sees an orderly end and not a truncation;
+                    // SslStream still reads the replies in flight after it. BouncyCastle stops reading
+                    // once it has sent close_notify, so the PSK stream leaves the end to the server.
+                    if (_stream is SslStream ssl) await ssl.ShutdownAsync().ConfigureAwait(false);
                     _socket.Shutdown(SocketShutdown.Send);
                     sent = true;
                 }
             }
-            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
             {
                 // The server is already gone; closing below is all that is left to do.
             }
@@ -160,6 +171,21 @@ public sealed partial class NbdClient
             catch (TimeoutException) { }
         }
         Break(null);
+    }
+
+    /// <summary>
+    /// Closes the door to new requests under the write lock (every request that got the lock before is
+    /// registered and on the wire), then waits, bounded by the grace, for those requests' replies.
+    /// </summary>
+    private async Task DrainInFlightAsync()
+    {
+        if (!await _writeLock.WaitAsync(DisconnectGrace).ConfigureAwait(false)) return;
+        try { _closing = true; }
+        finally { _writeLock.Release(); }
+        var inFlight = _pending.Values.Select(p => (Task)p.Task).ToArray();
+        if (inFlight.Length == 0) return;
+        // A failed or slow request is its caller's to see; the disconnect goes on regardless.
+        await Task.WhenAll(inFlight).WaitAsync(DisconnectGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     public async ValueTask DisposeAsync()

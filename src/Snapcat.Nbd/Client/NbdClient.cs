@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Text;
@@ -25,19 +24,21 @@ public sealed partial class NbdClient : IBlockDevice
     private const uint DefaultMaxPayload = 32 * 1024 * 1024;
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<ulong, NbdPendingRequest> _pending = new();
     private readonly Task _readerTask;
     private long _nextCookie;
     private Exception? _broken;
     private volatile bool _disconnecting;
+    private volatile bool _closing;
     private int _disposed;
 
-    private NbdClient(Socket socket, NetworkStream stream, NbdNegotiation n)
+    private NbdClient(Socket socket, Stream stream, NbdNegotiation n, bool tls)
     {
         _socket = socket;
         _stream = stream;
+        IsTls = tls;
         Details = n.Export;
         StructuredReplies = n.StructuredReplies;
         BaseAllocationContext = n.BaseAllocationId;
@@ -60,6 +61,9 @@ public sealed partial class NbdClient : IBlockDevice
     public bool CanMultiConn => Has(NbdTransmissionFlags.CanMultiConn);
     public bool StructuredReplies { get; }
 
+    /// <summary>True when the connection runs inside TLS (NBD_OPT_STARTTLS succeeded).</summary>
+    public bool IsTls { get; }
+
     /// <summary>The ID the server gave base:allocation, or null when block status is unavailable.</summary>
     public uint? BaseAllocationContext { get; }
 
@@ -78,16 +82,17 @@ public sealed partial class NbdClient : IBlockDevice
     {
         CheckExportName(exportName);
         options ??= new NbdClientOptions();
-        var (socket, stream) = await OpenAsync(address, options, ct).ConfigureAwait(false);
+        var (socket, plain) = await OpenAsync(address, options, ct).ConfigureAwait(false);
+        var session = new HandshakeSession(plain);
         try
         {
-            var n = await HandshakeAsync(stream, address, options, ct,
+            var n = await HandshakeAsync(session, address, options, ct,
                 (ch, t) => NbdHandshake.NegotiateAsync(ch, exportName, options, t)).ConfigureAwait(false);
-            return new NbdClient(socket, stream, n);
+            return new NbdClient(socket, session.Stream, n, session.IsTls);
         }
         catch
         {
-            await stream.DisposeAsync().ConfigureAwait(false);
+            await session.Stream.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -103,10 +108,11 @@ public sealed partial class NbdClient : IBlockDevice
     {
         CheckExportName(exportName);
         options ??= new NbdClientOptions();
-        var (_, stream) = await OpenAsync(address, options, ct).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        var (_, plain) = await OpenAsync(address, options, ct).ConfigureAwait(false);
+        var session = new HandshakeSession(plain);
+        try
         {
-            return await HandshakeAsync(stream, address, options, ct, async (ch, t) =>
+            return await HandshakeAsync(session, address, options, ct, async (ch, t) =>
             {
                 var (info, error) = await NbdHandshake.RequestExportAsync(ch, NbdOption.Info, exportName, t).ConfigureAwait(false);
                 if (info is null) throw NbdHandshake.Refused(address, error!.Value, exportName);
@@ -114,22 +120,51 @@ public sealed partial class NbdClient : IBlockDevice
                 return info;
             }).ConfigureAwait(false);
         }
+        finally
+        {
+            await session.Stream.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>NBD_OPT_LIST, then NBD_OPT_ABORT: the exports the server advertises.</summary>
-    public static async Task<IReadOnlyList<NbdExportListing>> ListAsync(NbdAddress address, CancellationToken ct = default)
+    public static Task<IReadOnlyList<NbdExportListing>> ListAsync(NbdAddress address, CancellationToken ct = default) =>
+        ListAsync(address, null, ct);
+
+    public static async Task<IReadOnlyList<NbdExportListing>> ListAsync(NbdAddress address, NbdClientOptions? options, CancellationToken ct = default)
     {
-        var options = new NbdClientOptions();
-        var (_, stream) = await OpenAsync(address, options, ct).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        options ??= new NbdClientOptions();
+        var (_, plain) = await OpenAsync(address, options, ct).ConfigureAwait(false);
+        var session = new HandshakeSession(plain);
+        try
         {
-            return await HandshakeAsync(stream, address, options, ct, async (ch, t) =>
+            return await HandshakeAsync(session, address, options, ct, async (ch, t) =>
             {
                 var list = await NbdHandshake.ListAsync(ch, t).ConfigureAwait(false);
                 await NbdHandshake.AbortAsync(ch, t).ConfigureAwait(false);
                 return list;
             }).ConfigureAwait(false);
         }
+        finally
+        {
+            await session.Stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// With TLS 1.3 the client's handshake ends before the server has judged the client certificate;
+    /// a server that rejects it (or wanted one) hangs up at the first option after. Say so.
+    /// </summary>
+    private static string AfterTlsHint(HandshakeSession session, NbdClientOptions options) =>
+        !session.IsTls || options.Tls is not { IsPsk: false } tls ? ""
+        : tls.ClientCertificate is null
+            ? " right after the TLS handshake; a server does this when it requires a client certificate and none was shown (configure certificateFile and keyFile in nbdTls)"
+            : $" right after the TLS handshake; the server may not accept the client certificate {tls.ClientCertificate.Subject}";
+
+    /// <summary>The stream a handshake runs on: the socket's, until STARTTLS replaces it with the TLS stream that owns it.</summary>
+    private sealed class HandshakeSession(Stream plain)
+    {
+        public Stream Stream { get; set; } = plain;
+        public bool IsTls { get; set; }
     }
 
     private static void CheckExportName(string exportName)
@@ -169,14 +204,22 @@ public sealed partial class NbdClient : IBlockDevice
     }
 
     /// <summary>Runs one option flow under the handshake timeout and turns transport failures into clear errors.</summary>
-    private static async Task<T> HandshakeAsync<T>(Stream stream, NbdAddress address, NbdClientOptions options, CancellationToken ct,
+    private static async Task<T> HandshakeAsync<T>(HandshakeSession session, NbdAddress address, NbdClientOptions options, CancellationToken ct,
         Func<NbdOptionChannel, CancellationToken, Task<T>> flow)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.HandshakeTimeout);
         try
         {
-            var ch = await NbdOptionChannel.GreetAsync(stream, address, timeout.Token).ConfigureAwait(false);
+            var ch = await NbdOptionChannel.GreetAsync(session.Stream, address, timeout.Token).ConfigureAwait(false);
+            if (options.Tls is { } tls)
+            {
+                // STARTTLS before any option that names an export (§3.12): nothing about the exports
+                // travels in clear. From here on the TLS stream owns the socket's stream.
+                ch = await NbdTlsUpgrade.StartTlsAsync(ch, tls, timeout.Token).ConfigureAwait(false);
+                session.Stream = ch.Stream;
+                session.IsTls = true;
+            }
             return await flow(ch, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -186,11 +229,11 @@ public sealed partial class NbdClient : IBlockDevice
         }
         catch (EndOfStreamException ex)
         {
-            throw new SnapcatException(ErrorKind.Remote, "nbd.connection_lost", $"nbd server at {address} closed the connection during the handshake", ex);
+            throw new SnapcatException(ErrorKind.Remote, "nbd.connection_lost", $"nbd server at {address} closed the connection during the handshake{AfterTlsHint(session, options)}", ex);
         }
         catch (IOException ex)
         {
-            throw new SnapcatException(ErrorKind.Remote, "nbd.connection_lost", $"connection to nbd server at {address} failed during the handshake: {ex.Message}", ex);
+            throw new SnapcatException(ErrorKind.Remote, "nbd.connection_lost", $"connection to nbd server at {address} failed during the handshake: {ex.Message}{AfterTlsHint(session, options)}", ex);
         }
 
     }

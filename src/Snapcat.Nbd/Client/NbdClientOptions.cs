@@ -16,4 +16,11 @@ public sealed record NbdClientOptions
     /// The client falls back to it by itself when GO is answered ERR_UNSUP; this forces it.
     /// </summary>
     public bool ForceExportName { get; init; }
+
+    /// <summary>
+    /// TLS for this connection. Null (the default): plain NBD, as before TLS existed. Set: TLS is
+    /// required — NBD_OPT_STARTTLS right after the greeting, and a server that does not offer TLS is
+    /// an error, never a silent fall back to plain text (spec §3.12, "FORCEDTLS" from the client's side).
+    /// </summary>
+    public NbdClientTls? Tls { get; init; }
 }

@@ -36,6 +36,7 @@ internal static class NbdHandshake
         await ch.SendAsync(NbdOption.StructuredReply, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false);
         var r = await ch.ReadReplyAsync(NbdOption.StructuredReply, ct).ConfigureAwait(false);
         if (r.Type == NbdOptionReplyType.Ack) return true;
+        if (r.Type == NbdOptionReplyType.ErrTlsReqd) throw TlsRequired(ch.Address, NbdOption.StructuredReply, r.Message.Length > 0 ? $": {r.Message}" : "");
         if (r.IsError) return false;
         throw new NbdProtocolException($"nbd server at {ch.Address} answered STRUCTURED_REPLY with reply type {(uint)r.Type}");
     }
@@ -71,6 +72,7 @@ internal static class NbdHandshake
                 case NbdOptionReplyType.Ack:
                     return id;
                 default:
+                    if (r.Type == NbdOptionReplyType.ErrTlsReqd) throw TlsRequired(ch.Address, NbdOption.SetMetaContext, r.Message.Length > 0 ? $": {r.Message}" : "");
                     // On error the selection is empty (§3.10); block status then falls back to "all data".
                     if (r.IsError) return null;
                     throw new NbdProtocolException($"nbd server at {ch.Address} answered SET_META_CONTEXT with reply type {(uint)r.Type}");
@@ -181,14 +183,19 @@ internal static class NbdHandshake
                 $"nbd server at {address} has no export '{exportName}'{detail}"),
             NbdOptionReplyType.ErrPolicy => new SnapcatException(ErrorKind.Remote, "nbd.option_refused",
                 $"nbd server at {address} refused {r.Option} by policy{detail}"),
-            NbdOptionReplyType.ErrTlsReqd => new SnapcatException(ErrorKind.Remote, "nbd.tls_required",
-                $"nbd server at {address} requires TLS, which this client does not speak{detail}"),
+            NbdOptionReplyType.ErrTlsReqd => TlsRequired(address, r.Option, detail),
             NbdOptionReplyType.ErrShutdown => new SnapcatException(ErrorKind.Remote, "nbd.server_shutdown",
                 $"nbd server at {address} is shutting down{detail}"),
             _ => new SnapcatException(ErrorKind.Remote, "nbd.option_refused",
                 $"nbd server at {address} refused {r.Option} with {r.Type} (0x{(uint)r.Type:x8}){detail}"),
         };
     }
+
+    /// <summary>ERR_TLS_REQD (§3.12): the port only serves clients that have started TLS, and this one has not.</summary>
+    public static SnapcatException TlsRequired(NbdAddress address, NbdOption option, string detail) =>
+        new(ErrorKind.Unauthorized, "nbd.tls_required",
+            $"the NBD server at {address} requires TLS (it answered {option} with ERR_TLS_REQD{detail}); configure TLS credentials for it " +
+            "(an \"nbdTls\" block with pskFile and username, or caFile/fingerprint) or connect with nbds:// and tls-psk-file/tls-certificates");
 
     private sealed class InfoBuilder(string requestedName)
     {

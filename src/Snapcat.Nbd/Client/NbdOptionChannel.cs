@@ -25,6 +25,9 @@ internal sealed class NbdOptionChannel(Stream stream, NbdAddress address, bool n
     /// <summary>Both sides agreed to drop the 124 zero bytes after EXPORT_NAME (§3.2).</summary>
     public bool NoZeroes { get; } = noZeroes;
 
+    /// <summary>True once NBD_OPT_STARTTLS succeeded and <see cref="Stream"/> is the TLS stream.</summary>
+    public bool IsTls { get; init; }
+
     // Greeting (§3.1), 18 bytes:
     //   0  u64  "NBDMAGIC"
     //   8  u64  "IHAVEOPT"

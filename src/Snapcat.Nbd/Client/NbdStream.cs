@@ -39,7 +39,9 @@ public sealed class NbdStream(NbdClient client) : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+#pragma warning disable VSTHRD002 // Stream's synchronous Read/Write/Flush contract; Snapcat itself calls only the async members
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -52,11 +54,15 @@ public sealed class NbdStream(NbdClient client) : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+#pragma warning disable VSTHRD002 // Stream's synchronous Read/Write/Flush contract; Snapcat itself calls only the async members
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
 
     public override Task FlushAsync(CancellationToken cancellationToken) => Client.FlushAsync(cancellationToken).AsTask();
 
+#pragma warning disable VSTHRD002 // Stream's synchronous Read/Write/Flush contract; Snapcat itself calls only the async members
     public override void Flush() => Client.FlushAsync().AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
 
     public override long Seek(long offset, SeekOrigin origin)
     {

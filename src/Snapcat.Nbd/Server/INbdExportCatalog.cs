@@ -17,6 +17,19 @@ public interface INbdExportCatalog
     /// so the catalog can count writers per volume.
     /// </summary>
     ValueTask<NbdExportHandle?> OpenAsync(string name, CancellationToken ct);
+
+    /// <summary>
+    /// The exports <paramref name="identity"/> may see (LUN masking): the TLS identity of the
+    /// connection (PSK username or certificate subject), null for a plain connection or one without
+    /// an identity. A catalog without masking lists everything.
+    /// </summary>
+    IReadOnlyList<NbdExportListing> List(string? identity) => List();
+
+    /// <summary>
+    /// As <see cref="OpenAsync(string, CancellationToken)"/>, for a connection with this identity; an
+    /// export the identity may not open is null, exactly as one that does not exist.
+    /// </summary>
+    ValueTask<NbdExportHandle?> OpenAsync(string name, string? identity, CancellationToken ct) => OpenAsync(name, ct);
 }
 
 public sealed record NbdExportListing(string Name, string Description);

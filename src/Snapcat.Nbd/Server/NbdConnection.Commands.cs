@@ -28,6 +28,7 @@ internal sealed partial class NbdConnection
                 CheckWritable(h);
                 CheckRange(req, dev.Size, NbdError.NoSpace);
                 await dev.WriteAsync((long)req.Offset, payload.AsMemory(0, (int)req.Length), fua, CancellationToken.None).ConfigureAwait(false);
+                Metrics?.Written(req.Length);
                 break;
 
             case NbdCommand.Flush:
@@ -111,6 +112,7 @@ internal sealed partial class NbdConnection
         try
         {
             await dev.ReadAsync((long)req.Offset, buf.AsMemory(head, len), Ct).ConfigureAwait(false);
+            Metrics?.Read(len);
             if (_structured)
             {
                 new NbdStructuredReplyChunk(NbdReplyFlags.Done, NbdReplyChunkType.OffsetData, req.Cookie, (uint)(8 + len)).Write(buf);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Snapcat.Nbd.Protocol;
+using Snapcat.Nbd.Tls;
 
 namespace Snapcat.Nbd.Server;
 
@@ -60,8 +61,21 @@ internal sealed partial class NbdConnection
         }
     }
 
+    private NbdTlsMode EffectiveTlsMode => TlsCredentials is null ? NbdTlsMode.Off : TlsMode;
+
     private async ValueTask<Outcome> HandleOptionAsync(uint option, ReadOnlyMemory<byte> data)
     {
+        // §3.12 FORCEDTLS: until TLS is up only STARTTLS and ABORT are served.
+        if (EffectiveTlsMode == NbdTlsMode.Require && !_tlsActive
+            && option != (uint)NbdOption.StartTls && option != (uint)NbdOption.Abort)
+        {
+            _log.TlsRequired(_peer, option);
+            // §3.6: EXPORT_NAME has no error reply; the server just closes.
+            if (option == (uint)NbdOption.ExportName) return Outcome.End;
+            await ErrorAsync(option, NbdOptionReplyType.ErrTlsReqd, "this port requires TLS: send NBD_OPT_STARTTLS first").ConfigureAwait(false);
+            return Outcome.Continue;
+        }
+
         switch ((NbdOption)option)
         {
             case NbdOption.ExportName:
@@ -74,7 +88,7 @@ internal sealed partial class NbdConnection
 
             case NbdOption.List:
                 if (data.Length != 0) return await InvalidAsync(option, "LIST takes no data").ConfigureAwait(false);
-                foreach (var e in _catalog.List())
+                foreach (var e in _catalog.List(_identity))
                 {
                     if (FormatServerEntry(e) is { } entry)
                         await ReplyAsync(option, NbdOptionReplyType.Server, entry).ConfigureAwait(false);
@@ -83,10 +97,7 @@ internal sealed partial class NbdConnection
                 return Outcome.Continue;
 
             case NbdOption.StartTls:
-                // §3.12: a server without TLS answers ERR_POLICY and never sends ERR_TLS_REQD.
-                if (data.Length != 0) return await InvalidAsync(option, "STARTTLS takes no data").ConfigureAwait(false);
-                await ErrorAsync(option, NbdOptionReplyType.ErrPolicy, "TLS is not offered by this server").ConfigureAwait(false);
-                return Outcome.Continue;
+                return await StartTlsAsync(option, data.Length).ConfigureAwait(false);
 
             case NbdOption.Info:
             case NbdOption.Go:
@@ -109,10 +120,53 @@ internal sealed partial class NbdConnection
         }
     }
 
+    /// <summary>
+    /// §3.12: ACK, then the TLS handshake on the same socket, then option haggling goes on inside TLS
+    /// with every earlier choice forgotten. The handshake deadline keeps running through the TLS
+    /// handshake, so a peer that stalls there is dropped like one that stalls between options.
+    /// </summary>
+    private async ValueTask<Outcome> StartTlsAsync(uint option, int dataLength)
+    {
+        if (dataLength != 0) return await InvalidAsync(option, "STARTTLS takes no data").ConfigureAwait(false);
+        var credentials = TlsCredentials;
+        if (EffectiveTlsMode == NbdTlsMode.Off || credentials is null || !ReferenceEquals(_input, _output))
+        {
+            // §3.12: a server without TLS answers ERR_POLICY and never sends ERR_TLS_REQD.
+            await ErrorAsync(option, NbdOptionReplyType.ErrPolicy, "TLS is not offered by this server").ConfigureAwait(false);
+            return Outcome.Continue;
+        }
+        if (_tlsActive) return await InvalidAsync(option, "TLS is already active").ConfigureAwait(false);
+        // The client must wait for our ACK before its ClientHello (§3.3). Bytes already here were sent
+        // in the clear before TLS: taking them as TLS input would let a man in the middle inject them
+        // (the STARTTLS command-injection flaw of SMTP), so the connection goes.
+        if (Buffered != 0) throw new NbdProtocolException("bytes followed NBD_OPT_STARTTLS before the server's reply");
+
+        await ReplyAsync(option, NbdOptionReplyType.Ack, default).ConfigureAwait(false);
+        NbdTlsSession session;
+        try
+        {
+            session = await credentials.AuthenticateAsync(_input, Ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException && !Ct.IsCancellationRequested)
+        {
+            _log.TlsFailed(_peer, credentials.Kind, ex.Message);
+            return Outcome.End;
+        }
+        _input = _output = session.Stream;
+        _tlsActive = true;
+        _identity = session.Identity;
+        if (Volatile.Read(ref _broken) != 0) session.Stream.Dispose();  // Break ran during the handshake
+        _structured = false;
+        _metaExport = null;
+        _allocationSelected = false;
+        _log.TlsStarted(_peer, session.Description, session.Identity ?? "");
+        return Outcome.Continue;
+    }
+
     // §3.6: EXPORT_NAME cannot fail politely; an unknown export closes the connection.
     private async ValueTask<Outcome> ExportNameAsync(string name)
     {
-        var handle = await _catalog.OpenAsync(name, Ct).ConfigureAwait(false);
+        var handle = await _catalog.OpenAsync(name, _identity, Ct).ConfigureAwait(false);
         if (handle is null)
         {
             _log.UnknownExport(_peer, name);
@@ -149,7 +203,7 @@ internal sealed partial class NbdConnection
             else if (t == NbdInfoType.Description) wantDescription = true;
         }
 
-        var handle = await _catalog.OpenAsync(name, Ct).ConfigureAwait(false);
+        var handle = await _catalog.OpenAsync(name, _identity, Ct).ConfigureAwait(false);
         if (handle is null)
         {
             _log.UnknownExport(_peer, name);

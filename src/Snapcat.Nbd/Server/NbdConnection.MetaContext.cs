@@ -68,7 +68,7 @@ internal sealed partial class NbdConnection
         if (!isList && !_structured)
             return await InvalidAsync(option, "SET_META_CONTEXT requires structured replies first").ConfigureAwait(false);
 
-        var handle = await _catalog.OpenAsync(export, Ct).ConfigureAwait(false);
+        var handle = await _catalog.OpenAsync(export, _identity, Ct).ConfigureAwait(false);
         if (handle is null)
         {
             await ErrorAsync(option, NbdOptionReplyType.ErrUnknown, $"no export named '{export}'").ConfigureAwait(false);

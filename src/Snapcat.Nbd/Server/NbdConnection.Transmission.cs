@@ -251,18 +251,25 @@ internal sealed partial class NbdConnection
         _batchLen = 0;
     }
 
-    private (NbdError, string) MapError(Exception ex) => ex switch
+    private (NbdError, string) MapError(Exception ex)
     {
-        RequestError r => (r.Error, r.Message),
-        FastZeroNotSupportedException => (NbdError.NotSupported, ex.Message),
-        UnauthorizedAccessException => (NbdError.Perm, ex.Message),
-        ArgumentException => (NbdError.Invalid, ex.Message),
-        OperationCanceledException => (NbdError.Shutdown, "the server is shutting down"),
-        // .NET keeps the errno in HResult for unmapped errors: ENOSPC 28, EFBIG 27, EDQUOT 122 (§9).
-        IOException { HResult: 28 or 27 or 122 } => (NbdError.NoSpace, ex.Message),
-        IOException => (NbdError.Io, ex.Message),
-        _ => (NbdError.Io, "internal error: " + ex.GetType().Name),
-    };
+        switch (ex)
+        {
+            case RequestError r: return (r.Error, r.Message);
+            case FastZeroNotSupportedException: return (NbdError.NotSupported, ex.Message);
+            case UnauthorizedAccessException: return (NbdError.Perm, ex.Message);
+            case ArgumentException: return (NbdError.Invalid, ex.Message);
+            case OperationCanceledException: return (NbdError.Shutdown, "the server is shutting down");
+            // .NET keeps the errno in HResult for unmapped errors: ENOSPC 28, EFBIG 27, EDQUOT 122 (§9).
+            case IOException { HResult: 28 or 27 or 122 }: return (NbdError.NoSpace, ex.Message);
+            case IOException: return (NbdError.Io, ex.Message);
+            default:
+                // Not a failure the device or the request can explain: the server's own bug. The
+                // client still gets EIO and the connection lives on; the hook lets a fuzzer see it.
+                InternalError?.Invoke(ex);
+                return (NbdError.Io, "internal error: " + ex.GetType().Name);
+        }
+    }
 
     private async ValueTask SendLockedAsync(ReadOnlyMemory<byte> message)
     {

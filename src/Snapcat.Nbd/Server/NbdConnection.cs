@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using Snapcat.Nbd.Protocol;
+using Snapcat.Nbd.Tls;
 
 namespace Snapcat.Nbd.Server;
 
@@ -23,8 +24,10 @@ namespace Snapcat.Nbd.Server;
 /// </summary>
 internal sealed partial class NbdConnection
 {
-    private readonly Stream _input;
-    private readonly Stream _output;
+    // Replaced by the TLS stream after STARTTLS (handshake phase only, before any other task reads them).
+    private Stream _input;
+    private Stream _output;
+    private readonly Stream _transport;
     private readonly INbdExportCatalog _catalog;
     private readonly ILogger _log;
     private readonly string _peer;
@@ -72,6 +75,8 @@ internal sealed partial class NbdConnection
     private string? _metaExport;     // export the base:allocation selection was made for (§3.10)
     private bool _allocationSelected;
     private int _broken;
+    private bool _tlsActive;
+    private string? _identity;
 
     public NbdConnection(Stream input, Stream output, INbdExportCatalog catalog, ILogger log, string peer,
         Action<string, int>? exportCount, CancellationToken shutdown, TimeSpan? handshakeTimeout = null)
@@ -79,6 +84,7 @@ internal sealed partial class NbdConnection
         _handshakeTimeout = handshakeTimeout ?? Timeout.InfiniteTimeSpan;
         _input = input;
         _output = output;
+        _transport = input;
         _catalog = catalog;
         _log = log;
         _peer = peer;
@@ -87,6 +93,31 @@ internal sealed partial class NbdConnection
     }
 
     public string? ExportName => _export?.Name;
+
+    /// <summary>The port's TLS policy; <see cref="NbdTlsMode.Off"/> unless <see cref="TlsCredentials"/> are given too.</summary>
+    internal NbdTlsMode TlsMode { get; init; }
+
+    internal INbdTlsServerCredentials? TlsCredentials { get; init; }
+
+    /// <summary>Counts data bytes of READ and WRITE (null: not counted).</summary>
+    internal NbdMetrics? Metrics { get; init; }
+
+    /// <summary>The TLS identity (PSK username, certificate subject) once TLS is up; null before or without one.</summary>
+    internal string? Identity => _identity;
+
+    /// <summary>
+    /// Told of every exception that reaches an "internal error" branch (an EIO reply for an exception
+    /// the server does not expect, or a connection closed by one). The server only logs these; the
+    /// fuzz targets (tests/Snapcat.Fuzz) fail on them, because a malformed request that ends there is
+    /// a server bug the peer merely exposed, not a protocol error.
+    /// </summary>
+    internal Action<Exception>? InternalError { get; init; }
+
+    private void ReportInternalError(Exception ex)
+    {
+        _log.Unexpected(_peer, ex);
+        InternalError?.Invoke(ex);
+    }
 
     private CancellationToken Ct => _cts.Token;
 
@@ -165,7 +196,7 @@ internal sealed partial class NbdConnection
         catch (Exception ex)
         {
             reason = "internal error";
-            _log.Unexpected(_peer, ex);
+            ReportInternalError(ex);
         }
         finally
         {
@@ -174,7 +205,7 @@ internal sealed partial class NbdConnection
             {
                 _exportCount?.Invoke(e.Name, -1);
                 try { await e.DisposeAsync().ConfigureAwait(false); }
-                catch (Exception ex) { _log.Unexpected(_peer, ex); }
+                catch (Exception ex) { ReportInternalError(ex); }
             }
             _cts.Dispose();
         }
@@ -188,6 +219,7 @@ internal sealed partial class NbdConnection
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
         _input.Dispose();
         _output.Dispose();
+        _transport.Dispose();
     }
 
     private int Buffered => _rxEnd - _rxPos;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Snapcat.Nbd.Tls;
 
 namespace Snapcat.Nbd.Server;
 
@@ -24,6 +25,7 @@ public sealed class NbdServer : IAsyncDisposable
     private long _lastRefusalLog = long.MinValue;
     private int _refusedSinceLog;
     private Socket? _listener;
+    private Socket? _bound;
     private Task? _acceptLoop;
     private int _stopped;
 
@@ -32,6 +34,36 @@ public sealed class NbdServer : IAsyncDisposable
         _listen = listen;
         _catalog = catalog;
         _log = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// A server on a socket from <see cref="Bind"/>: the caller learns the real port of a port-0 endpoint
+    /// before it builds the catalog, and no client is accepted before <see cref="StartAsync"/>.
+    /// </summary>
+    public NbdServer(Socket bound, INbdExportCatalog catalog, ILogger? logger = null)
+        : this((IPEndPoint)(bound.LocalEndPoint ?? throw new ArgumentException("the socket is not bound", nameof(bound))), catalog, logger)
+    {
+        _bound = bound;
+    }
+
+    /// <summary>
+    /// Binds (port 0: the kernel chooses) without listening, so a connection attempt is refused until
+    /// <see cref="StartAsync"/> rather than queued in the backlog of a server that is still recovering.
+    /// </summary>
+    public static Socket Bind(IPEndPoint endpoint)
+    {
+        var s = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            s.Bind(endpoint);
+            return s;
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Connections beyond this are closed at once (a cheap guard against connection floods).</summary>
@@ -51,6 +83,15 @@ public sealed class NbdServer : IAsyncDisposable
 
     public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The port's TLS policy (spec §3.12); anything but Off needs <see cref="TlsCredentials"/>.</summary>
+    public NbdTlsMode TlsMode { get; init; }
+
+    /// <summary>How the TLS handshake after STARTTLS is run (X.509 or PSK).</summary>
+    public INbdTlsServerCredentials? TlsCredentials { get; init; }
+
+    /// <summary>Connections and data bytes are counted here when set (the array's <c>/metrics</c>).</summary>
+    public NbdMetrics? Metrics { get; init; }
+
     /// <summary>Refused connections are logged once per interval with a count, so a flood cannot flood the log too.</summary>
     public TimeSpan RefusalLogInterval { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -66,12 +107,13 @@ public sealed class NbdServer : IAsyncDisposable
 
     public Task StartAsync(CancellationToken ct = default)
     {
+        if (TlsMode != NbdTlsMode.Off && TlsCredentials is null)
+            throw new InvalidOperationException($"TLS mode {TlsMode} needs TLS credentials");
         if (_listener is not null) throw new InvalidOperationException("the NBD server is already started");
-        var s = new Socket(_listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var s = _bound ?? Bind(_listen);
+        _bound = null;
         try
         {
-            s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            s.Bind(_listen);
             s.Listen(128);
         }
         catch
@@ -127,7 +169,12 @@ public sealed class NbdServer : IAsyncDisposable
         {
             client.NoDelay = true;  // §1: replies are small and latency-bound
             var stream = new NetworkStream(client, ownsSocket: true);
-            conn = new NbdConnection(stream, stream, _catalog, _log, peer, CountExport, token, HandshakeTimeout);
+            conn = new NbdConnection(stream, stream, _catalog, _log, peer, CountExport, token, HandshakeTimeout)
+            {
+                TlsMode = TlsMode,
+                TlsCredentials = TlsCredentials,
+                Metrics = Metrics,
+            };
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
@@ -138,6 +185,7 @@ public sealed class NbdServer : IAsyncDisposable
         _log.Accepted(peer);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _connections[conn] = done.Task;
+        Metrics?.Opened();
         _ = Task.Run(async () =>
         {
             try
@@ -147,6 +195,7 @@ public sealed class NbdServer : IAsyncDisposable
             finally
             {
                 _connections.TryRemove(conn, out _);
+                Metrics?.Closed();
                 if (address is not null) UncountPeer(address);
                 done.TrySetResult();
             }
@@ -198,6 +247,7 @@ public sealed class NbdServer : IAsyncDisposable
         if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
         _stop.Cancel();
         _listener?.Dispose();
+        _bound?.Dispose();  // bound but never started
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
         foreach (var c in _connections.Keys) c.Break();
         await Task.WhenAll(_connections.Values).ConfigureAwait(false);

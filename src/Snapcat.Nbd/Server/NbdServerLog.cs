@@ -32,4 +32,13 @@ internal static partial class NbdServerLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "NBD {Peer}: export '{Export}' not found")]
     public static partial void UnknownExport(this ILogger log, string peer, string export);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "NBD {Peer}: TLS up ({Session}), identity '{Identity}'")]
+    public static partial void TlsStarted(this ILogger log, string peer, string session, string identity);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "NBD {Peer}: TLS handshake ({Kind}) failed, closing: {Reason}")]
+    public static partial void TlsFailed(this ILogger log, string peer, string kind, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "NBD {Peer}: option {Option} before STARTTLS on a port that requires TLS")]
+    public static partial void TlsRequired(this ILogger log, string peer, uint option);
 }

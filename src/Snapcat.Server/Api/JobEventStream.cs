@@ -2,7 +2,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Snapcat.Core.Jobs;
+using Snapcat.ControlApi.Security;
+using Snapcat.Core.Security;
+using Snapcat.Core.Json;
 using Snapcat.Server.Jobs;
 
 namespace Snapcat.Server.Api;
@@ -22,24 +24,24 @@ public static class JobEventStream
     {
         app.MapGet("/v1/jobs/{id}/events", async (string id, HttpContext http, CancellationToken ct) =>
         {
-            var first = await jobs.GetAsync(id, ct);   // unknown job: 404 through the error middleware
+            var first = await jobs.GetAsync(id, ct).ConfigureAwait(false);   // unknown job: 404 through the error middleware
             http.Response.ContentType = "text/event-stream";
             http.Response.Headers.CacheControl = "no-cache";
             string? last = null;
             var snapshot = first;
             while (true)
             {
-                string json = JsonSerializer.Serialize(snapshot, ServerClient.Json);
+                string json = JsonSerializer.Serialize(snapshot, SnapcatJson.Web);
                 if (json != last)
                 {
-                    await http.Response.WriteAsync($"event: job\ndata: {json}\n\n", ct);
-                    await http.Response.Body.FlushAsync(ct);
+                    await http.Response.WriteAsync($"event: job\ndata: {json}\n\n", ct).ConfigureAwait(false);
+                    await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
                     last = json;
                 }
                 if (snapshot.State.IsFinal()) return;
-                await Task.Delay(Interval, ct);
-                snapshot = jobs.TryGetLive(id)?.Snapshot() ?? await jobs.GetAsync(id, ct);
+                await Task.Delay(Interval, ct).ConfigureAwait(false);
+                snapshot = jobs.TryGetLive(id)?.Snapshot() ?? await jobs.GetAsync(id, ct).ConfigureAwait(false);
             }
-        });
+        }).RequireRole(CredentialRole.ReadOnly);
     }
 }

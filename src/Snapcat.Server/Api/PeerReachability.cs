@@ -1,6 +1,3 @@
-using Snapcat.Core.Errors;
-using Snapcat.Server.Hosting;
-
 namespace Snapcat.Server.Api;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text;
+using Snapcat.Core.Json;
 using Dapper;
 
 namespace Snapcat.Server.Catalog;
@@ -13,11 +14,12 @@ namespace Snapcat.Server.Catalog;
 public sealed class BackupDataStore(CatalogDatabase db)
 {
     private sealed record Raw(long id, string host, string mount_point, string kind, string device_id, string media_id,
-        string label, long time_us, string backup_id, byte[] volume_info, string origin, string? definition, long recorded_us);
+        string label, long time_us, string backup_id, byte[] volume_info, string origin, string? definition, long recorded_us,
+        long is_protected, long? protected_until_us);
 
     private sealed record Here(byte[] volume_info, string origin, string? definition);
 
-    private const string Columns = "id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us";
+    private const string Columns = "id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us, is_protected, protected_until_us";
 
     /// <summary>The most rows one query returns; <see cref="SearchAllAsync"/> pages through more.</summary>
     public const int PageLimit = 10_000;
@@ -27,8 +29,10 @@ public sealed class BackupDataStore(CatalogDatabase db)
     /// <summary>Takes the next backup ID; it is never handed out again, whether or not a row ever gets it.</summary>
     public async Task<long> AllocateIdAsync(CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using var txLifetime = tx.ConfigureAwait(false);
         long id = await NextIdAsync(c, tx).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return id;
@@ -41,8 +45,10 @@ public sealed class BackupDataStore(CatalogDatabase db)
     /// </summary>
     public async Task<long> RecordAsync(BackupDataRow row, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using var txLifetime = tx.ConfigureAwait(false);
         await c.ExecuteAsync("DELETE FROM backup_data WHERE device_id = @DeviceId AND media_id = @MediaId", new { row.DeviceId, row.MediaId }, tx).ConfigureAwait(false);
         long id = await ChooseIdAsync(c, tx, row.Id).ConfigureAwait(false);
         await InsertAsync(c, tx, row with { Id = id }).ConfigureAwait(false);
@@ -62,8 +68,10 @@ public sealed class BackupDataStore(CatalogDatabase db)
         var outcomes = new UpsertOutcome[rows.Count];
         var needNumber = new List<int>();
         long highest = 0;
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using var txLifetime = tx.ConfigureAwait(false);
         for (int i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
@@ -104,14 +112,25 @@ public sealed class BackupDataStore(CatalogDatabase db)
     /// <summary>Removes the rows of a medium that is about to be overwritten or was deleted (FIG. 9, FIG. 14).</summary>
     public async Task<int> DeleteAtAsync(string deviceId, string mediaId, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         return await c.ExecuteAsync("DELETE FROM backup_data WHERE device_id = @deviceId AND media_id = @mediaId", new { deviceId, mediaId }).ConfigureAwait(false);
     }
 
     public async Task<BackupDataRow?> GetAsync(long id, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         var r = await c.QuerySingleOrDefaultAsync<Raw>($"SELECT {Columns} FROM backup_data WHERE id = @id", new { id }).ConfigureAwait(false);
+        return r is null ? null : Map(r);
+    }
+
+    /// <summary>The row of the backup at (device ID, media ID), if the catalog lists one.</summary>
+    public async Task<BackupDataRow?> GetAtAsync(string deviceId, string mediaId, CancellationToken ct = default)
+    {
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        var r = await c.QuerySingleOrDefaultAsync<Raw>($"SELECT {Columns} FROM backup_data WHERE device_id = @deviceId AND media_id = @mediaId", new { deviceId, mediaId }).ConfigureAwait(false);
         return r is null ? null : Map(r);
     }
 
@@ -138,7 +157,8 @@ public sealed class BackupDataStore(CatalogDatabase db)
         sql.Append(" ORDER BY time_us DESC, id DESC LIMIT @limit OFFSET @offset");
         p.Add("limit", Math.Clamp(f.Limit, 1, PageLimit));
         p.Add("offset", Math.Max(0, f.Offset));
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         var rows = await c.QueryAsync<Raw>(sql.ToString(), p).ConfigureAwait(false);
         return rows.Select(Map).ToArray();
     }
@@ -158,13 +178,26 @@ public sealed class BackupDataStore(CatalogDatabase db)
         }
     }
 
+    /// <summary>
+    /// Protects a backup from prune and delete (until <paramref name="until"/>, or indefinitely), or lifts that with
+    /// <paramref name="protect"/> false. Returns whether the row exists.
+    /// </summary>
+    public async Task<bool> SetProtectionAsync(long id, bool protect, DateTimeOffset? until, CancellationToken ct = default)
+    {
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        return await c.ExecuteAsync("UPDATE backup_data SET is_protected = @p, protected_until_us = @until WHERE id = @id",
+            new { id, p = protect ? 1L : 0L, until = protect && until is { } u ? TimeUs.From(u) : (long?)null }).ConfigureAwait(false) == 1;
+    }
+
     public async Task<long> CountAsync(CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM backup_data").ConfigureAwait(false);
     }
 
-    public static string OriginName(BackupOrigin o) => o.ToString().ToLowerInvariant();
+    public static string OriginName(BackupOrigin o) => SnapcatJson.Name(o);
 
     private static Task<long> NextIdAsync(DbConnection c, DbTransaction tx) =>
         c.ExecuteScalarAsync<long>("UPDATE backup_number SET next_id = next_id + 1 WHERE singleton = 1 RETURNING next_id - 1", transaction: tx);
@@ -219,5 +252,7 @@ public sealed class BackupDataStore(CatalogDatabase db)
         Origin = Enum.Parse<BackupOrigin>(r.origin, ignoreCase: true),
         Definition = r.definition,
         Recorded = TimeUs.To(r.recorded_us),
+        Protected = r.is_protected != 0,
+        ProtectedUntil = r.protected_until_us is { } u ? TimeUs.To(u) : null,
     };
 }

@@ -1,6 +1,6 @@
 using Cronos;
-using Snapcat.Core.Errors;
-using Snapcat.Core.VolumeInformation;
+using Snapcat.Core.Json;
+using Snapcat.Server.Retention;
 
 namespace Snapcat.Server.Catalog;
 
@@ -10,8 +10,15 @@ public sealed record BackupDefinition
     public required string Name { get; init; }
     public required string Host { get; init; }
     public required string MountPoint { get; init; }
-    /// <summary><c>mirror</c>, <c>snapshot</c> or <c>tape</c>.</summary>
+    /// <summary>
+    /// <c>mirror</c>, <c>snapshot</c> or <c>tape</c>: the text the catalog column and the API carry, the encoded name of
+    /// <see cref="BackupKind"/>, which is what the code decides on.
+    /// </summary>
     public required string Kind { get; init; }
+
+    /// <summary>The kind as its type, what flows decide on; null for a text that is none of <see cref="Kinds"/> (<see cref="Problems"/> says so).</summary>
+    public BackupKind? KindValue => Kinds.Contains(Kind) && SnapcatJson.TryParse<BackupKind>(Kind, out var k) ? k : null;
+
     /// <summary>Destination array (mirror, snapshot) or tape library device ID.</summary>
     public required string DeviceId { get; init; }
     /// <summary>Mirror only: the secondary volume number, which must be in the backup volume table's list.</summary>
@@ -27,14 +34,43 @@ public sealed record BackupDefinition
     /// <summary>Cron expression (5 fields, or 6 with seconds); null = run by hand only.</summary>
     public string? Schedule { get; init; }
     public string TimeZone { get; init; } = "UTC";
-    /// <summary>Snapshot only: generations kept; older ones are deleted through the delete flow.</summary>
+    /// <summary>Snapshot only: generations kept; older ones are deleted through the delete flow. The older spelling of keep-last.</summary>
     public int? KeepGenerations { get; init; }
-    /// <summary><c>skip</c> or <c>run_once</c>: what to do about runs missed while the server was down.</summary>
-    public string MissedRuns { get; init; } = "skip";
+    /// <summary>Time-based retention (docs/retention.md); null: only <see cref="KeepGenerations"/>, if any, as keep-last.</summary>
+    public RetentionPolicy? Retention { get; init; }
+
+    /// <summary>
+    /// The rules a prune applies: <see cref="Retention"/>, with a snapshot's <see cref="KeepGenerations"/> as its keep-last when
+    /// it has none (definitions stored before retention existed; other kinds ignored that field, so it still means nothing
+    /// for them). A mirror always keeps exactly its last backup (its destination is overwritten by every run). Null: keep everything.
+    /// </summary>
+    public RetentionPolicy? EffectiveRetention
+    {
+        get
+        {
+            if (KindValue == BackupKind.Mirror) return new RetentionPolicy { KeepLast = 1 };
+            int? generations = KindValue == BackupKind.Snapshot ? KeepGenerations : null;
+            if (Retention is { } r) return r.KeepLast is null && generations is { } g ? r with { KeepLast = g } : r;
+            return generations is { } k ? new RetentionPolicy { KeepLast = k } : null;
+        }
+    }
+    /// <summary><c>skip</c> or <c>run_once</c> (the encoded names of <see cref="MissedRunPolicy"/>): what to do about runs missed while the server was down.</summary>
+    public string MissedRuns { get; init; } = SnapcatJson.Name(MissedRunPolicy.Skip);
+
+    /// <summary>The policy as its type; null for any other text (<see cref="Problems"/> says so).</summary>
+    public MissedRunPolicy? MissedRunsValue => SnapcatJson.Names<MissedRunPolicy>().Contains(MissedRuns) && SnapcatJson.TryParse<MissedRunPolicy>(MissedRuns, out var m) ? m : null;
+
     public DateTimeOffset? LastFire { get; init; }
     public DateTimeOffset Created { get; init; }
+    /// <summary>False: the scheduler never fires it ('snapcat definition disable'); a run by hand still works.</summary>
+    public bool Enabled { get; init; } = true;
 
-    public static readonly string[] Kinds = ["mirror", "snapshot", "tape"];
+    /// <summary>The kinds a definition can have (a copy is made by the copy flows, never by a definition).</summary>
+    public static readonly BackupKind[] DefinitionKinds = [BackupKind.Mirror, BackupKind.Snapshot, BackupKind.Tape];
+
+    public static readonly IReadOnlyList<string> Kinds = SnapcatJson.Names(DefinitionKinds);
+
+    private string MissedRunsProblem => $"missed runs must be {string.Join(" or ", SnapcatJson.Names<MissedRunPolicy>().Select(n => $"'{n}'"))}, not '{MissedRuns}'";
 
     /// <summary>Checks the definition on its own (the backup volume table check needs the catalog); lists every problem.</summary>
     public IReadOnlyList<string> Problems()
@@ -44,11 +80,17 @@ public sealed record BackupDefinition
             p.Add("name must be 1 to 64 characters without spaces or '/'");
         if (string.IsNullOrWhiteSpace(Host)) p.Add("host is required");
         if (string.IsNullOrWhiteSpace(MountPoint) || !MountPoint.StartsWith('/')) p.Add("mount point must be an absolute path");
-        if (!Kinds.Contains(Kind)) p.Add($"kind '{Kind}' is not one of {string.Join(", ", Kinds)}");
+        var kind = KindValue;
+        if (kind is null) p.Add($"kind '{Kind}' is not one of {string.Join(", ", Kinds)}");
         if (string.IsNullOrWhiteSpace(DeviceId)) p.Add("destination device ID is required");
-        if (Kind == "mirror" && DestinationVolume is null) p.Add("a mirror definition needs the destination (secondary) volume number");
-        if (Kind != "mirror" && DestinationVolume is not null) p.Add("only a mirror definition names a destination volume");
-        if (Kind == "snapshot" && KeepGenerations is null or < 1) p.Add("a snapshot definition needs keep generations of 1 or more");
+        if (kind == BackupKind.Mirror && DestinationVolume is null) p.Add("a mirror definition needs the destination (secondary) volume number");
+        if (kind != BackupKind.Mirror && DestinationVolume is not null) p.Add("only a mirror definition names a destination volume");
+        if (kind == BackupKind.Snapshot && KeepGenerations is null or < 1 && Retention is null or { KeepsEverything: true })
+            p.Add("a snapshot definition needs keep generations (keep-last) of 1 or more, or another retention rule (keep-hourly, keep-daily, keep-weekly, keep-monthly, keep-yearly)");
+        if (kind == BackupKind.Snapshot && KeepGenerations is < 1 && Retention is { KeepsEverything: false }) p.Add("keep generations must be 1 or more");
+        if (Retention is { KeepLast: { } last } && KeepGenerations is { } gens && gens != last)
+            p.Add($"keep generations {gens} and keep-last {last} disagree (keep generations is the older name of keep-last; give one)");
+        if (Retention is { } retention) p.AddRange(retention.Problems(kind));
         if (System.Text.Encoding.UTF8.GetByteCount(Label ?? "") is 0 or > 64) p.Add("label must be 1 to 64 bytes (it is written into the volume information)");
         if (PreHook is not null && PostHook is null && !PreOnly) p.Add(PreWithoutPost);
         if (PreOnly && (PreHook is null || PostHook is not null)) p.Add("pre-only marks a definition with a preprocess and no postprocess; this one has " +
@@ -63,7 +105,8 @@ public sealed record BackupDefinition
             VolumeInfoRecord.TextProblem(MountPoint, VolumeInfoRecord.MountPointMax, "mount point"),
         })
             if (problem is not null && !p.Contains(problem)) p.Add(problem);
-        if (MissedRuns is not ("skip" or "run_once")) p.Add($"missed runs must be 'skip' or 'run_once', not '{MissedRuns}'");
+        // Exactly the stored names, in lower case: an older server on the same catalog compares the column as text.
+        if (MissedRunsValue is null) p.Add(MissedRunsProblem);
         if (!TryZone(TimeZone, out _)) p.Add($"time zone '{TimeZone}' is not known (use an IANA name such as Europe/Berlin)");
         if (Schedule is not null && !TryCron(Schedule, out _, out string? why)) p.Add($"schedule '{Schedule}' is not a valid cron expression: {why}");
         return p;

@@ -11,8 +11,10 @@ public sealed class BackupVolumeStore(CatalogDatabase db)
     /// <summary>Replaces the entry of (host, mount point) with what the agent reported.</summary>
     public async Task SaveAsync(BackupVolume v, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using var txLifetime = tx.ConfigureAwait(false);
         var key = new { v.Host, v.MountPoint };
         await c.ExecuteAsync("DELETE FROM backup_volume_target WHERE host=@Host AND mount_point=@MountPoint", key, tx).ConfigureAwait(false);
         await c.ExecuteAsync("DELETE FROM backup_volume WHERE host=@Host AND mount_point=@MountPoint", key, tx).ConfigureAwait(false);
@@ -26,7 +28,8 @@ public sealed class BackupVolumeStore(CatalogDatabase db)
 
     public async Task<BackupVolume?> GetAsync(string host, string mountPoint, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         string? device = await c.QuerySingleOrDefaultAsync<string?>(
             "SELECT device_id FROM backup_volume WHERE host=@host AND mount_point=@mountPoint", new { host, mountPoint }).ConfigureAwait(false);
         if (device is null) return null;
@@ -37,7 +40,8 @@ public sealed class BackupVolumeStore(CatalogDatabase db)
 
     public async Task<IReadOnlyList<BackupVolume>> ListAsync(CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         var heads = await c.QueryAsync<(string host, string mount_point, string device_id)>(
             "SELECT host, mount_point, device_id FROM backup_volume ORDER BY host, mount_point").ConfigureAwait(false);
         var targets = (await c.QueryAsync<(string host, string mount_point, long volume)>(

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using Snapcat.Core.Errors;
 using Snapcat.Core.Storage;
 
 namespace Snapcat.Server.Catalog;
@@ -15,18 +14,13 @@ public sealed class CatalogDatabase : IAsyncDisposable
     private readonly NpgsqlDataSource? _pg;
     private readonly string? _sqlite;
 
-    private CatalogDatabase(CatalogDialect dialect, string? sqliteConnectionString, NpgsqlDataSource? pg, string description)
-    {
-        Dialect = dialect;
-        _sqlite = sqliteConnectionString;
-        _pg = pg;
-        Description = description;
-    }
+    /// <summary>Made by <c>OpenAsync</c> only: one of the two connection sources, the other null.</summary>
+    private CatalogDatabase(string? sqliteConnectionString, NpgsqlDataSource? pg) => (_sqlite, _pg) = (sqliteConnectionString, pg);
 
-    public CatalogDialect Dialect { get; }
+    public required CatalogDialect Dialect { get; init; }
 
     /// <summary>Where the catalog lives, for messages (never includes a password).</summary>
-    public string Description { get; }
+    public required string Description { get; init; }
 
     /// <summary>
     /// <paramref name="location"/> is a file path for SQLite, or a PostgreSQL connection string
@@ -40,8 +34,11 @@ public sealed class CatalogDatabase : IAsyncDisposable
         if (IsPostgres(location))
         {
             var builder = new NpgsqlConnectionStringBuilder(ToNpgsql(location));
-            db = new CatalogDatabase(CatalogDialect.Postgres, null, NpgsqlDataSource.Create(builder.ConnectionString),
-                $"PostgreSQL database '{builder.Database}' on {builder.Host}");
+            db = new CatalogDatabase(null, NpgsqlDataSource.Create(builder.ConnectionString))
+            {
+                Dialect = CatalogDialect.Postgres,
+                Description = $"PostgreSQL database '{builder.Database}' on {builder.Host}",
+            };
         }
         else
         {
@@ -49,7 +46,7 @@ public sealed class CatalogDatabase : IAsyncDisposable
             DurableFile.CreateDirectory(Path.GetDirectoryName(full)!);  // 0700 when new
             SqliteFiles.MakePrivate(full);  // catalog.db, -wal and -shm 0600: the catalog names every host and volume
             var cs = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
-            db = new CatalogDatabase(CatalogDialect.Sqlite, cs, null, $"SQLite file {full}");
+            db = new CatalogDatabase(cs, null) { Dialect = CatalogDialect.Sqlite, Description = $"SQLite file {full}" };
         }
         try
         {
@@ -75,6 +72,27 @@ public sealed class CatalogDatabase : IAsyncDisposable
         cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         return c;
+    }
+
+    /// <summary>
+    /// A connection for the health probe (<c>/healthz</c>): for SQLite a fresh one, not pooled and never creating the
+    /// file, so a catalog file deleted, replaced or damaged under the server shows at the next probe instead of when the
+    /// pool recycles its connections; for PostgreSQL one from the pool (a server that is down fails the open).
+    /// </summary>
+    public async Task<DbConnection> OpenProbeConnectionAsync(CancellationToken ct = default)
+    {
+        if (_pg is not null) return await _pg.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = new SqliteConnection(new SqliteConnectionStringBuilder(_sqlite) { Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString());
+        try
+        {
+            await c.OpenAsync(ct).ConfigureAwait(false);
+            return c;
+        }
+        catch
+        {
+            await c.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static bool IsPostgres(string s) =>

@@ -35,7 +35,8 @@ public sealed partial class CatalogMigrator(CatalogDatabase db)
     /// <summary>Brings the schema to <paramref name="target"/> (default: the newest) and returns the version reached.</summary>
     public async Task<int> MigrateAsync(CancellationToken ct = default, int? target = null)
     {
-        await using DbConnection c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        DbConnection c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         await c.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_us BIGINT NOT NULL)").ConfigureAwait(false);
         int current = await c.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version").ConfigureAwait(false) ?? 0;
         var all = Available(db.Dialect);
@@ -46,7 +47,8 @@ public sealed partial class CatalogMigrator(CatalogDatabase db)
         foreach (var m in all)
         {
             if (m.Version <= current || (target is { } t && m.Version > t)) continue;
-            await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+            var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var txLifetime = tx.ConfigureAwait(false);
             await c.ExecuteAsync(m.Sql, transaction: tx).ConfigureAwait(false);
             await c.ExecuteAsync("INSERT INTO schema_version (version, name, applied_us) VALUES (@v, @n, @t)",
                 new { v = m.Version, n = m.Name, t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 }, tx).ConfigureAwait(false);

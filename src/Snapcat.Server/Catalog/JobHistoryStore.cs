@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
-using Snapcat.Core.Jobs;
 
 namespace Snapcat.Server.Catalog;
 
@@ -36,7 +35,8 @@ public sealed class JobHistoryStore(CatalogDatabase db)
     /// </summary>
     public async Task SaveAsync(JobSnapshot job, string? definition, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         await c.ExecuteAsync(
             $"""
             INSERT INTO job ({Columns}) VALUES (@Id, @Kind, @definition, @Description, @state, @created, @finished, @ErrorCode, @ErrorMessage, @log, @result, @BytesDone, @BytesTotal)
@@ -59,7 +59,8 @@ public sealed class JobHistoryStore(CatalogDatabase db)
     /// <summary>The agent accepted the order as its job <paramref name="agentJob"/>: kept so a restarted server can ask for it.</summary>
     public async Task RecordAgentJobAsync(string id, string agentHost, string agentJob, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         await c.ExecuteAsync("UPDATE job SET agent_host = @agentHost, agent_job = @agentJob WHERE id = @id", new { id, agentHost, agentJob }).ConfigureAwait(false);
     }
 
@@ -70,7 +71,8 @@ public sealed class JobHistoryStore(CatalogDatabase db)
     /// </summary>
     public async Task<IReadOnlyList<JobSnapshot>> MarkInterruptedAsync(DateTimeOffset now, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         var rows = (await c.QueryAsync<Raw>($"SELECT {SelectColumns} FROM job WHERE state IN (0, 1)").ConfigureAwait(false)).ToArray();
         var marked = new List<JobSnapshot>();
         foreach (var r in rows)
@@ -92,7 +94,8 @@ public sealed class JobHistoryStore(CatalogDatabase db)
     /// <summary>Interrupted jobs whose agent job has not been asked about yet (also those of an earlier start that crashed meanwhile).</summary>
     public async Task<IReadOnlyList<PendingReconcile>> PendingReconcilesAsync(CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         var rows = await c.QueryAsync<RawPending>(
             $"SELECT {SelectColumns}, agent_host, agent_job FROM job WHERE reconcile = 'pending' ORDER BY created_us").ConfigureAwait(false);
         return rows.Select(r => new PendingReconcile(
@@ -104,8 +107,10 @@ public sealed class JobHistoryStore(CatalogDatabase db)
     /// <summary>Appends the reconciliation's log lines and result; the job stays interrupted (that is what happened to it).</summary>
     public async Task CompleteReconcileAsync(string id, IReadOnlyList<JobLogEntry> lines, JsonNode? result, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using var txLifetime = tx.ConfigureAwait(false);
         string? log = await c.QuerySingleOrDefaultAsync<string?>("SELECT log FROM job WHERE id = @id", new { id }, tx).ConfigureAwait(false);
         if (log is null) return;
         await c.ExecuteAsync("UPDATE job SET log = @log, result = @result, reconcile = 'done' WHERE id = @id",
@@ -115,7 +120,8 @@ public sealed class JobHistoryStore(CatalogDatabase db)
 
     public async Task<JobSnapshot?> GetAsync(string id, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         var r = await c.QuerySingleOrDefaultAsync<Raw>($"SELECT {SelectColumns} FROM job WHERE id = @id", new { id }).ConfigureAwait(false);
         return r is null ? null : Map(r);
     }
@@ -123,7 +129,8 @@ public sealed class JobHistoryStore(CatalogDatabase db)
     /// <summary>Newest first.</summary>
     public async Task<IReadOnlyList<JobSnapshot>> ListAsync(int limit = 100, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
         var rows = await c.QueryAsync<Raw>($"SELECT {SelectColumns} FROM job ORDER BY created_us DESC LIMIT @limit",
             new { limit = Math.Clamp(limit, 1, 10_000) }).ConfigureAwait(false);
         return rows.Select(Map).ToArray();
@@ -138,6 +145,7 @@ public sealed class JobHistoryStore(CatalogDatabase db)
         // The average rate over the run, as the live job reported it when it finished.
         double? rate = finished is { } end && end > created && r.bytes_done > 0 ? r.bytes_done / (end - created).TotalSeconds : null;
         return new JobSnapshot(r.id, r.kind, r.description, (JobState)r.state, r.bytes_done, r.bytes_total, created, finished,
-            r.error_code, r.error_message, Log(r.log), r.result is null ? null : JsonNode.Parse(r.result)) { BytesPerSecond = rate };
+            r.error_code, r.error_message, Log(r.log), r.result is null ? null : JsonNode.Parse(r.result))
+        { BytesPerSecond = rate };
     }
 }

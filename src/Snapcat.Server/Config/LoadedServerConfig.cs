@@ -1,3 +1,4 @@
+using Snapcat.Core.Security;
 using Snapcat.Nbd;
 using Snapcat.Server.Tape;
 
@@ -12,6 +13,22 @@ public sealed record LoadedServerConfig(
     IReadOnlyDictionary<string, RemoteEndpoint> Agents,
     IReadOnlyDictionary<string, RemoteEndpoint> Arrays,
     TapeLibraryConfig? TapeLibrary = null,
-    TimeSpan? MinimumScheduleInterval = null);
+    TimeSpan? MinimumScheduleInterval = null)
+{
+    /// <summary>The control API's HTTPS certificate and key; null: plain HTTP, which the file asked for with <c>"insecure": true</c>.</summary>
+    public Snapcat.Core.Tls.ControlTls? ControlTls { get; init; }
 
-public sealed record RemoteEndpoint(Uri Url, string Token);
+    /// <summary>Who may call the control API; by default one admin credential for <see cref="Token"/>.</summary>
+    public IReadOnlyList<Credential> Credentials { get; init; } = [new Credential(Credential.ControlTokenName, Token, CredentialRole.Admin)];
+
+    /// <summary>The audit log of mutating calls; null: not audited.</summary>
+    public string? AuditFile { get; init; }
+
+    /// <summary>Webhooks and e-mail of the <c>notifications</c> section; none when it is absent.</summary>
+    public Snapcat.Server.Notifications.NotificationSettings Notifications { get; init; } = Snapcat.Server.Notifications.NotificationSettings.None;
+    /// <summary>The <c>logging</c> block (format, level); null: the defaults.</summary>
+    public Snapcat.Core.Config.LoggingConfig? Logging { get; init; }
+}
+
+/// <param name="Trust">How the peer's certificate is checked (pinned fingerprint, CA file); null: the system's trust store.</param>
+public sealed record RemoteEndpoint(Uri Url, string Token, Snapcat.Core.Tls.PeerTrust? Trust = null);

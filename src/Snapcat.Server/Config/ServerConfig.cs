@@ -1,16 +1,23 @@
+using Snapcat.Core.Config;
+
 namespace Snapcat.Server.Config;
 
 // The backup server's configuration file (JSON, camelCase), e.g.
 // {
-//   "control": { "listen": "127.0.0.1:8480", "token": "s3cret" },          // or "tokenFile": "server.token"
+//   "control": { "listen": "127.0.0.1:8480", "token": "s3cret",            // or "tokenFile": "server.token"
+//                "tls": { "certificateFile": "control.crt", "keyFile": "control.key" } },   // or "insecure": true (plain HTTP)
+//   // or named credentials with roles admin, operator, read-only (docs/SECURITY.md); auditFile default: audit.log beside this file
+//   // "control": { "listen": "127.0.0.1:8480", "credentials": [ { "name": "ops", "tokenFile": "ops.token", "role": "operator" } ] },
 //   "catalog": { "path": "catalog.db" },                                    // SQLite (default catalog.db beside this file)
 //   // "catalog": { "connectionString": "Host=db;Database=snapcat;Username=snapcat;Password=…" },   // PostgreSQL
-//   "agents": { "db01": { "url": "http://10.0.0.5:8490", "token": "…" } },  // host name -> agent control API; "tokenFile" works too
-//   "arrays": { "ARRAY-01": { "url": "http://10.0.0.9:8470", "token": "…" } },  // device ID -> array control API
+//   "agents": { "db01": { "url": "https://10.0.0.5:8490", "token": "…", "fingerprint": "AB:CD:…" } },  // host name -> agent control API; "tokenFile" works too
+//   "arrays": { "ARRAY-01": { "url": "https://10.0.0.9:8470", "token": "…", "caFile": "ca.pem" } },    // device ID -> array control API
+//   // each peer's certificate: "fingerprint" pins it (SHA-256, as snapcat init prints it), "caFile" names its CA; neither: system trust
 //   "tapeLibrary": { "libraryId": "TAPE-01", "directory": "tapes", "capacity": "2G", "slots": 64, "drives": 1 },  // optional
-//   "scheduling": { "minimumIntervalSeconds": 60 }                          // optional; schedules firing more often are refused
+//   "scheduling": { "minimumIntervalSeconds": 60 },                         // optional; schedules firing more often are refused
+//   "logging": { "format": "systemd", "level": "information" }              // optional; format simple | systemd | json (docs/logging.md)
 // }
-// A relative catalog path, tokenFile or tape library directory is relative to the configuration file's folder.
+// A relative catalog path, tokenFile, certificateFile, keyFile, caFile or tape library directory is relative to the configuration file's folder.
 
 public sealed record ServerConfig
 {
@@ -20,6 +27,8 @@ public sealed record ServerConfig
     public IReadOnlyDictionary<string, RemoteEndpointConfig>? Arrays { get; init; }
     public Snapcat.Server.Tape.TapeLibraryConfig? TapeLibrary { get; init; }
     public ServerSchedulingConfig? Scheduling { get; init; }
+    public NotificationsConfig? Notifications { get; init; }   // format in NotificationsConfig.cs
+    public LoggingConfig? Logging { get; init; }
 }
 
 public sealed record ServerSchedulingConfig
@@ -28,11 +37,9 @@ public sealed record ServerSchedulingConfig
     public int? MinimumIntervalSeconds { get; init; }
 }
 
-public sealed record ServerControlConfig
+public sealed record ServerControlConfig : ControlListenerConfig
 {
     public required string Listen { get; init; }
-    public string? Token { get; init; }
-    public string? TokenFile { get; init; }
 }
 
 public sealed record ServerCatalogConfig
@@ -43,10 +50,8 @@ public sealed record ServerCatalogConfig
     public string? ConnectionString { get; init; }
 }
 
-/// <summary>An agent's or array's control API; the bearer token inline or in <see cref="TokenFile"/>.</summary>
-public sealed record RemoteEndpointConfig
+/// <summary>An agent's or array's control API and its bearer token.</summary>
+public sealed record RemoteEndpointConfig : PeerEndpointConfig
 {
     public required string Url { get; init; }
-    public string? Token { get; init; }
-    public string? TokenFile { get; init; }
 }

@@ -1,40 +1,15 @@
-using System.Text.Json;
 using Snapcat.Core.Config;
-using Snapcat.Core.Errors;
+using Snapcat.Core.Security;
 using Snapcat.Nbd;
 
 namespace Snapcat.Server.Config;
 
-/// <summary>Reads and validates <c>server.json</c> (format in <see cref="ServerConfig"/>), reporting every problem in one error.</summary>
+/// <summary>Reads (<see cref="ConfigFile"/>) and validates <c>server.json</c> (format in <see cref="ServerConfig"/>), reporting every problem in one error.</summary>
 public static class ServerConfigLoader
 {
     public const string DefaultCatalogFile = "catalog.db";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        RespectRequiredConstructorParameters = true,
-    };
-
-    public static LoadedServerConfig Load(string configPath)
-    {
-        string full = Path.GetFullPath(configPath);
-        if (!File.Exists(full))
-            Throw.Invalid("config.not_found", $"configuration file {full} does not exist");
-        ServerConfig? raw;
-        try
-        {
-            raw = JsonSerializer.Deserialize<ServerConfig>(File.ReadAllText(full), Json);
-        }
-        catch (JsonException ex)
-        {
-            throw new SnapcatException(ErrorKind.Invalid, "config.invalid", $"configuration {full} is not valid: {ex.Message}", ex);
-        }
-        if (raw is null)
-            Throw.Invalid("config.invalid", $"configuration {full} is empty (null)");
-        return Validate(raw, full);
-    }
+    public static LoadedServerConfig Load(string configPath) => ConfigFile.Load<ServerConfig, LoadedServerConfig>(configPath, Validate);
 
     public static LoadedServerConfig Validate(ServerConfig raw, string configPath)
     {
@@ -43,13 +18,20 @@ public static class ServerConfigLoader
 
         NbdAddress listen = default;
         string token = "";
+        Snapcat.Core.Tls.ControlTls? tls = null;
+        IReadOnlyList<Credential> credentials = [];
+        string? auditFile = null;
         if (raw.Control is null)
             problems.Add("control is missing; give { \"listen\": \"127.0.0.1:8480\", \"token\": \"...\" }");
         else
         {
             if (!NbdAddress.TryParse(raw.Control.Listen, out listen))
                 problems.Add($"control.listen '{raw.Control.Listen}' is not host:port (e.g. 127.0.0.1:8480)");
-            token = ReadToken(raw.Control, baseDir, problems);
+            credentials = CredentialSource.Read(raw.Control, baseDir, [CredentialRole.Admin, CredentialRole.Operator, CredentialRole.ReadOnly], problems);
+            // The token the CLI uses when it reads server.json: the first admin credential's.
+            token = credentials.FirstOrDefault(c => c.Role == CredentialRole.Admin)?.Token ?? "";
+            auditFile = CredentialSource.AuditFile(raw.Control, baseDir, Path.Combine(baseDir, "audit.log"));
+            tls = ControlTlsSource.Read(raw.Control, "server", baseDir, problems);
         }
 
         string catalog = Path.GetFullPath(DefaultCatalogFile, baseDir);
@@ -81,9 +63,18 @@ public static class ServerConfigLoader
             else minimum = TimeSpan.FromSeconds(seconds);
         }
 
-        if (problems.Count > 0)
-            Throw.Invalid("config.invalid", $"configuration {configPath} has {problems.Count} problem(s):\n  - " + string.Join("\n  - ", problems));
-        return new LoadedServerConfig(configPath, listen, token, catalog, agents, arrays, tape, minimum);
+        var notifications = Notifications.NotificationSettingsReader.Read(raw.Notifications, baseDir, problems);
+        LoggingConfig.Check(raw.Logging, problems);
+
+        ConfigFile.ThrowIfProblems(configPath, problems);
+        return new LoadedServerConfig(configPath, listen, token, catalog, agents, arrays, tape, minimum)
+        {
+            Logging = raw.Logging,
+            Credentials = credentials,
+            AuditFile = auditFile,
+            ControlTls = tls,
+            Notifications = notifications,
+        };
     }
 
     private static Dictionary<string, RemoteEndpoint> Endpoints(string section, IReadOnlyDictionary<string, RemoteEndpointConfig>? raw,
@@ -97,12 +88,11 @@ public static class ServerConfigLoader
             if (e is null || !Uri.TryCreate(e.Url, UriKind.Absolute, out url) || (url.Scheme != "http" && url.Scheme != "https"))
                 problems.Add($"{section}.{name}.url '{e?.Url}' is not an http:// or https:// URL");
             if (e is null) continue;
-            string token = TokenSource.Read(e.Token, e.TokenFile, $"{section}.{name}", baseDir, problems);
-            if (url is not null && token.Length > 0) result[name] = new RemoteEndpoint(url, token);
+            string token = TokenSource.Read(e, $"{section}.{name}", baseDir, problems);
+            int before = problems.Count;
+            var trust = PeerTrustSource.Read(e, url, $"{section}.{name}", baseDir, problems);
+            if (url is not null && token.Length > 0 && problems.Count == before) result[name] = new RemoteEndpoint(url, token, trust);
         }
         return result;
     }
-
-    private static string ReadToken(ServerControlConfig control, string baseDir, List<string> problems) =>
-        TokenSource.Read(control.Token, control.TokenFile, "control", baseDir, problems);
 }

@@ -1,6 +1,4 @@
-using Snapcat.Core.Errors;
-using Snapcat.Server.Catalog;
-using Snapcat.Server.Hosting;
+using Snapcat.Server.Api;
 
 namespace Snapcat.Server.Definitions;
 
@@ -34,7 +32,53 @@ public sealed class DefinitionService(ServerRuntime rt)
         var old = await rt.Definitions.GetAsync(d.Name, ct).ConfigureAwait(false);
         var volume = await CheckAgainstBackupVolumeTableAsync(d, ct).ConfigureAwait(false);
         await CheckHooksAsync(d, ct).ConfigureAwait(false);
-        await rt.Definitions.UpdateAsync(d with { LastFire = old.LastFire, Created = old.Created }, ct).ConfigureAwait(false);
+        await rt.Definitions.UpdateAsync(d with { LastFire = old.LastFire, Created = old.Created, Enabled = old.Enabled }, ct).ConfigureAwait(false);
+        if (volume is not null) await rt.Volumes.SaveAsync(volume, ct).ConfigureAwait(false);
+        return await rt.Definitions.GetAsync(d.Name, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Changes the fields <paramref name="patch"/> gives (PATCH, 'snapcat definition update|enable|disable'), with the
+    /// checks of <see cref="CreateAsync"/>. Enabling a disabled definition moves its last fire to now: the occurrences
+    /// while it was disabled are not missed runs (a run_once definition would otherwise start at once).
+    /// </summary>
+    public async Task<BackupDefinition> PatchAsync(string name, DefinitionPatch patch, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        if (patch.IsEmpty)
+            Throw.Invalid("definition.nothing_to_change", $"nothing to change in '{name}': give at least one field (schedule, timeZone, label, preHook, postHook, preOnly, keepGenerations, missedRuns, destinationVolume, enabled, retention)");
+        var old = await rt.Definitions.GetAsync(name, ct).ConfigureAwait(false);
+        static string? Text(string? given, string? current) => given is null ? current : given.Trim().Length == 0 ? null : given.Trim();
+        var d = old with
+        {
+            Schedule = Text(patch.Schedule, old.Schedule),
+            TimeZone = Text(patch.TimeZone, old.TimeZone) ?? "UTC",
+            Label = patch.Label ?? old.Label,
+            PreHook = Text(patch.PreHook, old.PreHook),
+            PostHook = Text(patch.PostHook, old.PostHook),
+            PreOnly = patch.PreOnly ?? old.PreOnly,
+            KeepGenerations = patch.KeepGenerations ?? old.KeepGenerations,
+            MissedRuns = patch.MissedRuns ?? old.MissedRuns,
+            DestinationVolume = patch.DestinationVolume ?? old.DestinationVolume,
+            Enabled = patch.Enabled ?? old.Enabled,
+            Retention = patch.Retention is { } retention ? retention.ToPolicy() : old.Retention,
+        };
+        if (d.Enabled && !old.Enabled)
+        {
+            var now = rt.Time.GetUtcNow();
+            d = d with { LastFire = old.LastFire is { } l && l > now ? l : now };
+        }
+        // Only enabled or disabled: nothing the checks look at changed, and a host that is down must not keep a definition from being disabled.
+        bool onlyEnabled = patch == new DefinitionPatch { Enabled = patch.Enabled };
+        d.Validate();
+        BackupVolume? volume = null;
+        if (!onlyEnabled)
+        {
+            CheckScheduleInterval(d);
+            volume = await CheckAgainstBackupVolumeTableAsync(d, ct).ConfigureAwait(false);
+            await CheckHooksAsync(d, ct).ConfigureAwait(false);
+        }
+        await rt.Definitions.UpdateAsync(d, ct).ConfigureAwait(false);
         if (volume is not null) await rt.Volumes.SaveAsync(volume, ct).ConfigureAwait(false);
         return await rt.Definitions.GetAsync(d.Name, ct).ConfigureAwait(false);
     }
@@ -47,7 +91,7 @@ public sealed class DefinitionService(ServerRuntime rt)
     {
         if (!rt.Remotes.KnowsHost(d.Host))
             rt.Remotes.AgentFor(d.Host); // throws host.unknown with the configured hosts
-        if (d.Kind == "tape") CheckTapeDestination(d);
+        if (d.KindValue == BackupKind.Tape) CheckTapeDestination(d);
 
         var entry = await rt.Volumes.GetAsync(d.Host, d.MountPoint, ct).ConfigureAwait(false);
         BackupVolume? fetched = null;
@@ -57,10 +101,10 @@ public sealed class DefinitionService(ServerRuntime rt)
             entry = fetched;
         }
         // A tape backup is frozen by a temporary snapshot on whichever array holds the volume; its device ID is the library's.
-        if (d.Kind != "tape" && entry.DeviceId != d.DeviceId)
+        if (d.KindValue != BackupKind.Tape && entry.DeviceId != d.DeviceId)
             Throw.Invalid("definition.wrong_array",
                 $"{d.Host}:{d.MountPoint} is on array {entry.DeviceId}, but the definition names {d.DeviceId}; a {d.Kind} is made by the array that holds the volume");
-        if (d.Kind == "mirror" && !entry.CopyTo.Contains(d.DestinationVolume!.Value))
+        if (d.KindValue == BackupKind.Mirror && !entry.CopyTo.Contains(d.DestinationVolume!.Value))
             Throw.Invalid("definition.volume_not_in_copy_list",
                 $"volume {d.DestinationVolume} is not in the copy-to list of {d.Host}:{d.MountPoint} on {entry.DeviceId} " +
                 $"(list: {(entry.CopyTo.Count == 0 ? "empty" : string.Join(", ", entry.CopyTo))}); pick one of those, or add it on the array " +
@@ -84,7 +128,7 @@ public sealed class DefinitionService(ServerRuntime rt)
     {
         var named = new[] { ("preprocess", d.PreHook), ("postprocess", d.PostHook) }.Where(h => h.Item2 is not null).ToArray();
         if (named.Length == 0) return;
-        Snapcat.Agent.Api.AgentInfo info;
+        Snapcat.Contracts.Agent.AgentInfo info;
         try
         {
             info = await rt.Remotes.AgentFor(d.Host).GetAgentAsync(ct).ConfigureAwait(false);
@@ -121,5 +165,5 @@ public sealed class DefinitionService(ServerRuntime rt)
     }
 
     private static bool Satisfies(BackupVolume entry, BackupDefinition d) =>
-        (d.Kind == "tape" || entry.DeviceId == d.DeviceId) && (d.Kind != "mirror" || entry.CopyTo.Contains(d.DestinationVolume!.Value));
+        (d.KindValue == BackupKind.Tape || entry.DeviceId == d.DeviceId) && (d.KindValue != BackupKind.Mirror || entry.CopyTo.Contains(d.DestinationVolume!.Value));
 }

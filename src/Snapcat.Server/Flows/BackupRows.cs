@@ -1,7 +1,5 @@
 using System.Globalization;
-using Snapcat.Core.Errors;
-using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Catalog;
+using Snapcat.Core.Json;
 
 namespace Snapcat.Server.Flows;
 
@@ -38,7 +36,7 @@ public static class BackupRows
 
     public static BackupOrigin OriginOf(VolumeInfoOrigin o) => o == VolumeInfoOrigin.Backup ? BackupOrigin.Backup : BackupOrigin.Copy;
 
-    public static string KindName(BackupKind k) => k.ToString().ToLowerInvariant();
+    public static string KindName(BackupKind k) => SnapcatJson.Name(k);
 
     /// <summary>The volume number of a row held on an array (its media ID).</summary>
     public static uint Volume(BackupDataRow row)
@@ -52,6 +50,16 @@ public static class BackupRows
     {
         var row = await store.GetAsync(id, ct).ConfigureAwait(false);
         if (row is null) Throw.NotFound("backup.not_found", $"no backup with ID {id} in the catalog (see 'snapcat backup list')");
+        return row;
+    }
+
+    /// <summary>A backup that must be on the configured tape library (restores from tape), or a clear error.</summary>
+    public static async Task<BackupDataRow> GetOnTapeAsync(ServerRuntime rt, long id, CancellationToken ct)
+    {
+        var library = rt.TapeLibraryOrThrow();
+        var row = await GetAsync(rt.Data, id, ct).ConfigureAwait(false);
+        if (row.DeviceId != library.LibraryId)
+            Throw.Invalid("restore.not_on_tape", $"backup {id} is on {row.DeviceId}, not in tape library {library.LibraryId}");
         return row;
     }
 }

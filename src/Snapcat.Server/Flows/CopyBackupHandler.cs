@@ -1,11 +1,5 @@
 using System.Text.Json.Nodes;
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Api;
-using Snapcat.Server.Catalog;
-using Snapcat.Server.Hosting;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Server.Flows;
 
@@ -36,6 +30,8 @@ public sealed class CopyBackupHandler(ServerRuntime rt)
         string destDevice = otherArray ? to.DeviceId! : row.DeviceId;
         var destArray = rt.Remotes.ArrayFor(destDevice);
         uint destVolume = otherArray ? (await destArray.GetLunAsync(to.Port!, to.Lun!.Value, ct).ConfigureAwait(false)).Volume : to.Volume!.Value;
+        // The copy overwrites the destination: a protected backup there is never overwritten (docs/retention.md).
+        await Retention.BackupProtection.EnsureNotProtectedAtAsync(rt, destDevice, destVolume, ct).ConfigureAwait(false);
 
         // Step 3640: the volume copy command goes to the array that holds the source.
         var sourceArray = rt.Remotes.ArrayFor(row.DeviceId);
@@ -44,7 +40,7 @@ public sealed class CopyBackupHandler(ServerRuntime rt)
             : new VolumeCopyOrder(source, destVolume);
         job.Info($"copying backup {backupId} (volume {source} on {row.DeviceId}) to volume {destVolume} on {destDevice}");
         var started = await sourceArray.StartVolumeCopyAsync(order, ct).ConfigureAwait(false);
-        var done = await sourceArray.WaitForJobAsync(started.Id, new Progress(job), ct: ct).ConfigureAwait(false);
+        var done = await sourceArray.WaitForJobAsync(started.Id, new RemoteJobRelay(job), ct: ct).ConfigureAwait(false);
         // Steps 3644/3649: a copy error ends here, with nothing recorded.
         ArrayClient.EnsureSucceeded(done);
 
@@ -66,10 +62,5 @@ public sealed class CopyBackupHandler(ServerRuntime rt)
         id = await rt.Data.RecordAsync(copyRow, CancellationToken.None).ConfigureAwait(false);
         job.Info($"recorded the copy as backup {id}");
         return new JsonObject { ["source"] = backupId, ["copy"] = id, ["deviceId"] = destDevice, ["volume"] = destVolume };
-    }
-
-    private sealed class Progress(JobContext job) : IProgress<JobSnapshot>
-    {
-        public void Report(JobSnapshot value) => job.SetProgress(value.BytesDone, value.BytesTotal);
     }
 }

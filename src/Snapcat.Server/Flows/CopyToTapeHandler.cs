@@ -1,7 +1,4 @@
 using System.Text.Json.Nodes;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-using Snapcat.Server.Hosting;
 using Snapcat.Server.Tape;
 
 namespace Snapcat.Server.Flows;
@@ -38,11 +35,13 @@ public sealed class CopyToTapeHandler(ServerRuntime rt, TapeFlowFaults? faults =
         long copyId = await rt.Data.AllocateIdAsync(ct).ConfigureAwait(false);
         byte[] tapeInfo = (Snapcat.Core.VolumeInformation.VolumeInfoRecord.Decode(row.VolumeInfo) with
         {
-            Origin = Snapcat.Core.VolumeInformation.VolumeInfoOrigin.TapeCopy, CatalogNumber = (ulong)copyId,
+            Origin = Snapcat.Core.VolumeInformation.VolumeInfoOrigin.TapeCopy,
+            CatalogNumber = (ulong)copyId,
         }).Encode();
         Catalog.BackupDataRow tapeRow;
         long size;
-        await using (var stream = await agent.OpenVolumeStreamAsync(row.DeviceId, volume, ct).ConfigureAwait(false))
+        var stream = await agent.OpenVolumeStreamAsync(row.DeviceId, volume, ct).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
         {
             size = stream.Size;
             job.SetProgress(0, size);

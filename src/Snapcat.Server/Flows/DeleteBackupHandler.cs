@@ -1,8 +1,5 @@
 using System.Text.Json.Nodes;
-using Snapcat.Agent.Api;
-using Snapcat.Core.Jobs;
-using Snapcat.Server.Catalog;
-using Snapcat.Server.Hosting;
+using Snapcat.Core.Json;
 
 namespace Snapcat.Server.Flows;
 
@@ -20,6 +17,8 @@ public sealed class DeleteBackupHandler(ServerRuntime rt)
         var ct = job.CancellationToken;
         // The manager selected the backup data in the backup data table (FIG. 6).
         var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        // A protected backup is never deleted, by hand or by a prune (docs/retention.md).
+        Retention.BackupProtection.EnsureDeletable(row, rt.Time.GetUtcNow());
         if (rt.Tapes is { } tapes && row.DeviceId == tapes.LibraryId)
         {
             // A backup on tape cannot be erased in place: only its row goes. Its files stay on the cartridge until
@@ -29,7 +28,7 @@ public sealed class DeleteBackupHandler(ServerRuntime rt)
             return new JsonObject { ["deleted"] = backupId, ["deviceId"] = row.DeviceId, ["mediaId"] = row.MediaId };
         }
         uint volume = BackupRows.Volume(row);
-        bool isSnapshotVolume = row.Kind == "snapshot" && row.Origin != BackupOrigin.Copy;
+        bool isSnapshotVolume = row.Kind == SnapcatJson.Name(BackupKind.Snapshot) && row.Origin != BackupOrigin.Copy;
 
         await DeleteOnArrayAsync(row.Host, row.DeviceId, volume, isSnapshotVolume, $"backup {backupId}", job, ct).ConfigureAwait(false);
 
@@ -52,7 +51,7 @@ public sealed class DeleteBackupHandler(ServerRuntime rt)
             var agent = rt.Remotes.AgentFor(host);
             job.Info($"asking the agent of {host} to delete {what} (volume {volume} on {deviceId})");
             var started = await agent.StartBackupDeletionAsync(new BackupDeletionOrder(deviceId, volume, isSnapshotVolume), ct).ConfigureAwait(false);
-            agent.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, ct: ct).ConfigureAwait(false));
+            AgentClient.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, ct: ct).ConfigureAwait(false));
         }
         else
         {

@@ -1,11 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Catalog;
-using Snapcat.Server.Hosting;
+using Microsoft.Extensions.Logging;
 using Snapcat.Server.Tape;
 
 namespace Snapcat.Server.Flows;
@@ -20,8 +16,10 @@ namespace Snapcat.Server.Flows;
 /// its record carries (record version 2). Snapshot volumes without a record are listed as orphans, apart from
 /// primaries. An array that cannot be read is reported as a row and the rest goes on.
 /// </summary>
-public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
+public sealed partial class RebuildCatalogFromArrayHandler(ServerRuntime rt)
 {
+    private ILogger Log => rt.Logs.CreateLogger<RebuildCatalogFromArrayHandler>();
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>
@@ -35,6 +33,8 @@ public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
         var devices = deviceIds is { Count: > 0 } ? deviceIds : rt.Remotes.DeviceIds.Order(StringComparer.Ordinal).ToArray();
         if (devices.Count == 0 && library is null)
             Throw.Invalid("rebuild.no_arrays", "the server configuration names no arrays; add them under \"arrays\" in server.json");
+        string jobId = job?.JobId ?? "-";
+        LogStarted(Log, jobId, devices.Count == 0 ? "none" : string.Join(", ", devices), library?.LibraryId ?? "none");
         var reports = new List<ArrayRebuildReport>();
         foreach (string device in devices)
         {
@@ -42,12 +42,15 @@ public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
             // other arrays and the tapes are still imported. A cancel still ends the whole rebuild.
             try
             {
-                reports.Add(await RebuildArrayAsync(device, job, ct).ConfigureAwait(false));
+                var r = await RebuildArrayAsync(device, job, ct).ConfigureAwait(false);
+                reports.Add(r);
+                LogArray(Log, jobId, device, r.Volumes, r.Added.Count, r.Unchanged.Count, r.Updated.Count, r.Invalid.Count, r.Orphans?.Count ?? 0);
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is SnapcatException or HttpRequestException or TaskCanceledException or IOException)
             {
                 string why = e is SnapcatException se ? $"{se.Message} ({se.Code})" : e.Message;
                 job?.Warn($"{device}: not read, {why}; the other arrays and the tapes go on");
+                LogArrayUnreadable(Log, jobId, device, why);
                 reports.Add(ArrayRebuildReport.Unreadable(device, why));
             }
         }
@@ -60,9 +63,27 @@ public sealed class RebuildCatalogFromArrayHandler(ServerRuntime rt)
                 job?.Warn($"{library.LibraryId} {bad.Where}: {bad.Reason}; not imported");
             job?.Info($"{library.LibraryId}: {tapeReport.Added.Count} added, {tapeReport.Unchanged.Count} already there, " +
                 $"{tapeReport.Updated.Count} updated, {tapeReport.Invalid.Count} invalid");
+            LogTapes(Log, jobId, library.LibraryId, tapeReport.Added.Count, tapeReport.Unchanged.Count, tapeReport.Updated.Count, tapeReport.Invalid.Count);
         }
-        return new RebuildReport(reports, tapeReport);
+        var report = new RebuildReport(reports, tapeReport);
+        LogFinished(Log, jobId, report.Added, report.Unchanged, report.Updated, report.Invalid, report.Orphans, report.Unreadable);
+        return report;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "catalog rebuild {JobId} started: arrays {Arrays}, tape library {Library}")]
+    private static partial void LogStarted(ILogger logger, string jobId, string arrays, string library);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "catalog rebuild {JobId}: array {DeviceId}: {Volumes} volume(s), {Added} added, {Unchanged} already there, {Updated} updated, {Invalid} invalid, {Orphans} orphan snapshot(s)")]
+    private static partial void LogArray(ILogger logger, string jobId, string deviceId, int volumes, int added, int unchanged, int updated, int invalid, int orphans);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "catalog rebuild {JobId}: array {DeviceId} not read: {Reason}")]
+    private static partial void LogArrayUnreadable(ILogger logger, string jobId, string deviceId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "catalog rebuild {JobId}: tape library {Library}: {Added} added, {Unchanged} already there, {Updated} updated, {Invalid} invalid")]
+    private static partial void LogTapes(ILogger logger, string jobId, string library, int added, int unchanged, int updated, int invalid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "catalog rebuild {JobId} finished: {Added} added, {Unchanged} already there, {Updated} updated, {Invalid} invalid, {Orphans} orphan snapshot(s), {Unreadable} array(s) not read")]
+    private static partial void LogFinished(ILogger logger, string jobId, int added, int unchanged, int updated, int invalid, int orphans, int unreadable);
 
     public async Task<JsonNode?> RunAsync(IReadOnlyList<string>? deviceIds, JobContext job, bool? tapes = null)
     {

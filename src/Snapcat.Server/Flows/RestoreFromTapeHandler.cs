@@ -1,10 +1,4 @@
 using System.Text.Json.Nodes;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Api;
-using Snapcat.Server.Catalog;
-using Snapcat.Server.Hosting;
 using Snapcat.Server.Tape;
 
 namespace Snapcat.Server.Flows;
@@ -49,8 +43,8 @@ public sealed class RestoreFromTapeHandler(ServerRuntime rt)
     /// the host unmounted it) lets the restore go ahead. A target with volume information holds a backup: force, and it
     /// is replaced. Returns the volume, its volume information (null: no backup) and what uses it.
     /// </summary>
-    public static async Task<(Snapcat.Array.Api.VolumeDto Target, byte[]? OldInfo, IReadOnlyList<string> Uses)> CheckTargetAsync(
-        Snapcat.Array.Api.ArrayClient array, string device, uint volume, bool force, CancellationToken ct)
+    public static async Task<(Snapcat.Contracts.Array.VolumeDto Target, byte[]? OldInfo, IReadOnlyList<string> Uses)> CheckTargetAsync(
+        Snapcat.Contracts.Array.ArrayClient array, string device, uint volume, bool force, CancellationToken ct)
     {
         var target = await array.GetVolumeAsync(volume, ct).ConfigureAwait(false);
         if (target.Kind == "snapshot")
@@ -70,10 +64,7 @@ public sealed class RestoreFromTapeHandler(ServerRuntime rt)
     public async Task<JsonNode?> RunAsync(long backupId, RestoreRequest request, JobContext job)
     {
         var ct = job.CancellationToken;
-        var library = rt.TapeLibraryOrThrow();
-        var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
-        if (row.DeviceId != library.LibraryId)
-            Throw.Invalid("restore.not_on_tape", $"backup {backupId} is on {row.DeviceId}, not in tape library {library.LibraryId}");
+        var row = await BackupRows.GetOnTapeAsync(rt, backupId, ct).ConfigureAwait(false);
         var (device, volume) = TargetOf(row, request);
         var array = rt.Remotes.ArrayFor(device);
         var (target, oldInfo, uses) = await CheckTargetAsync(array, device, volume, request.Force, ct).ConfigureAwait(false);

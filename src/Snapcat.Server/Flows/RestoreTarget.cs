@@ -1,9 +1,4 @@
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
-using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Api;
-using Snapcat.Server.Catalog;
-using Snapcat.Server.Hosting;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Server.Flows;
 
@@ -53,6 +48,8 @@ public sealed record RestoreTarget(string DeviceId, uint Volume, bool IsPrimary,
         var source = await rt.Remotes.ArrayFor(row.DeviceId).GetVolumeAsync(backupVolume, ct).ConfigureAwait(false);
         if (source.Size != target.Size)
             Throw.Invalid("restore.target_size", $"backup {row.Id} is {source.Size} bytes but volume {number} on {device} has {target.Size}; the target must be the same size");
+        // Not even --force overwrites a protected backup (docs/retention.md).
+        if (target.HasVolumeInfo) await Retention.BackupProtection.EnsureNotProtectedAtAsync(rt, device, number, ct).ConfigureAwait(false);
         if (target.HasVolumeInfo && !request.Force)
             Throw.Conflict("restore.target_holds_backup",
                 $"volume {number} on {device} holds a backup (it has volume information); choose another volume, or pass --force to overwrite that backup");

@@ -1,11 +1,4 @@
 using System.Text.Json.Nodes;
-using Snapcat.Agent.Api;
-using Snapcat.Agent.Hooks;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Catalog;
-using Snapcat.Server.Hosting;
 using Snapcat.Server.Tape;
 
 namespace Snapcat.Server.Flows;
@@ -32,20 +25,18 @@ namespace Snapcat.Server.Flows;
 public sealed class TapeBackupHandler(ServerRuntime rt, TapeFlowFaults? faults = null)
 {
     public sealed record Outcome(long BackupId, string DeviceId, string MediaId, string Label, DateTimeOffset Timestamp, long Bytes,
-        string SnapshotDeviceId, uint SnapshotVolume, bool SnapshotDeleted);
+        string SnapshotDeviceId, uint SnapshotVolume, bool SnapshotDeleted, IReadOnlyList<long>? DeletedGenerations = null);
 
     public async Task<JsonNode?> RunAsync(BackupDefinition d, JobContext job)
     {
         var ct = job.CancellationToken;
         var library = rt.TapeLibraryOrThrow();
-        var agent = rt.Remotes.AgentFor(d.Host);
 
-        // Step 1: a snapshot backup through the agent, with the definition's hooks around the snapshot only.
-        var order = new BackupOrder("snapshot", d.MountPoint, d.Label, null,
-            d.PreHook is { } pre ? HookRef.Named(pre) : null, d.PostHook is { } post ? HookRef.Named(post) : null, d.Name);
-        var started = await agent.StartBackupAsync(order, ct).ConfigureAwait(false);
-        job.Info($"agent of {d.Host} takes the temporary snapshot as job {started.Id}");
-        var done = agent.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, ct: ct).ConfigureAwait(false));
+        // Step 1: a snapshot backup through the agent, with the definition's hooks around the snapshot only. Its job is not
+        // remembered for crash recovery: the snapshot is temporary and never gets a row of its own.
+        var run = await BackupRun.OrderAsync(rt, d, BackupKind.Snapshot, catalogued: false, "takes the temporary snapshot", job).ConfigureAwait(false);
+        var agent = run.Agent;
+        var done = AgentClient.EnsureSucceeded(await agent.WaitForJobAsync(run.Started.Id, ct: ct).ConfigureAwait(false));
         var snap = agent.ResultOf<BackupResultDto>(done);
         job.Info($"temporary snapshot: volume {snap.Volume} on {snap.DeviceId}, taken {snap.Timestamp:O}; the source is thawed");
 
@@ -55,7 +46,7 @@ public sealed class TapeBackupHandler(ServerRuntime rt, TapeFlowFaults? faults =
         try
         {
             // Step 2: the record that goes on tape says Tape.
-            var snapRecord = DecodeOrThrow(snap, d);
+            var (_, snapRecord) = BackupRun.DecodeVolumeInfo(snap, d.Host, "snapshot");
             // Its own catalog number, so a rebuild from the tapes gives the row its ID back (issue 15.7).
             long number = await rt.Data.AllocateIdAsync(ct).ConfigureAwait(false);
             var record = snapRecord with { Kind = BackupKind.Tape, BackupId = Guid.NewGuid(), Origin = VolumeInfoOrigin.Backup, CatalogNumber = (ulong)number };
@@ -66,7 +57,8 @@ public sealed class TapeBackupHandler(ServerRuntime rt, TapeFlowFaults? faults =
             // Step 3: the snapshot volume streamed through the agent into the library.
             job.Info($"streaming snapshot volume {snap.Volume} on {snap.DeviceId} to tape library {library.LibraryId}");
             BackupDataRow tapeRow;
-            await using (var stream = await agent.OpenVolumeStreamAsync(snap.DeviceId, snap.Volume, ct).ConfigureAwait(false))
+            var stream = await agent.OpenVolumeStreamAsync(snap.DeviceId, snap.Volume, ct).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
             {
                 size = stream.Size;
                 job.SetProgress(0, size);
@@ -100,21 +92,11 @@ public sealed class TapeBackupHandler(ServerRuntime rt, TapeFlowFaults? faults =
                 "a catalog rebuild lists it as a snapshot backup, delete it with 'snapcat backup delete'");
         }
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
-        return Result(recorded!, size, snap, deleted);
+        // The definition's retention (if any) over its tape backups: their rows go; cartridges are recycled as ever.
+        var pruned = await new PruneHandler(rt).PruneAfterRunAsync(d, job).ConfigureAwait(false);
+        return Result(recorded!, size, snap, deleted, pruned);
     }
 
-    private static VolumeInfoRecord DecodeOrThrow(BackupResultDto snap, BackupDefinition d)
-    {
-        byte[] raw;
-        try { raw = Convert.FromBase64String(snap.VolumeInfo); }
-        catch (FormatException) { raw = []; }
-        if (!VolumeInfoRecord.TryDecode(raw, out var record, out string? reason))
-            Throw.Remote("agent.bad_volume_info", $"the agent of {d.Host} reported a snapshot whose volume information {reason}");
-        return record!;
-    }
-
-    private static JsonNode? Result(BackupDataRow row, long size, BackupResultDto snap, bool deleted) =>
-        System.Text.Json.JsonSerializer.SerializeToNode(
-            new Outcome(row.Id, row.DeviceId, row.MediaId, row.Label, row.Timestamp, size, snap.DeviceId, snap.Volume, deleted),
-            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+    private static JsonNode? Result(BackupDataRow row, long size, BackupResultDto snap, bool deleted, IReadOnlyList<long> pruned) =>
+        BackupRun.Result(new Outcome(row.Id, row.DeviceId, row.MediaId, row.Label, row.Timestamp, size, snap.DeviceId, snap.Volume, deleted, pruned));
 }

@@ -1,12 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Snapcat.Agent.Api;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Api;
-using Snapcat.Server.Catalog;
-using Snapcat.Server.Hosting;
 
 namespace Snapcat.Server.Flows;
 
@@ -44,10 +37,8 @@ public sealed class TapeFileRestoreHandler(ServerRuntime rt)
     public async Task<JsonNode?> RunAsync(long backupId, RestoreRequest request, JobContext job)
     {
         var ct = job.CancellationToken;
+        var row = await BackupRows.GetOnTapeAsync(rt, backupId, ct).ConfigureAwait(false);
         var library = rt.TapeLibraryOrThrow();
-        var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
-        if (row.DeviceId != library.LibraryId)
-            Throw.Invalid("restore.not_on_tape", $"backup {backupId} is on {row.DeviceId}, not in tape library {library.LibraryId}");
         var files = request.Files;
         if (files is not { Count: > 0 })
             Throw.Invalid("restore.nothing_requested", "a file restore names at least one path");
@@ -71,7 +62,7 @@ public sealed class TapeFileRestoreHandler(ServerRuntime rt)
             job.Info($"restoring {files.Count} path(s) from scratch volume {scratch.Number} to {request.Destination ?? row.MountPoint} on {row.Host}");
             var started = await agent.StartFileRestoreAsync(
                 new FileRestoreOrder(device, scratch.Number, files, row.MountPoint, request.Destination), ct).ConfigureAwait(false);
-            var done = agent.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, ct: ct).ConfigureAwait(false));
+            var done = AgentClient.EnsureSucceeded(await agent.WaitForJobAsync(started.Id, ct: ct).ConfigureAwait(false));
             job.Info($"agent job {done.Id} finished: file restore of tape backup {backupId} done");
             result = new JsonObject { ["backup"] = backupId, ["agentJob"] = done.Id, ["scratchDeviceId"] = device, ["scratchVolume"] = scratch.Number };
             if (done.Result is not null) result["agentResult"] = done.Result.DeepClone();

@@ -1,5 +1,3 @@
-using Snapcat.Server.Catalog;
-
 namespace Snapcat.Server.Flows;
 
 /// <summary>

@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-using Snapcat.Server.Hosting;
 
 namespace Snapcat.Server.Flows;
 

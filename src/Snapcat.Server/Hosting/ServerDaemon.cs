@@ -1,7 +1,5 @@
-using Snapcat.Array.Hosting;
-using Microsoft.Extensions.Logging;
-using Snapcat.Core.Errors;
 using Snapcat.Server.Config;
+using Snapcat.ControlApi.Hosting;
 
 namespace Snapcat.Server.Hosting;
 
@@ -12,42 +10,10 @@ namespace Snapcat.Server.Hosting;
 /// </summary>
 public static class ServerDaemon
 {
-    public static async Task<int> RunAsync(string configPath, CancellationToken ct)
-    {
-        LoadedServerConfig config;
-        try
+    public static Task<int> RunAsync(string configPath, CancellationToken ct) =>
+        DaemonRunner.RunAsync("server", () => ServerConfigLoader.Load(configPath), _ => "server", async (config, lifetime) =>
         {
-            config = ServerConfigLoader.Load(configPath);
-        }
-        catch (SnapcatException ex) when (ex.Kind == ErrorKind.Invalid)
-        {
-            await Console.Error.WriteLineAsync($"snapcat server: {ex.Message}");
-            return 2;
-        }
-
-        // Logs to stderr only (stdout carries just the ready line); SIGTERM/SIGINT cancel lifetime.Stop.
-        using var lifetime = new DaemonLifetime(ct);
-        var loggerFactory = lifetime.Logs;
-
-        ServerHost? host = null;
-        try
-        {
-            host = await ServerHost.StartAsync(config, loggerFactory, lifetime.Stop);
-            Console.Out.WriteLine($"snapcat server ready: control {host.ControlUrl}, catalog {host.Runtime.Catalog.Description}");
-            Console.Out.Flush();
-            try { await Task.Delay(Timeout.Infinite, lifetime.Stop); }
-            catch (OperationCanceledException) { }
-            return 0;
-        }
-        catch (Exception ex) when (ex is SnapcatException or IOException or System.Net.Sockets.SocketException or InvalidOperationException
-            or UnauthorizedAccessException or System.Data.Common.DbException)
-        {
-            await Console.Error.WriteLineAsync($"snapcat server: cannot run: {ex.Message}");
-            return 1;
-        }
-        finally
-        {
-            if (host is not null) await host.DisposeAsync();
-        }
-    }
+            var host = lifetime.OnStop(await ServerHost.StartAsync(config, lifetime.Logs, lifetime.Stop).ConfigureAwait(false));
+            return $"snapcat server ready: control {host.ControlUrl}, catalog {host.Runtime.Catalog.Description}";
+        }, ct, c => c.Logging);
 }

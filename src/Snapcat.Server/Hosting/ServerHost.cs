@@ -1,16 +1,11 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Snapcat.Array.Api;
-using Snapcat.Array.Hosting;
+using Snapcat.ControlApi.Hosting;
+using Snapcat.ControlApi.Metrics;
 using Snapcat.Server.Api;
-using Snapcat.Server.Catalog;
 using Snapcat.Server.Config;
 using Snapcat.Server.Jobs;
+using Snapcat.Server.Notifications;
 using Snapcat.Server.Remote;
 using Snapcat.Server.Scheduling;
 
@@ -26,23 +21,41 @@ public sealed class ServerHost : IAsyncDisposable
     private WebApplication? _api;
     private Task? _schedulerLoop;
     private Task? _reconcileLoop;
+    private Task? _diskLoop;
 
-    private ServerHost(ServerRuntime runtime, ServerOperations ops, BackupScheduler scheduler)
-    {
-        Runtime = runtime;
-        Operations = ops;
-        Scheduler = scheduler;
-    }
+    /// <summary>Made by <c>StartAsync</c> only, once the runtime, operations, scheduler and notifier exist.</summary>
+    private ServerHost() { }
 
-    public ServerRuntime Runtime { get; }
-    public ServerOperations Operations { get; }
-    public BackupScheduler Scheduler { get; }
+    public required ServerRuntime Runtime { get; init; }
+    public required ServerOperations Operations { get; init; }
+    public required BackupScheduler Scheduler { get; init; }
+    /// <summary>Webhooks and e-mail of server.json's notifications section (docs/notifications.md).</summary>
+    public required Notifier Notifier { get; init; }
     public string ControlUrl { get; private set; } = "";
+
+    /// <summary>What each configured array says of itself (its data file system's space among it); arrays that do not answer are left out.</summary>
+    private static async Task<IReadOnlyList<Snapcat.Contracts.Array.ArrayInfo>> ArrayInfosAsync(ServerRuntime rt, CancellationToken ct)
+    {
+        var list = new List<Snapcat.Contracts.Array.ArrayInfo>();
+        foreach (string id in rt.Remotes.DeviceIds)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            try { list.Add(await rt.Remotes.ArrayFor(id).GetArrayAsync(timeout.Token).ConfigureAwait(false)); }
+            catch (Exception ex) when (ex is SnapcatException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+            {
+                // Unreachable now: looked at again at the next interval.
+            }
+        }
+        return list;
+    }
 
     public static async Task<ServerHost> StartAsync(LoadedServerConfig config, ILoggerFactory? logs = null, CancellationToken ct = default)
     {
         var catalog = await CatalogDatabase.OpenAsync(config.CatalogLocation, ct).ConfigureAwait(false);
         var tapes = config.TapeLibrary is { } t ? new Tape.TapeLibrary(t, log: logs?.CreateLogger<Tape.TapeLibrary>()) : null;
+        var notifier = Notifier.FromSettings(config.Notifications, logs?.CreateLogger<Notifier>());
+        if (tapes is not null) tapes.CartridgeDamaged += notifier.CartridgeDamaged;
         // A server killed mid tape write left a torn cartridge: cut it back before anything is served (issue 9.4).
         if (tapes is not null) await tapes.RecoverTailsAsync(ct).ConfigureAwait(false);
         var runtime = new ServerRuntime(catalog, new RemoteDirectory(config.Agents, config.Arrays), logs, tapes: tapes)
@@ -50,8 +63,10 @@ public sealed class ServerHost : IAsyncDisposable
             MinimumScheduleInterval = config.MinimumScheduleInterval ?? ServerRuntime.DefaultMinimumScheduleInterval,
         };
         var ops = new ServerOperations(runtime);
-        var scheduler = new BackupScheduler(runtime.Definitions, ops, runtime.Time);
-        var host = new ServerHost(runtime, ops, scheduler);
+        var scheduler = new BackupScheduler(runtime.Definitions, ops, runtime.Time, runtime.Logs.CreateLogger<BackupScheduler>());
+        runtime.Jobs.Finished += notifier.JobFinished;
+        scheduler.Event += notifier.ScheduleEvent;
+        var host = new ServerHost { Runtime = runtime, Operations = ops, Scheduler = scheduler, Notifier = notifier };
         try
         {
             // Before the API answers: a job left running by a crashed process is shown interrupted, never running.
@@ -59,9 +74,11 @@ public sealed class ServerHost : IAsyncDisposable
             await reconciler.MarkInterruptedAsync(ct).ConfigureAwait(false);
             host._api = Build(config, runtime, ops, scheduler, logs);
             await host._api.StartAsync(ct).ConfigureAwait(false);
-            host.ControlUrl = ControlApiHost.Addresses(host._api).FirstOrDefault() ?? $"http://{config.ControlListen}";
+            host.ControlUrl = ControlApiApp.Addresses(host._api).FirstOrDefault() ?? $"http://{config.ControlListen}";
             host._schedulerLoop = Task.Run(() => scheduler.RunAsync(host._stop.Token), CancellationToken.None);
             host._reconcileLoop = Task.Run(() => reconciler.RunAsync(host._stop.Token), CancellationToken.None);
+            if (notifier.HasChannels)
+                host._diskLoop = Task.Run(() => DiskSpaceWatch.For(config, notifier, logs, ct => ArrayInfosAsync(runtime, ct)).RunAsync(host._stop.Token), CancellationToken.None);
             return host;
         }
         catch
@@ -73,26 +90,15 @@ public sealed class ServerHost : IAsyncDisposable
 
     private static WebApplication Build(LoadedServerConfig config, ServerRuntime rt, ServerOperations ops, BackupScheduler scheduler, ILoggerFactory? logs)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "snapcat-server" });
-        builder.Logging.ClearProviders();
-        if (logs is not null) builder.Logging.AddProvider(new FactoryProvider(logs));
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
-        builder.WebHost.UseKestrel(k =>
-        {
-            foreach (var ip in ControlApiHost.Resolve(config.ControlListen.Host))
-                k.Listen(ip, config.ControlListen.Port);
-        });
-        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.AllowTrailingCommas = true);
-        builder.Services.AddOpenApi();
-
+        var builder = ControlApiApp.CreateBuilder("snapcat-server", config.ControlListen.Host, config.ControlListen.Port, logs, config.ControlTls);
+        builder.Services.AddServerHealthChecks(rt);
         var app = builder.Build();
-        app.UseMiddleware<ErrorMiddleware>();
-        app.UseMiddleware<Snapcat.Array.Api.BearerTokenMiddleware>(config.Token, "backup server", "the control.token of server.json");
-        app.MapOpenApi();
+        app.UseControlApi(new ControlAccess(config.Credentials, config.AuditFile), "backup server", "the control.token of server.json",
+            e => e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: StorageErrors.SqliteFull });
         app.MapServerApi(rt, ops, scheduler);
         app.MapJobEventStream(rt.Jobs);
+        app.MapMetricsEndpoint(ServerMetrics.Create(rt));
+        app.MapServerStatus(rt, ops, scheduler);
         return app;
     }
 
@@ -106,25 +112,14 @@ public sealed class ServerHost : IAsyncDisposable
             await _api.StopAsync(grace.Token).ConfigureAwait(false);
             await _api.DisposeAsync().ConfigureAwait(false);
         }
-        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop })
+        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop })
         {
             if (loop is null) continue;
             try { await loop.ConfigureAwait(false); }
             catch (OperationCanceledException) { }
         }
+        await Notifier.DisposeAsync().ConfigureAwait(false);
         await Runtime.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
-    }
-
-    private sealed class FactoryProvider(ILoggerFactory factory) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => factory.CreateLogger(categoryName);
-        public void Dispose() { }
-    }
-
-    private sealed class NoSignalLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Snapcat.Core.Errors;
-using Snapcat.Server.Catalog;
 using Snapcat.Server.Jobs;
 using Snapcat.Server.Remote;
 using Snapcat.Server.Tape;

@@ -1,12 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Snapcat.Agent.Api;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Catalog;
+using Snapcat.Core.Json;
 using Snapcat.Server.Flows;
-using Snapcat.Server.Hosting;
 
 namespace Snapcat.Server.Jobs;
 
@@ -113,18 +108,18 @@ public sealed partial class JobReconciler(ServerRuntime rt)
             Note("warn", $"the agent of {p.AgentHost} no longer knows its job {p.AgentJob} (it restarted); looking at the array's volume information instead");
         }
 
-        result["agentState"] = final?.State.ToString().ToLowerInvariant();
+        result["agentState"] = final is null ? null : SnapcatJson.Name(final.State);
         if (p.Job.Kind != "backup")
         {
             Note(final?.State == JobState.Succeeded ? "info" : "warn",
-                final is null ? "the outcome of the agent's part is unknown" : $"the agent's job {p.AgentJob} ended {final.State.ToString().ToLowerInvariant()}" +
+                final is null ? "the outcome of the agent's part is unknown" : $"the agent's job {p.AgentJob} ended {SnapcatJson.Name(final.State)}" +
                 (final.ErrorMessage is { } m ? $": {m}" : ""));
             return (lines, result);
         }
 
         if (final is not null && final.State != JobState.Succeeded)
         {
-            Note("warn", $"the agent's job {p.AgentJob} ended {final.State.ToString().ToLowerInvariant()}: {final.ErrorMessage ?? "no reason given"}; no backup to record");
+            Note("warn", $"the agent's job {p.AgentJob} ended {SnapcatJson.Name(final.State)}: {final.ErrorMessage ?? "no reason given"}; no backup to record");
             return (lines, result);
         }
         var recorded = final is not null
@@ -134,17 +129,13 @@ public sealed partial class JobReconciler(ServerRuntime rt)
         return (lines, result);
     }
 
-    /// <summary>FIG. 9 step 2404 as RunBackupHandler does it, from the agent's job result.</summary>
+    /// <summary>FIG. 9 step 2404 as BackupRun.RecordAsync does it, from the agent's job result.</summary>
     private async Task<long> RecordFromAgentAsync(AgentClient agent, JobSnapshot done, JobHistoryStore.PendingReconcile p, Action<string, string> note)
     {
         var result = agent.ResultOf<BackupResultDto>(done);
-        byte[] raw;
-        try { raw = Convert.FromBase64String(result.VolumeInfo); }
-        catch (FormatException) { raw = []; }
-        if (!VolumeInfoRecord.TryDecode(raw, out var record, out string? reason))
-            Throw.Remote("agent.bad_volume_info", $"the agent of {p.AgentHost} reported a backup whose volume information {reason}");
-        long id = await RecordOnceAsync(BackupRows.FromRecord(record!, raw, result.DeviceId, result.Volume, BackupOrigin.Backup), note).ConfigureAwait(false);
-        if (result.Kind == "snapshot") note("info", "snapshot generations beyond the definition's keep count are deleted at its next run");
+        var (raw, record) = BackupRun.DecodeVolumeInfo(result, p.AgentHost, "backup");
+        long id = await RecordOnceAsync(BackupRows.FromRecord(record, raw, result.DeviceId, result.Volume, BackupOrigin.Backup), note).ConfigureAwait(false);
+        if (result.Kind == SnapcatJson.Name(BackupKind.Snapshot)) note("info", "snapshot generations beyond the definition's keep count are deleted at its next run");
         return id;
     }
 
@@ -158,7 +149,7 @@ public sealed partial class JobReconciler(ServerRuntime rt)
             note("warn", $"definition '{p.Definition}' is gone, so its array is unknown; run 'snapcat catalog rebuild' to find the backup");
             return [];
         }
-        if (d.Kind == "tape")
+        if (d.KindValue == BackupKind.Tape)
         {
             note("warn", "a tape backup is not on an array; run 'snapcat catalog rebuild' to read the library");
             return [];
@@ -167,7 +158,7 @@ public sealed partial class JobReconciler(ServerRuntime rt)
         var ids = new List<long>();
         foreach (var v in listing.Volumes)
         {
-            if (v.VolumeInfo is null || (d.Kind == "mirror" && v.Number != d.DestinationVolume)) continue;
+            if (v.VolumeInfo is null || (d.KindValue == BackupKind.Mirror && v.Number != d.DestinationVolume)) continue;
             byte[] raw = Convert.FromBase64String(v.VolumeInfo);
             if (!VolumeInfoRecord.TryDecode(raw, out var record, out _)) continue;
             // Same host, mount point and label, taken after the job was created (the record's time stamp is the backup's).

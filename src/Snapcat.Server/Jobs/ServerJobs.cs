@@ -1,8 +1,5 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-using Snapcat.Server.Catalog;
 
 namespace Snapcat.Server.Jobs;
 
@@ -16,6 +13,12 @@ public sealed partial class ServerJobs(JobHistoryStore history, ILogger? logger 
     private readonly JobRegistry _registry = new(time);
     private readonly ILogger _log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private int _pendingSaves;
+
+    /// <summary>
+    /// Raised once per job when it reaches its final state (snapshot, definition or null), before its history row is
+    /// saved; the notifier and the /metrics counters listen. Handlers must not throw or block.
+    /// </summary>
+    public event Action<JobSnapshot, string?>? Finished;
 
     /// <summary>Saves of finished jobs not yet committed (tests wait for zero before reading history).</summary>
     public int PendingSaves => Volatile.Read(ref _pendingSaves);
@@ -32,6 +35,7 @@ public sealed partial class ServerJobs(JobHistoryStore history, ILogger? logger 
             return await work(ctx).ConfigureAwait(false);
         });
         self.SetResult(job);
+        LogJobStarted(job.Id, kind, definition ?? "-", description);
         Interlocked.Increment(ref _pendingSaves);
         _ = PersistWhenFinishedAsync(job, definition);
         return job;
@@ -59,6 +63,8 @@ public sealed partial class ServerJobs(JobHistoryStore history, ILogger? logger 
         try
         {
             await job.Completion.ConfigureAwait(false);
+            Finished?.Invoke(job.Snapshot(), definition);
+            LogFinished(job.Snapshot(), definition);
             await history.SaveAsync(job.Snapshot(), definition).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -102,6 +108,23 @@ public sealed partial class ServerJobs(JobHistoryStore history, ILogger? logger 
             Throw.Conflict("job.not_running", $"job '{id}' is not running (finished jobs cannot be cancelled)");
         job.Cancel();
     }
+
+    private void LogFinished(JobSnapshot s, string? definition)
+    {
+        double seconds = ((s.Finished ?? s.Created) - s.Created).TotalSeconds;
+        if (s.State == JobState.Succeeded) LogJobSucceeded(s.Id, s.Kind, definition ?? "-", seconds);
+        else LogJobFailed(s.Id, s.Kind, definition ?? "-", s.State.ToString().ToLowerInvariant(), seconds, s.ErrorCode ?? "-", s.ErrorMessage ?? "");
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} started: {Kind}, definition {Definition}: {Description}")]
+    private partial void LogJobStarted(string jobId, string kind, string definition, string description);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {JobId} succeeded: {Kind}, definition {Definition}, {DurationSeconds:0.0} s")]
+    private partial void LogJobSucceeded(string jobId, string kind, string definition, double durationSeconds);
+
+    // Failed, cancelled or interrupted: what an administrator is looking for, with the code to search for.
+    [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId} {State}: {Kind}, definition {Definition}, {DurationSeconds:0.0} s: {ErrorCode}: {ErrorMessage}")]
+    private partial void LogJobFailed(string jobId, string kind, string definition, string state, double durationSeconds, string errorCode, string errorMessage);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "job {JobId} finished but its history row could not be saved")]
     private partial void LogSaveFailed(string jobId, Exception ex);

@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
-using Snapcat.Core.Errors;
-using Snapcat.Core.Jobs;
-using Snapcat.Server.Api;
-using Snapcat.Server.Catalog;
+using System.Text.Json.Nodes;
 using Snapcat.Server.Flows;
-using Snapcat.Server.Hosting;
 using Snapcat.Server.Scheduling;
 
 namespace Snapcat.Server.Jobs;
@@ -28,7 +24,8 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
     public async Task<JobSnapshot> RunNowAsync(string name, CancellationToken ct = default)
     {
         var d = await rt.Definitions.GetAsync(name, ct).ConfigureAwait(false);
-        var job = TryStartRun(d, "started by hand");
+        // A disabled definition still runs by hand; its log says so.
+        var job = TryStartRun(d, d.Enabled ? "started by hand" : "started by hand; the definition is disabled, the scheduler does not fire it");
         if (job is null)
             Throw.Conflict("definition.running",
                 $"backup '{name}' is running already (job {_running.GetValueOrDefault(name)}); wait for it with 'snapcat job wait {_running.GetValueOrDefault(name)}'");
@@ -46,7 +43,7 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
                 // A definition stored before a rule existed (e.g. a preprocess without postprocess, issue 15.3)
                 // fails here with that rule's error instead of freezing the volume.
                 d.Validate();
-                return new RunBackupHandler(rt).RunAsync(d, trigger, ctx);
+                return RunBackupAsync(d, trigger, ctx);
             });
             _running[d.Name] = job.Id;
             _ = job.Completion.ContinueWith(_ => _running.TryRemove(d.Name, out string? _), TaskScheduler.Default);
@@ -57,6 +54,24 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
             _running.TryRemove(d.Name, out _);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Step 2400: the backup classification decides the flow — FIG. 9 mirror, FIG. 17 snapshot, or a tape backup
+    /// (temporary snapshot streamed to the library) — after the checks every flow shares (<see cref="BackupRun.PrepareAsync"/>).
+    /// </summary>
+    private async Task<JsonNode?> RunBackupAsync(BackupDefinition d, string trigger, JobContext job)
+    {
+        Func<BackupDefinition, JobContext, Task<JsonNode?>> flow = d.KindValue switch
+        {
+            BackupKind.Mirror => new MirrorBackupHandler(rt).RunAsync,
+            BackupKind.Snapshot => new SnapshotBackupHandler(rt).RunAsync,
+            BackupKind.Tape => new TapeBackupHandler(rt).RunAsync,
+            _ => throw new SnapcatException(ErrorKind.Invalid, "definition.kind_unknown",
+                $"definition '{d.Name}' is a {d.Kind} backup; this server runs {string.Join(", ", BackupDefinition.Kinds)} backups"),
+        };
+        await BackupRun.PrepareAsync(rt, d, trigger, job).ConfigureAwait(false);
+        return await flow(d, job).ConfigureAwait(false);
     }
 
     public async Task<JobSnapshot> StartRestoreAsync(long backupId, RestoreRequest request, CancellationToken ct = default)
@@ -77,6 +92,7 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
             var (device, volume) = RestoreFromTapeHandler.TargetOf(row, request);
             rt.Remotes.AgentFor(row.Host);
             await RestoreFromTapeHandler.CheckTargetAsync(rt.Remotes.ArrayFor(device), device, volume, request.Force, ct).ConfigureAwait(false);
+            await Retention.BackupProtection.EnsureNotProtectedAtAsync(rt, device, volume, ct).ConfigureAwait(false);   // not even --force overwrites one
             return rt.Jobs.Start("restore", $"restore of tape backup {backupId} ({row.MediaId}) into volume {volume} on {device}", null,
                 ctx => new RestoreFromTapeHandler(rt).RunAsync(backupId, request, ctx)).Snapshot();
         }
@@ -84,15 +100,23 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
         var target = await RestoreTarget.CheckAsync(rt, row, BackupRows.Volume(row), request, ct).ConfigureAwait(false);
         if (target is not { IsPrimary: false })
             rt.Remotes.AgentFor(row.Host); // an unknown host is a clear error now, not a failed job later
+        // FIG. 13 chosen files, a named volume other than the primary (by the array's volume copy), or FIG. 12.
+        Func<long, RestoreRequest, JobContext, Task<JsonNode?>> flow = (request.Files, target) switch
+        {
+            ({ Count: > 0 }, _) => new FileRestoreHandler(rt).RunAsync,
+            (_, { IsPrimary: false }) => new RestoreOntoVolumeHandler(rt).RunAsync,
+            _ => new VolumeRestoreHandler(rt).RunAsync,
+        };
         string what = request.Files is { Count: > 0 } ? "file restore" : "volume restore";
         string onto = target is { IsPrimary: false } t ? $" onto volume {t.Volume} on {t.DeviceId}" : "";
         return rt.Jobs.Start("restore", $"{what} of backup {backupId} ({row.Host}:{row.MountPoint} '{row.Label}'){onto}", null,
-            ctx => new RestoreHandler(rt).RunAsync(backupId, request, ctx)).Snapshot();
+            ctx => flow(backupId, request, ctx)).Snapshot();
     }
 
     public async Task<JobSnapshot> StartDeleteAsync(long backupId, CancellationToken ct = default)
     {
         var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
+        Retention.BackupProtection.EnsureDeletable(row, rt.Time.GetUtcNow());   // a 409 now, not a failed job
         return rt.Jobs.Start("delete", $"delete backup {backupId} (volume {row.MediaId} on {row.DeviceId})", null,
             ctx => new DeleteBackupHandler(rt).RunAsync(backupId, ctx)).Snapshot();
     }
@@ -125,6 +149,7 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
             Throw.Invalid("tape.copy.source", $"backup {backupId} is on tape ({row.MediaId}) already; copy a backup held on an array");
         BackupRows.Volume(row);
         rt.Remotes.AgentFor(row.Host);
+        if (request.Move) Retention.BackupProtection.EnsureDeletable(row, rt.Time.GetUtcNow());   // a move deletes the disk backup
         string what = request.Move ? "move" : "copy";
         return rt.Jobs.Start("tape-copy", $"{what} backup {backupId} (volume {row.MediaId} on {row.DeviceId}) to tape library {library.LibraryId}", null,
             ctx => new CopyToTapeHandler(rt).RunAsync(backupId, request.Move, ctx)).Snapshot();

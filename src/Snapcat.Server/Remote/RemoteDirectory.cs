@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using Snapcat.Agent.Api;
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
 using Snapcat.Server.Config;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Server.Remote;
 
@@ -23,7 +21,7 @@ public sealed class RemoteDirectory(IReadOnlyDictionary<string, RemoteEndpoint> 
         if (!agents.TryGetValue(host, out var e))
             Throw.NotFound("host.unknown",
                 $"host '{host}' has no agent in the server configuration (agents: {List(agents.Keys)}); add it under \"agents\" in server.json and restart the server");
-        return _agents.GetOrAdd(host, _ => new AgentClient(e.Url, e.Token, TimeSpan.FromSeconds(60)));
+        return _agents.GetOrAdd(host, _ => new AgentClient(e.Url, e.Token, TimeSpan.FromSeconds(60), e.Trust));
     }
 
     public ArrayClient ArrayFor(string deviceId)
@@ -31,7 +29,7 @@ public sealed class RemoteDirectory(IReadOnlyDictionary<string, RemoteEndpoint> 
         if (!arrays.TryGetValue(deviceId, out var e))
             Throw.NotFound("array.unknown",
                 $"array '{deviceId}' is not in the server configuration (arrays: {List(arrays.Keys)}); add it under \"arrays\" in server.json and restart the server");
-        return _arrays.GetOrAdd(deviceId, _ => new ArrayClient(e.Url, e.Token, TimeSpan.FromSeconds(60)));
+        return _arrays.GetOrAdd(deviceId, _ => new ArrayClient(e.Url, e.Token, TimeSpan.FromSeconds(60), e.Trust));
     }
 
     public bool KnowsHost(string host) => agents.ContainsKey(host);

@@ -1,4 +1,4 @@
-using Snapcat.Server.Catalog;
+using Microsoft.Extensions.Logging;
 
 namespace Snapcat.Server.Scheduling;
 
@@ -12,12 +12,15 @@ namespace Snapcat.Server.Scheduling;
 ///   reported; the definition's <c>missed_runs</c> says whether to run once now or skip.</item>
 /// <item>One run of a definition at a time: when the previous run is still going the occurrence is
 ///   reported as skipped.</item>
+/// <item>A disabled definition is not looked at; the time it was disabled does not count as missed runs.</item>
 /// </list>
 /// </summary>
-public sealed class BackupScheduler(BackupDefinitionStore definitions, IBackupRunStarter starter, TimeProvider? time = null)
+public sealed partial class BackupScheduler(BackupDefinitionStore definitions, IBackupRunStarter starter, TimeProvider? time = null, ILogger? log = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ILogger _log = log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private readonly List<ScheduleEvent> _events = [];
+    private readonly Dictionary<string, DateTimeOffset> _announced = new(StringComparer.Ordinal);
     private CancellationTokenSource _wake = new();
 
     /// <summary>How late an occurrence may be handled and still count as on time (not missed).</summary>
@@ -71,6 +74,8 @@ public sealed class BackupScheduler(BackupDefinitionStore definitions, IBackupRu
         foreach (var d in await definitions.ListAsync(ct).ConfigureAwait(false))
         {
             if (d.Schedule is null) continue;
+            // Disabled: never fired, not even as a missed run; enabling moves last_fire to that moment (DefinitionService).
+            if (!d.Enabled) continue;
             DateTimeOffset anchor = d.LastFire ?? d.Created;
             var due = new List<DateTimeOffset>();
             for (var occ = d.NextRun(anchor); occ is { } o && o <= now && due.Count < 10_000; occ = d.NextRun(o))
@@ -80,10 +85,10 @@ public sealed class BackupScheduler(BackupDefinitionStore definitions, IBackupRu
                 DateTimeOffset latest = due[^1];
                 bool onTime = now - latest <= Grace;
                 int missed = onTime ? due.Count - 1 : due.Count;
-                bool run = onTime || d.MissedRuns == "run_once";
+                bool run = onTime || d.MissedRunsValue == MissedRunPolicy.RunOnce;
                 if (missed > 0)
                     Report(d.Name, "missed", $"{missed} scheduled run(s) between {due[0]:u} and {due[due.Count - 1 - (onTime ? 1 : 0)]:u} did not happen (server down or busy); "
-                        + (onTime ? "running the current one" : d.MissedRuns == "run_once" ? "running once now" : "skipped as the definition says"));
+                        + (onTime ? "running the current one" : d.MissedRunsValue == MissedRunPolicy.RunOnce ? "running once now" : "skipped as the definition says"));
                 if (run)
                 {
                     if (starter.TryStart(d, onTime ? $"schedule {latest:u}" : $"missed schedule {latest:u}"))
@@ -95,6 +100,14 @@ public sealed class BackupScheduler(BackupDefinitionStore definitions, IBackupRu
                 anchor = latest;
             }
             if (d.NextRun(anchor) is { } next && (earliest is null || next < earliest)) earliest = next;
+            // The next run once per change (first sight, after a run, a new schedule), not at every tick.
+            if (d.NextRun(anchor) is { } announce)
+                lock (_announced)
+                    if (!_announced.TryGetValue(d.Name, out var said) || said != announce)
+                    {
+                        _announced[d.Name] = announce;
+                        LogNextRun(d.Name, announce);
+                    }
         }
         return earliest;
     }
@@ -107,6 +120,25 @@ public sealed class BackupScheduler(BackupDefinitionStore definitions, IBackupRu
             _events.Add(e);
             if (_events.Count > 1000) _events.RemoveRange(0, _events.Count - 1000);
         }
+        switch (what)
+        {
+            case "started": LogFired(definition, detail); break;
+            case "missed": LogMissed(definition, detail); break;
+            default: LogScheduleEvent(definition, what, detail); break;
+        }
         Event?.Invoke(e);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "schedule of {Definition} fired: {Detail}")]
+    private partial void LogFired(string definition, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "schedule of {Definition} missed runs: {Detail}")]
+    private partial void LogMissed(string definition, string detail);
+
+    // "skipped": the previous run of the definition still goes on.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "schedule of {Definition} {What}: {Detail}")]
+    private partial void LogScheduleEvent(string definition, string what, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "schedule of {Definition}: next run {NextRun:u}")]
+    private partial void LogNextRun(string definition, DateTimeOffset nextRun);
 }

@@ -1,5 +1,3 @@
-using Snapcat.Server.Catalog;
-
 namespace Snapcat.Server.Scheduling;
 
 /// <summary>Starts a run of a definition (the backup flows). Returns false when a run of it is still going on.</summary>

@@ -1,5 +1,3 @@
-using Snapcat.Core.Errors;
-
 namespace Snapcat.Server.Tape;
 
 /// <summary>
@@ -36,7 +34,9 @@ internal sealed class HoldBackStream(Stream inner, long expected, string what) :
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+#pragma warning disable VSTHRD002 // Stream's synchronous Write contract; the tape writer calls only WriteAsync
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
 
     /// <summary>Called only after the reader checked length and CRC-32C: releases the last block.</summary>
     public async Task CompleteAsync(CancellationToken ct)

@@ -1,4 +1,3 @@
-using Snapcat.Core.Errors;
 using Snapcat.Tape;
 using Snapcat.Tape.Backup;
 using Snapcat.Tape.Cartridge;

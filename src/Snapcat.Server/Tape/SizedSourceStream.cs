@@ -1,5 +1,3 @@
-using Snapcat.Core.Errors;
-
 namespace Snapcat.Server.Tape;
 
 /// <summary>
@@ -17,7 +15,9 @@ internal sealed class SizedSourceStream(Stream inner, long size, IProgress<long>
     public override long Length => size;
     public override long Position { get => _read; set => throw new NotSupportedException(); }
 
+#pragma warning disable VSTHRD002 // Stream's synchronous Read contract; the tape writer calls only ReadAsync
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {

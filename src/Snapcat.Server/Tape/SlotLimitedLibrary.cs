@@ -1,4 +1,3 @@
-using Snapcat.Core.Errors;
 using Snapcat.Tape.Cartridge;
 using Snapcat.Tape.Drive;
 

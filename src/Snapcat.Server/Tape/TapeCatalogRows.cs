@@ -1,8 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Catalog;
 using Snapcat.Tape;
 using Snapcat.Tape.Backup;
 using Snapcat.Tape.Cartridge;

@@ -1,6 +1,3 @@
-using Snapcat.Core.Errors;
-using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Catalog;
 using Snapcat.Tape.Backup;
 
 namespace Snapcat.Server.Tape;
@@ -24,12 +21,8 @@ public sealed class TapeCopy(TapeLibrary library)
     public Task<BackupDataRow> CopyToTapeAsync(Stream volumeData, long size, BackupDataRow source, byte[] volumeInfo,
         IProgress<long>? progress = null, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(volumeData);
-        if (size < 1)
-            Throw.Invalid("tape.copy.size", $"a tape copy needs a volume of at least one byte, not {size}");
-        if (!VolumeInfoRecord.TryDecode(volumeInfo, out var info, out string? reason))
-            Throw.Invalid("tape.copy.volume_info", $"the volume information to store with the copy {reason}");
-        if (info!.BackupId != source.BackupId)
+        var info = CheckInput(volumeData, size, volumeInfo, "copy");
+        if (info.BackupId != source.BackupId)
             Throw.Invalid("tape.copy.volume_info", $"the volume information is of backup {info.BackupId}, but the source row is backup {source.BackupId}");
         if (source.DeviceId == library.LibraryId)
             Throw.Invalid("tape.copy.source", $"backup {source.MediaId} is already in tape library {library.LibraryId}");
@@ -47,16 +40,23 @@ public sealed class TapeCopy(TapeLibrary library)
     public Task<BackupDataRow> BackupToTapeAsync(Stream volumeData, long size, BackupDataRow backup, byte[] volumeInfo,
         IProgress<long>? progress = null, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(volumeData);
-        if (size < 1)
-            Throw.Invalid("tape.copy.size", $"a tape backup needs a volume of at least one byte, not {size}");
-        if (!VolumeInfoRecord.TryDecode(volumeInfo, out var info, out string? reason))
-            Throw.Invalid("tape.copy.volume_info", $"the volume information to store with the backup {reason}");
-        if (info!.Kind != BackupKind.Tape || backup.Kind != "tape")
+        var info = CheckInput(volumeData, size, volumeInfo, "backup");
+        if (info.Kind != BackupKind.Tape || backup.Kind != "tape")
             Throw.Invalid("tape.copy.kind", $"a tape backup's volume information and row say kind tape, not {info.Kind}/{backup.Kind}");
         if (info.BackupId != backup.BackupId)
             Throw.Invalid("tape.copy.volume_info", $"the volume information is of backup {info.BackupId}, but the row is backup {backup.BackupId}");
         return WriteAsync(volumeData, size, backup, volumeInfo, BackupOrigin.Backup, [], progress, ct);
+    }
+
+    /// <param name="what">"copy" or "backup", as the messages say it.</param>
+    private static VolumeInfoRecord CheckInput(Stream volumeData, long size, byte[] volumeInfo, string what)
+    {
+        ArgumentNullException.ThrowIfNull(volumeData);
+        if (size < 1)
+            Throw.Invalid("tape.copy.size", $"a tape {what} needs a volume of at least one byte, not {size}");
+        if (!VolumeInfoRecord.TryDecode(volumeInfo, out var info, out string? reason))
+            Throw.Invalid("tape.copy.volume_info", $"the volume information to store with the {what} {reason}");
+        return info!;
     }
 
     private Task<BackupDataRow> WriteAsync(Stream volumeData, long size, BackupDataRow template, byte[] volumeInfo, BackupOrigin origin,

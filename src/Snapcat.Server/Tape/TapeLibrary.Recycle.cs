@@ -1,5 +1,3 @@
-using Snapcat.Core.Errors;
-using Snapcat.Server.Catalog;
 using Snapcat.Tape.Backup;
 using Snapcat.Tape.Cartridge;
 using Snapcat.Tape.Labels;

@@ -1,18 +1,9 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Snapcat.Core.Errors;
 using Snapcat.Core.Storage;
 using Snapcat.Tape.Backup;
 
 namespace Snapcat.Server.Tape;
-
-/// <summary>
-/// A cut the library made at the end of a cartridge (<see cref="TapeTailRepair"/>): when, what was kept, what was
-/// removed and why, and the image size before and after. Kept in <c>tail-cuts.jsonl</c> in the library directory and
-/// shown with the cartridge in the listing, so an administrator can see what a crash or a cancelled copy cost.
-/// </summary>
-public sealed record TapeTailCutEntry(
-    DateTimeOffset At, string VolumeSerial, string Reason, int KeptFiles, IReadOnlyList<string> Removed, long BytesBefore, long BytesAfter);
 
 public sealed partial class TapeLibrary
 {
@@ -44,6 +35,7 @@ public sealed partial class TapeLibrary
             catch (Exception e) when (e is SnapcatException or IOException)
             {
                 LogTailNotRepaired(_log, serial, e.Message);
+                ReportDamaged(serial, $"the end of the cartridge cannot be checked: {e.Message}");
                 continue;
             }
             if (cut is null)
@@ -51,6 +43,7 @@ public sealed partial class TapeLibrary
             var entry = new TapeTailCutEntry(Clock.GetUtcNow(), serial, cut.Reason, cut.KeptFiles, cut.Removed, before, ImageBytes(serial));
             AppendCutLog(entry);
             LogTailCut(_log, serial, before - entry.BytesAfter, entry.KeptFiles, string.Join(", ", entry.Removed), entry.Reason);
+            ReportDamaged(serial, $"a torn tail of {before - entry.BytesAfter} bytes was cut off, {entry.KeptFiles} complete file(s) kept: {entry.Reason}");
             cuts.Add(entry);
         }
         return cuts;

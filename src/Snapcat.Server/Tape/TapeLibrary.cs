@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Snapcat.Core.Errors;
 using Snapcat.Core.Storage;
-using Snapcat.Tape;
 using Snapcat.Tape.Backup;
 using Snapcat.Tape.Cartridge;
 using Snapcat.Tape.Drive;
@@ -81,13 +79,13 @@ public sealed partial class TapeLibrary : IDisposable
     }
 
     public Task<LibraryScan> ScanAsync(CancellationToken ct = default) =>
-        UseDriveAsync(writes: false, () => LibraryScan.Run(_cartridges, ImageBytes, ct), ct);
+        UseDriveAsync(writes: false, () => ReportDamaged(LibraryScan.Run(_cartridges, ImageBytes, ct)), ct);
 
     /// <summary>Every cartridge with its state, free space and the backups that start on it (management information read).</summary>
     public Task<IReadOnlyList<CartridgeSummary>> ListAsync(CancellationToken ct = default) =>
         UseDriveAsync<IReadOnlyList<CartridgeSummary>>(writes: false, () =>
         {
-            var scan = LibraryScan.Run(_cartridges, ImageBytes, ct);
+            var scan = ReportDamaged(LibraryScan.Run(_cartridges, ImageBytes, ct));
             var reader = new TapeBackupReader(_cartridges);
             var cuts = ReadCutLog();
             return scan.Cartridges.Select(c => Summarize(c, scan, reader) with { TailCuts = CutsOf(c.VolumeSerial, cuts) }).ToList();

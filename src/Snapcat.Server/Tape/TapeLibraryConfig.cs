@@ -1,4 +1,3 @@
-using Snapcat.Core.Errors;
 using Snapcat.Core.Units;
 
 namespace Snapcat.Server.Tape;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Snapcat.Core.Errors;
 using Snapcat.Tape.Cartridge;
 using Snapcat.Tape.Labels;
 

@@ -1,5 +1,3 @@
-using Snapcat.Core.Errors;
-using Snapcat.Server.Catalog;
 using Snapcat.Tape.Backup;
 
 namespace Snapcat.Server.Tape;

@@ -38,7 +38,7 @@ public sealed class TapeBackupReader(ICartridgeLibrary library)
             if (reader.CurrentVolume is { } v && !volumes.Contains(v))
                 volumes.Add(v);
             crc = Crc32CHash.Append(crc, buffer.AsSpan(0, n));
-            await destination.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+            await destination.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
             bytes += n;
             blocks++;
         }

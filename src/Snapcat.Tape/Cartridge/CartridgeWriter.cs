@@ -24,21 +24,16 @@ public sealed class CartridgeWriter
     private FileLabel1? _header1;
     private FileLabel2? _header2;
 
-    private CartridgeWriter(ITapeDrive drive, VolumeLabel volume, string fileSetId, int nextSequence)
-    {
-        Drive = drive;
-        Volume = volume;
-        FileSetIdentifier = fileSetId;
-        NextFileSequence = nextSequence;
-    }
+    /// <summary>Made by <c>LabelNew</c> and <c>OpenForAppend</c> only, which know the cartridge's state.</summary>
+    private CartridgeWriter() { }
 
-    public ITapeDrive Drive { get; }
-    public VolumeLabel Volume { get; }
+    public required ITapeDrive Drive { get; init; }
+    public required VolumeLabel Volume { get; init; }
 
     /// <summary>Serial of the first cartridge of the volume set this cartridge belongs to.</summary>
-    public string FileSetIdentifier { get; set; }
+    public required string FileSetIdentifier { get; set; }
 
-    public int NextFileSequence { get; set; }
+    public required int NextFileSequence { get; set; }
     public long BlocksInSection { get; private set; }
 
     /// <summary>Writes VOL1 TM TM on a loaded (blank or reused) cartridge and positions after VOL1.</summary>
@@ -50,7 +45,7 @@ public sealed class CartridgeWriter
         drive.WriteTapeMark();
         drive.BackspaceBlock();
         drive.BackspaceBlock();
-        return new CartridgeWriter(drive, volume, volume.VolumeSerial, 1);
+        return new CartridgeWriter { Drive = drive, Volume = volume, FileSetIdentifier = volume.VolumeSerial, NextFileSequence = 1 };
     }
 
     /// <summary>Scans a labelled cartridge and positions between its two final tape marks, ready for the next file.</summary>
@@ -65,7 +60,13 @@ public sealed class CartridgeWriter
         // group after VOL1): back over it, so the header group directly follows VOL1.
         drive.BackspaceBlock();
         var last = info.Files.Count > 0 ? info.Files[^1].Header1 : null;
-        return new CartridgeWriter(drive, info.Volume, last?.FileSetIdentifier ?? info.Volume.VolumeSerial, (last?.FileSequence ?? 0) + 1);
+        return new CartridgeWriter
+        {
+            Drive = drive,
+            Volume = info.Volume,
+            FileSetIdentifier = last?.FileSetIdentifier ?? info.Volume.VolumeSerial,
+            NextFileSequence = (last?.FileSequence ?? 0) + 1,
+        };
     }
 
     /// <summary>Whether a header group, one block of <paramref name="blockLength"/> bytes and a trailer still fit.</summary>

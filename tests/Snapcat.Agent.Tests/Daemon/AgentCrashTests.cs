@@ -1,8 +1,7 @@
 using System.Net;
-using Snapcat.Agent.Api;
-using Snapcat.Agent.Hooks;
 using Snapcat.Core.Jobs;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Agent;
 
 namespace Snapcat.Agent.Tests.Daemon;
 

@@ -1,12 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Snapcat.Agent.Api;
-using Snapcat.Agent.Hooks;
-using Snapcat.Array.Api;
 using Snapcat.Core.Jobs;
 using Snapcat.Core.VolumeInformation;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Agent;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Agent.Tests.Daemon;
 
@@ -193,7 +192,7 @@ public sealed class AgentDaemonTests(AgentDaemonFixture fixture) : IClassFixture
             new BackupDeletionOrder(Rig.DeviceId, Rig.Primary, IsSnapshot: true)), 400);
         Assert.Equal("deletion.not_a_snapshot", notSnap.Code);
 
-        using (var anonymous = new HttpClient { BaseAddress = Rig.Agent.BaseAddress })
+        using (var anonymous = new HttpClient(Rig.AgentHandler()) { BaseAddress = Rig.Agent.BaseAddress })
         {
             Assert.Equal("auth.missing", (await AgentRig.ExpectErrorAsync(await anonymous.GetAsync("/v1/agent"), 401)).Code);
             anonymous.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "wrong");
@@ -233,7 +232,7 @@ public sealed class AgentDaemonTests(AgentDaemonFixture fixture) : IClassFixture
     public async Task Agent_serve_with_a_bad_configuration_lists_every_problem_and_exits_2()
     {
         string bad = Rig.Dir.Combine("bad-agent.json");
-        await File.WriteAllTextAsync(bad, """{ "hostName": "", "control": { "listen": "nowhere" }, "stateDirectory": "s" }""");
+        await File.WriteAllTextAsync(bad, """{ "hostName": "", "control": { "insecure": true, "listen": "nowhere" }, "stateDirectory": "s" }""");
         var r = await SnapcatBinary.RunAsync(["agent", "serve", "--config", bad], TimeSpan.FromSeconds(60));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("hostName is missing", r.Stderr);

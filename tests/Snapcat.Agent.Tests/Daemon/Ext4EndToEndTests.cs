@@ -1,11 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Snapcat.Agent.Api;
-using Snapcat.Agent.Hooks;
 using Snapcat.Agent.Tests.Restore;
 using Snapcat.Core.Jobs;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Agent;
 
 namespace Snapcat.Agent.Tests.Daemon;
 

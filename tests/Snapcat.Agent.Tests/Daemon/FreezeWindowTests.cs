@@ -1,7 +1,6 @@
 using System.Net;
-using Snapcat.Agent.Api;
-using Snapcat.Agent.Hooks;
 using Snapcat.Core.Jobs;
+using Snapcat.Contracts.Agent;
 
 namespace Snapcat.Agent.Tests.Daemon;
 

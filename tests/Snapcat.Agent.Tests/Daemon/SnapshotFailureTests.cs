@@ -1,9 +1,8 @@
 using System.Net;
-using Snapcat.Agent.Api;
-using Snapcat.Agent.Hooks;
-using Snapcat.Array.Api;
 using Snapcat.Core.Jobs;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Agent;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Agent.Tests.Daemon;
 

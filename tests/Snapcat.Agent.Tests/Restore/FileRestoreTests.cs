@@ -1,9 +1,9 @@
 using System.Text.Json;
-using Snapcat.Agent.Api;
 using Snapcat.Agent.Attach;
 using Snapcat.Agent.Handlers;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
+using Snapcat.Contracts.Agent;
 
 namespace Snapcat.Agent.Tests.Restore;
 
@@ -68,7 +68,7 @@ public sealed class FileRestoreTests(RestoreWorld w)
         string dest = w.Dir.Combine("dest-hooks-" + Guid.NewGuid().ToString("N")[..8]);
 
         var job = await RestoreAsync(new FileRestoreOrder(RestoreWorld.DeviceId, w.Snapshot, ["docs/report.txt"], Destination: dest,
-            PreProcess: Snapcat.Agent.Hooks.HookRef.Named("pre"), PostProcess: Snapcat.Agent.Hooks.HookRef.Named("post")));
+            PreProcess: Snapcat.Contracts.Agent.HookRef.Named("pre"), PostProcess: Snapcat.Contracts.Agent.HookRef.Named("post")));
 
         string log = RestoreWorld.LogOf(job);
         Assert.True(job.State == JobState.Succeeded, $"{job.ErrorCode}: {job.ErrorMessage}\n{log}");

@@ -1,13 +1,12 @@
+using Snapcat.ControlApi.Hosting;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Snapcat.Agent.Api;
-using Snapcat.Array.Api;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
-using Snapcat.TestKit;
 
 namespace Snapcat.Agent.Tests.Restore;
 
@@ -22,14 +21,13 @@ public sealed class RestoreApiTests(RestoreWorld w)
     public async Task Bad_bodies_get_clear_errors_and_a_good_file_restore_is_a_job()
     {
         if (w.Unavailable is { } why) { Console.WriteLine($"SKIPPED restore API test: {why}"); return; }
-        int port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls("http://127.0.0.1:0");  // the kernel picks the port; Kestrel reports it
         await using var app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();
         app.MapRestoreApi(w.Runtime);
         await app.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var http = new HttpClient { BaseAddress = new Uri(ControlApiApp.Addresses(app).First()) };
 
         await ExpectAsync(await http.PostAsJsonAsync("/v1/volume-restores", new { }), 400, "restore.mount_point_missing");
         await ExpectAsync(await http.PostAsJsonAsync("/v1/volume-restores", new { mountPoint = RestoreWorld.MountPoint }), 400, "restore.backup_volume_missing");

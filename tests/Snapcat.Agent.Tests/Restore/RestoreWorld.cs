@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using Snapcat.Agent.Config;
 using Snapcat.Agent.Hosting;
-using Snapcat.Array.Api;
 using Snapcat.Core.Jobs;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Agent.Tests.Restore;
 
@@ -14,7 +14,7 @@ public sealed class RestoreCollection : ICollectionFixture<RestoreWorld>
 }
 
 /// <summary>
-/// One real array daemon (<c>snapcat array serve</c>) for the restore tests, with:
+/// One real array daemon (<c>snapcat array serve</c>, started by the test system) for the restore tests, with:
 ///   - a primary volume on data port 0, LUN 0 holding an ext4 file system made by mke2fs -d from
 ///     <see cref="Content"/> (written with nbdcopy); this is the agent's protected volume "/srv/restore-test";
 ///   - a mirror secondary copied from it, and a snapshot of it, both of the original content;
@@ -25,7 +25,6 @@ public sealed class RestoreCollection : ICollectionFixture<RestoreWorld>
 /// </summary>
 public sealed class RestoreWorld : IAsyncLifetime
 {
-    public const string Token = "restore-token-51c2";
     public const string DeviceId = "ARRAY-R1";
     public const string MountPoint = "/srv/restore-test";
     public const long Size = 32 * 1024 * 1024;
@@ -34,18 +33,19 @@ public sealed class RestoreWorld : IAsyncLifetime
     public const UnixFileMode RunMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                                         UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
 
-    private ChildProcess? _daemon;
+    private readonly SnapcatSystem _system = new("restore");
+    private ArrayNode _array = null!;
 
-    public TempDir Dir { get; } = new("restore");
+    public TempDir Dir => _system.Dir;
     public string? Unavailable { get; private set; }
     public string Content => Dir.Combine("content");
     public string OriginalImage => Dir.Combine("original.img");
     public string ChangedImage => Dir.Combine("changed.img");
     public string TracePath => Dir.Combine("trace");
     public string OriginalSha { get; private set; } = "";
-    public string[] DataPorts { get; } = [$"127.0.0.1:{FreePort.Next()}", $"127.0.0.1:{FreePort.Next()}"];
-    public int ControlPort { get; } = FreePort.Next();
-    public ArrayClient Array { get; private set; } = null!;
+    /// <summary>The array's data ports: 0 serves the primary, 1 is the agent's restore port.</summary>
+    public IReadOnlyList<string> DataPorts => _array.DataPorts;
+    public ArrayClient Array => _array.Client;
     public AgentRuntime Runtime { get; private set; } = null!;
     public uint Primary { get; private set; }
     public uint Secondary { get; private set; }
@@ -108,35 +108,17 @@ public sealed class RestoreWorld : IAsyncLifetime
         (await Tool.RunAsync("mke2fs", ["-q", "-F", "-t", "ext4", "-d", changed, ChangedImage, "32M"])).EnsureSuccess("mke2fs changed");
     }
 
-    private async Task StartArrayAsync()
-    {
-        string config = Dir.Combine("array.json");
-        string ports = string.Join(", ", DataPorts.Select(p => $"{{ \"listen\": \"{p}\" }}"));
-        await File.WriteAllTextAsync(config, $$"""
-            {
-              "deviceId": "{{DeviceId}}",
-              "dataDirectory": "data",
-              "control": { "listen": "127.0.0.1:{{ControlPort}}", "token": "{{Token}}" },
-              "dataPorts": [ {{ports}} ]
-            }
-            """);
-        var p = SnapcatBinary.Start("array", "serve", "--config", config);
-        _daemon = p;
-        await Poll.UntilAsync(() => p.Output.Contains($"snapcat array {DeviceId} ready:") || p.HasExited,
-            TimeSpan.FromSeconds(60), "the array's ready line");
-        if (p.HasExited) throw new InvalidOperationException("array daemon exited during start:\n" + p.Output);
-        Array = new ArrayClient(new Uri($"http://127.0.0.1:{ControlPort}"), Token);
-    }
+    private async Task StartArrayAsync() => _array = await _system.StartArrayAsync(DeviceId);
 
     public AgentConfig AgentConfigFor() => new()
     {
         HostName = "restore-host",
-        Control = new AgentControlConfig { Listen = "127.0.0.1:1", Token = "agent-token" },
+        Control = new AgentControlConfig { Insecure = true, Listen = "127.0.0.1:1", Token = "agent-token" },
         StateDirectory = Dir.Combine("agent-state"),
         PortCorrespondence = [new PortCorrespondenceEntry { MountPoint = MountPoint, DeviceFile = "/dev/nbd15", DataPort = DataPorts[0], Lun = 0 }],
         RestorePorts = [new RestorePortEntry { DataPort = DataPorts[1], Lun = RestoreLun, MountDirectory = Dir.Combine("restore-7") }],
         RestoreDestinations = [Dir.Path],
-        Arrays = new Dictionary<string, ArrayEndpointConfig> { [DeviceId] = new() { Url = $"http://127.0.0.1:{ControlPort}", Token = Token } },
+        Arrays = new Dictionary<string, ArrayEndpointConfig> { [DeviceId] = new() { Url = _array.ControlUrl.ToString(), Token = _array.Token, Fingerprint = _array.Fingerprint } },
         Hooks = new Dictionary<string, HookConfig>
         {
             // Each hook leaves a line in the trace file and one on stdout (which lands in the job log).
@@ -183,8 +165,6 @@ public sealed class RestoreWorld : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Runtime?.Dispose();
-        Array?.Dispose();
-        if (_daemon is not null) await _daemon.DisposeAsync();
-        Dir.Dispose();
+        await _system.DisposeAsync();
     }
 }

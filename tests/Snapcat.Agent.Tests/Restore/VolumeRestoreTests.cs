@@ -1,11 +1,10 @@
 using System.Text.Json;
-using Snapcat.Agent.Api;
 using Snapcat.Agent.Handlers;
-using Snapcat.Agent.Hooks;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
 using Snapcat.Nbd;
 using Snapcat.Nbd.Client;
+using Snapcat.Contracts.Agent;
 
 namespace Snapcat.Agent.Tests.Restore;
 

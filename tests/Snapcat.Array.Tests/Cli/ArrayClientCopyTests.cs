@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using Snapcat.Array.Api;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
+using Snapcat.Contracts.Array;
 using Reply = Snapcat.Array.Tests.Cli.FakeArrayServer.Reply;
 
 namespace Snapcat.Array.Tests.Cli;

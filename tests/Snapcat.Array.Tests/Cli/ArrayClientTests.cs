@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Snapcat.Array.Api;
 using Snapcat.Core.Errors;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Array;
 using Reply = Snapcat.Array.Tests.Cli.FakeArrayServer.Reply;
 
 namespace Snapcat.Array.Tests.Cli;

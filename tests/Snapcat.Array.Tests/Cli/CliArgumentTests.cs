@@ -1,4 +1,5 @@
-using Snapcat.Cli;
+using Snapcat.Cli.Commands;
+using Snapcat.Cli.Commands.Connection;
 using Snapcat.TestKit;
 
 namespace Snapcat.Array.Tests.Cli;
@@ -46,6 +47,19 @@ public class CliArgumentTests
         Assert.Contains("three", r.Stderr);
     }
 
+    [Theory]
+    [InlineData("array", "job", "wait", "a/b", "--url", "http://127.0.0.1:1")]
+    [InlineData("job", "cancel", "a b", "--server", "http://127.0.0.1:1")]
+    [InlineData("job", "show", "../x", "--server", "http://127.0.0.1:1")]
+    public async Task A_job_id_that_cannot_be_a_path_segment_is_a_usage_error_on_both_job_commands(params string[] args)
+    {
+        // The array's and the server's job commands are one piece of code: the server's IDs are checked like the array's.
+        var r = await CliRun.RunAsync([.. args, "--token", "t"]);
+        Assert.Equal(SnapcatCommand.ExitUsage, r.ExitCode);
+        Assert.Contains("is not a job ID (e.g. j-0123456789ab)", r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+
     [Fact]
     public async Task Port_must_be_host_and_port()
     {
@@ -62,12 +76,21 @@ public class CliArgumentTests
         Assert.Contains("'xml'", r.Stderr);
     }
 
-    [Fact]
-    public async Task Serve_needs_a_configuration()
+    [Theory]
+    [InlineData("array")]
+    [InlineData("agent")]
+    [InlineData("server")]
+    public async Task Serve_without_a_configuration_reads_the_default_path_and_says_so_in_its_help(string daemon)
     {
-        var r = await CliRun.RunAsync("array", "serve");
-        Assert.Equal(SnapcatCommand.ExitUsage, r.ExitCode);
-        Assert.Contains("needs --config", r.Stderr);
+        string config = $"/etc/snapcat/{daemon}.json";
+        var help = await CliRun.RunAsync(daemon, "serve", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains(config, help.Stdout);
+        if (File.Exists(config)) return; // an installed system: its daemon is not started from a test
+        var r = await Snapcat.TestKit.SnapcatBinary.RunAsync([daemon, "serve"], TimeSpan.FromSeconds(60));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(config, r.Stderr);
+        Assert.Contains("does not exist", r.Stderr);
     }
 
     [Fact]

@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Snapcat.Array.Api;
-using Snapcat.Cli;
+using Snapcat.Cli.Commands;
 using Snapcat.Core.VolumeInformation;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Array;
 using Reply = Snapcat.Array.Tests.Cli.FakeArrayServer.Reply;
 
 namespace Snapcat.Array.Tests.Cli;
@@ -45,6 +45,32 @@ public class CliOutputTests
         var r = await CliRun.RunAsync([.. args, "--output", "json", "--url", s.Url, "--token", "t"]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         return JsonDocument.Parse(r.Stdout).RootElement;
+    }
+
+    [Fact]
+    public async Task Assign_allow_is_repeatable_reaches_the_request_and_is_shown()
+    {
+        using var s = new FakeArrayServer(r => (r.Method, r.RawPath) switch
+        {
+            ("POST", "/v1/volumes/3/assignments") => Reply.Json(201, new AssignmentDto("127.0.0.1:10809", 4, false,
+                JsonDocument.Parse(r.Body).RootElement.TryGetProperty("allowedIdentities", out var ids) && ids.ValueKind == JsonValueKind.Array
+                    ? ids.EnumerateArray().Select(e => e.GetString()!).ToList()
+                    : null)),
+            _ => Reply.Error(404, "route.not_found", r.RawPath),
+        });
+        var r = await CliRun.RunAsync("array", "assign", "3", "--port", "127.0.0.1:10809", "--lun", "4",
+            "--allow", "host-a", "--allow", "CN=host-b, O=[site]", "--url", s.Url, "--token", "t");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var body = JsonDocument.Parse(s.Requests.Single().Body).RootElement;
+        Assert.Equal(["host-a", "CN=host-b, O=[site]"], body.GetProperty("allowedIdentities").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("(only host-a, CN=host-b, O=[site])", string.Join(' ', r.Stdout.Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries)));
+
+        // Without --allow the LUN is unmasked: no identities are sent.
+        var plain = await CliRun.RunAsync("array", "assign", "3", "--port", "127.0.0.1:10809", "--lun", "5", "--url", s.Url, "--token", "t");
+        var second = JsonDocument.Parse(s.Requests.Last().Body).RootElement;
+        Assert.True(plain.ExitCode == 0, plain.Stderr);
+        Assert.True(!second.TryGetProperty("allowedIdentities", out var none) || none.ValueKind == JsonValueKind.Null);
+        Assert.DoesNotContain("only", plain.Stdout);
     }
 
     [Fact]
@@ -154,12 +180,28 @@ public class CliOutputTests
               // comments are skipped
               "deviceId": "ARRAY-01",
               "dataDirectory": "data",
-              "control": { "listen": "0.0.0.0:{{port}}", "tokenFile": "array.token" },
+              "control": { "insecure": true, "listen": "0.0.0.0:{{port}}", "tokenFile": "array.token" },
               "dataPorts": [ { "listen": "127.0.0.1:10809" } ]
             }
             """);
         var r = await CliRun.RunAsync("array", "info", "--config", dir.Combine("array.json"), "--output", "json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal("Bearer from-file", s.Requests.Single().Authorization);
+    }
+
+    [Fact]
+    public async Task A_configuration_the_array_would_refuse_is_refused_with_the_arrays_own_words()
+    {
+        using var dir = new TempDir("cli");
+        string path = dir.Combine("array.json");
+        await File.WriteAllTextAsync(path, """
+            { "deviceId": "bad id", "dataDirectory": "data", "control": { "insecure": true, "listen": "127.0.0.1:1", "tokenFile": "none" }, "dataPorts": [] }
+            """);
+        var r = await CliRun.RunAsync("array", "info", "--config", path);
+        Assert.Equal(SnapcatCommand.ExitError, r.ExitCode);
+        Assert.Contains($"configuration {path} has 3 problem(s)", r.Stderr);
+        Assert.Contains("control.tokenFile " + dir.Combine("none") + " cannot be read: it does not exist", r.Stderr);
+        Assert.Contains("(config.invalid)", r.Stderr);
+        Assert.Equal("", r.Stdout);
     }
 }

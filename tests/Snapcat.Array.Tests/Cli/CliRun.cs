@@ -1,4 +1,4 @@
-using Snapcat.Cli;
+using Snapcat.Cli.Commands;
 
 namespace Snapcat.Array.Tests.Cli;
 

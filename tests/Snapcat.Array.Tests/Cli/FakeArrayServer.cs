@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
-using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Snapcat.TestKit;
 using System.Text;
 using System.Text.Json;
 using Snapcat.Core.Errors;
-using Snapcat.TestKit;
 
 namespace Snapcat.Array.Tests.Cli;
 
@@ -30,59 +32,41 @@ public sealed class FakeArrayServer : IDisposable
         public static Reply Text(int status, string body) => new(status, Encoding.UTF8.GetBytes(body), "text/html");
     }
 
-    private readonly HttpListener _listener = new();
+    private readonly LoopbackHttpServer _server;
     private readonly Func<Request, Reply> _handler;
-    private readonly Task _loop;
 
     public FakeArrayServer(Func<Request, Reply> handler)
     {
         _handler = handler;
-        // FreePort can race with another test taking the same port; retry a few times.
-        for (int attempt = 0; ; attempt++)
-        {
-            int port = FreePort.Next();
-            Url = $"http://127.0.0.1:{port}";
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add(Url + "/");
-            try
-            {
-                _listener.Start();
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5) { }
-        }
-        _loop = Task.Run(LoopAsync);
+#pragma warning disable VSTHRD002 // a test fixture's constructor: the server's start is awaited synchronously once
+        _server = LoopbackHttpServer.StartAsync(app => app.Run(ServeAsync)).GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
     }
 
-    public string Url { get; }
+    public string Url => _server.Url;
     public ConcurrentQueue<Request> Requests { get; } = new();
 
-    private async Task LoopAsync()
+    private async Task ServeAsync(HttpContext ctx)
     {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext ctx;
-            try { ctx = await _listener.GetContextAsync(); }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
-            using var body = new MemoryStream();
-            await ctx.Request.InputStream.CopyToAsync(body);
-            var request = new Request(ctx.Request.HttpMethod, ctx.Request.RawUrl ?? "", ctx.Request.Headers["Authorization"], body.ToArray());
-            Requests.Enqueue(request);
-            Reply reply;
-            try { reply = _handler(request); }
-            catch (Exception ex) { reply = Reply.Text(500, "handler failed: " + ex.Message); }
-            ctx.Response.StatusCode = reply.Status;
-            ctx.Response.ContentType = reply.ContentType;
-            ctx.Response.ContentLength64 = reply.Body.Length;
-            if (reply.Body.Length > 0) await ctx.Response.OutputStream.WriteAsync(reply.Body);
-            ctx.Response.Close();
-        }
+        using var body = new MemoryStream();
+        await ctx.Request.Body.CopyToAsync(body, ctx.RequestAborted);
+        string rawTarget = ctx.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        string? authorization = ctx.Request.Headers.Authorization.Count > 0 ? ctx.Request.Headers.Authorization.ToString() : null;
+        var request = new Request(ctx.Request.Method, rawTarget, authorization, body.ToArray());
+        Requests.Enqueue(request);
+        Reply reply;
+        try { reply = _handler(request); }
+        catch (Exception ex) { reply = Reply.Text(500, "handler failed: " + ex.Message); }
+        ctx.Response.StatusCode = reply.Status;
+        ctx.Response.ContentType = reply.ContentType;
+        ctx.Response.ContentLength = reply.Body.Length;
+        if (reply.Body.Length > 0) await ctx.Response.Body.WriteAsync(reply.Body, ctx.RequestAborted);
     }
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
-        try { _loop.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
+#pragma warning disable VSTHRD002 // IDisposable for `using var` in tests: the stop is awaited synchronously once
+        _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
-using Snapcat.Array.Api;
 using Snapcat.Array.Tests.Daemon;
+using Snapcat.Contracts.Array;
+using Snapcat.TestKit;
 
 namespace Snapcat.Array.Tests.CopyFunctions;
 
@@ -12,13 +13,14 @@ public sealed class SnapshotTests
     [Fact]
     public async Task Ten_generations_read_back_exactly_delete_a_middle_one_and_roll_back()
     {
-        await using var a = await RunningArray.StartAsync("ARRAY-SNAP", dataPortCount: 1);
-        var v = await a.CreateVolumeAsync("8M");
+        await using var aSystem = new SnapcatSystem();
+        var a = await aSystem.StartArrayAsync("ARRAY-SNAP", dataPortCount: 1);
+        var v = await a.Client.CreateVolumeAsync("8M");
         await a.AssignAsync(v.Number, 1, readOnly: false);
         var model = new byte[Size];
         var rnd = new Random(10);
         var gens = new List<(uint Number, uint Lun, string Hash)>();
-        await using (var w = await a.ConnectAsync(1))
+        await using (var w = await a.Port(0).ConnectAsync(1))
         {
             for (int g = 0; g < 10; g++)
             {
@@ -35,15 +37,15 @@ public sealed class SnapshotTests
                 await w.WriteZeroesAsync(z, 131072);
                 // The first by data port + LUN, as an agent addresses its volume; the rest by number.
                 var snap = g == 0
-                    ? await RunningArray.ReadAsync<VolumeDto>(await a.PostAsync(
+                    ? await HttpAssert.ReadAsync<VolumeDto>(await a.PostAsync(
                         $"/v1/ports/{Uri.EscapeDataString(a.DataPorts[0])}/luns/1/snapshots"), System.Net.HttpStatusCode.Created)
-                    : await a.SnapshotAsync(v.Number);
+                    : await a.Client.CreateSnapshotAsync(v.Number);
                 Assert.Equal("snapshot", snap.Kind);
                 Assert.Equal(v.Number, snap.SourceVolume);
                 Assert.Equal(Size, snap.Size);
                 uint lun = (uint)(10 + g);
                 await a.AssignAsync(snap.Number, lun, readOnly: null);  // snapshots default to read-only
-                gens.Add((snap.Number, lun, CopyApi.Hash(model)));
+                gens.Add((snap.Number, lun, LunData.Hash(model)));
             }
             // And the source keeps changing after the last snapshot.
             var tail = new byte[Size];
@@ -54,37 +56,38 @@ public sealed class SnapshotTests
 
         var listed = await a.GetAsync<List<VolumeDto>>($"/v1/volumes/{v.Number}/snapshots");
         Assert.Equal(gens.Select(g => g.Number), listed.Select(s => s.Number));
-        Assert.Equal(gens.Select(g => g.Number), (await a.GetVolumeAsync(v.Number)).Snapshots);
-        var shown = await a.GetVolumeAsync(gens[0].Number);
+        Assert.Equal(gens.Select(g => g.Number), (await a.Client.GetVolumeAsync(v.Number)).Snapshots);
+        var shown = await a.Client.GetVolumeAsync(gens[0].Number);
         Assert.Equal([new AssignmentDto(a.DataPorts[0], gens[0].Lun, true)], shown.Assignments);
 
         foreach (var (number, lun, hash) in gens)
         {
-            Assert.Equal(hash, await a.NbdcopyHashAsync(lun));
-            Assert.Equal(hash, await a.HashLunAsync(lun));
+            Assert.Equal(hash, await a.Port(0).NbdcopyHashAsync(lun));
+            Assert.Equal(hash, await a.Port(0).HashLunAsync(lun));
         }
 
         // Delete generation 5 (the LUN goes with force): the others are unchanged.
         Assert.Equal(System.Net.HttpStatusCode.NoContent, (await a.Http.DeleteAsync($"/v1/volumes/{gens[5].Number}?force=true")).StatusCode);
-        await RunningArray.ExpectErrorAsync(await a.Http.GetAsync($"/v1/volumes/{gens[5].Number}"), 404);
+        await HttpAssert.ExpectErrorAsync(await a.Http.GetAsync($"/v1/volumes/{gens[5].Number}"), 404);
         gens.RemoveAt(5);
-        foreach (var (_, lun, hash) in gens) Assert.Equal(hash, await a.HashLunAsync(lun));
+        foreach (var (_, lun, hash) in gens) Assert.Equal(hash, await a.Port(0).HashLunAsync(lun));
 
         // Roll the source back to generation 3; newer snapshots stay as they were.
         var job = await a.RestoreOnceWritersGoneAsync(gens[3].Number);
         Assert.Equal("snapshot-rollback", job.Kind);
-        await a.WaitJobAsync(job.Id);
-        Assert.Equal(gens[3].Hash, await a.HashLunAsync(1));
-        foreach (var (_, lun, hash) in gens) Assert.Equal(hash, await a.HashLunAsync(lun));
+        await a.WaitJobSucceededAsync(job.Id);
+        Assert.Equal(gens[3].Hash, await a.Port(0).HashLunAsync(1));
+        foreach (var (_, lun, hash) in gens) Assert.Equal(hash, await a.Port(0).HashLunAsync(lun));
     }
 
     [Fact]
     public async Task Kill_9_during_random_writes_keeps_every_snapshot_as_created()
     {
-        await using var a = await RunningArray.StartAsync("ARRAY-SNAPCRASH", dataPortCount: 1);
-        var v = await a.CreateVolumeAsync("16M");
+        await using var aSystem = new SnapcatSystem();
+        var a = await aSystem.StartArrayAsync("ARRAY-SNAPCRASH", dataPortCount: 1);
+        var v = await a.Client.CreateVolumeAsync("16M");
         await a.AssignAsync(v.Number, 1, readOnly: false);
-        await a.FillAsync(1, 16L << 20, seed: 11);
+        await a.Port(0).FillAsync(1, 16L << 20, seed: 11);
 
         using var stop = new CancellationTokenSource();
         long writes = 0;
@@ -95,7 +98,7 @@ public sealed class SnapshotTests
             var buf = new byte[rnd.Next(1, 4) * 4096];
             try
             {
-                await using var c = await a.ConnectAsync(1);
+                await using var c = await a.Port(0).ConnectAsync(1);
                 while (!stop.IsCancellationRequested)
                 {
                     rnd.NextBytes(buf);
@@ -116,25 +119,25 @@ public sealed class SnapshotTests
         {
             long before = Interlocked.Read(ref writes);
             await TestKit.Poll.UntilAsync(() => Interlocked.Read(ref writes) > before + 200, TimeSpan.FromSeconds(30), "writes between snapshots");
-            var s = await a.SnapshotAsync(v.Number);
+            var s = await a.Client.CreateSnapshotAsync(v.Number);
             uint lun = (uint)(20 + i);
             await a.AssignAsync(s.Number, lun, readOnly: true);
-            snaps[s.Number] = (lun, await a.HashLunAsync(lun));
+            snaps[s.Number] = (lun, await a.Port(0).HashLunAsync(lun));
         }
         long atKill = Interlocked.Read(ref writes);
         await TestKit.Poll.UntilAsync(() => Interlocked.Read(ref writes) > atKill + 200, TimeSpan.FromSeconds(30), "writes before the kill");
         Volatile.Write(ref killing, true);  // writers still running: the kill lands mid-write
-        a.Process!.KillHard();
+        a.KillHard();
         stop.Cancel();
         await Task.WhenAll(writers);
 
         await a.RestartAsync();
-        Assert.Equal(snaps.Keys.Order(), (await a.GetVolumeAsync(v.Number)).Snapshots);
+        Assert.Equal(snaps.Keys.Order(), (await a.Client.GetVolumeAsync(v.Number)).Snapshots);
         foreach (var (number, (lun, hash)) in snaps)
-            Assert.True(hash == await a.HashLunAsync(lun), $"snapshot {number} changed across kill -9");
+            Assert.True(hash == await a.Port(0).HashLunAsync(lun), $"snapshot {number} changed across kill -9");
         // The source still takes writes, and the snapshots still do not see them.
-        var after = await a.FillAsync(1, 16L << 20, seed: 12);
-        foreach (var (_, (lun, hash)) in snaps) Assert.Equal(hash, await a.HashLunAsync(lun));
-        Assert.Equal(CopyApi.Hash(after), await a.HashLunAsync(1));
+        var after = await a.Port(0).FillAsync(1, 16L << 20, seed: 12);
+        foreach (var (_, (lun, hash)) in snaps) Assert.Equal(hash, await a.Port(0).HashLunAsync(lun));
+        Assert.Equal(LunData.Hash(after), await a.Port(0).HashLunAsync(1));
     }
 }

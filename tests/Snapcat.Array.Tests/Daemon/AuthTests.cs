@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Snapcat.TestKit;
 
 namespace Snapcat.Array.Tests.Daemon;
 
@@ -12,23 +13,23 @@ public sealed class AuthTests(ArrayDaemonFixture fx) : IClassFixture<ArrayDaemon
     [InlineData("test-token-7f3ax")]     // the real one plus a byte
     public async Task Requests_without_the_right_token_get_401(string? token)
     {
-        using var http = new HttpClient { BaseAddress = fx.Array.Http.BaseAddress };
+        using var http = new HttpClient(fx.Array.CreateHandler()) { BaseAddress = fx.Array.Http.BaseAddress };
         if (token is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         foreach (string path in new[] { "/v1/array", "/v1/volumes", "/v1/volume-infos" })
         {
             var r = await http.GetAsync(path);
-            var e = await RunningArray.ExpectErrorAsync(r, 401);
+            var e = await HttpAssert.ExpectErrorAsync(r, 401);
             Assert.StartsWith("auth.", e.Code);
             Assert.Equal("Bearer", r.Headers.WwwAuthenticate.Single().Scheme);
         }
         var post = await http.PostAsync("/v1/volumes", new StringContent("{\"size\":\"1M\"}", System.Text.Encoding.UTF8, "application/json"));
-        await RunningArray.ExpectErrorAsync(post, 401);
+        await HttpAssert.ExpectErrorAsync(post, 401);
     }
 
     [Fact]
     public async Task Openapi_document_is_open_and_lists_the_routes()
     {
-        using var http = new HttpClient { BaseAddress = fx.Array.Http.BaseAddress };
+        using var http = new HttpClient(fx.Array.CreateHandler()) { BaseAddress = fx.Array.Http.BaseAddress };
         var r = await http.GetAsync("/openapi/v1.json");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         string doc = await r.Content.ReadAsStringAsync();

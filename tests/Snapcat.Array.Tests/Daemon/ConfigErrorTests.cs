@@ -16,7 +16,7 @@ public sealed class ConfigErrorTests
             {
               "deviceId": "bad id with spaces",
               "dataDirectory": "data",
-              "control": { "listen": "127.0.0.1:{{p}}" },
+              "control": { "insecure": true, "listen": "127.0.0.1:{{p}}" },
               "dataPorts": [ { "listen": "127.0.0.1:{{p + 1}}" }, { "listen": "127.0.0.1:{{p + 1}}" }, { "listen": "nope" } ]
             }
             """);
@@ -28,6 +28,25 @@ public sealed class ConfigErrorTests
         Assert.Contains("dataPorts[2].listen 'nope' is not host:port", r.Stderr);
         Assert.Contains("4 problem(s)", r.Stderr);
         Assert.False(Directory.Exists(dir.Combine("data")), "a refused configuration must not create the data directory");
+    }
+
+    [Fact]
+    public void Port_0_may_repeat_for_the_control_api_and_data_ports_but_a_real_port_may_not()
+    {
+        using var dir = new TempDir("cfg");
+        var zero = new ArrayConfig
+        {
+            DeviceId = "A1",
+            DataDirectory = "data",
+            Control = new ControlEndpointConfig { Insecure = true, Listen = "127.0.0.1:0", Token = "t" },
+            DataPorts = [new DataPortConfig { Listen = "127.0.0.1:0" }, new DataPortConfig { Listen = "127.0.0.1:0" }],
+        };
+        var loaded = ArrayConfigLoader.Validate(zero, dir.Combine("array.json"));
+        Assert.Equal(2, loaded.DataPorts.Count);
+
+        var twice = zero with { DataPorts = [new DataPortConfig { Listen = "127.0.0.1:10809" }, new DataPortConfig { Listen = "127.0.0.1:10809" }] };
+        var ex = Assert.Throws<SnapcatException>(() => ArrayConfigLoader.Validate(twice, dir.Combine("array.json")));
+        Assert.Contains("is listed twice", ex.Message);
     }
 
     [Fact]
@@ -65,7 +84,7 @@ public sealed class ConfigErrorTests
         string path = dir.Combine("etc", "array.json");
         File.WriteAllText(path, """
             { "deviceId": "ARRAY-01", "dataDirectory": "../var/array",
-              "control": { "listen": "127.0.0.1:8470", "tokenFile": "token" },
+              "control": { "insecure": true, "listen": "127.0.0.1:8470", "tokenFile": "token" },
               "dataPorts": [ { "listen": "127.0.0.1:10809" }, { "listen": "[::1]:10810" } ] }
             """);
         var c = ArrayConfigLoader.Load(path);
@@ -82,7 +101,7 @@ public sealed class ConfigErrorTests
         string path = dir.Combine("array.json");
         File.WriteAllText(path, """
             { "deviceId": "ARRAY-01", "dataDirectory": "d",
-              "control": { "listen": "127.0.0.1:8470", "token": "x", "tokenFile": "t" },
+              "control": { "insecure": true, "listen": "127.0.0.1:8470", "token": "x", "tokenFile": "t" },
               "dataPorts": [ { "listen": "127.0.0.1:8470" } ] }
             """);
         var ex = Assert.Throws<SnapcatException>(() => ArrayConfigLoader.Load(path));
@@ -90,7 +109,7 @@ public sealed class ConfigErrorTests
         Assert.Contains("also the control address", ex.Message);
 
         File.WriteAllText(path, """
-            { "deviceId": "ARRAY-01", "dataDirectory": "d", "control": { "listen": "127.0.0.1:8470", "tokenFile": "none" },
+            { "deviceId": "ARRAY-01", "dataDirectory": "d", "control": { "insecure": true, "listen": "127.0.0.1:8470", "tokenFile": "none" },
               "dataPorts": [] }
             """);
         var ex2 = Assert.Throws<SnapcatException>(() => ArrayConfigLoader.Load(path));
@@ -106,7 +125,7 @@ public sealed class ConfigErrorTests
         File.WriteAllText(dir.Combine("peer.token"), "peer-s3cret\n");
         string path = dir.Combine("array.json");
         File.WriteAllText(path, """
-            { "deviceId": "ARRAY-01", "dataDirectory": "d", "control": { "listen": "127.0.0.1:8470", "token": "t" },
+            { "deviceId": "ARRAY-01", "dataDirectory": "d", "control": { "insecure": true, "listen": "127.0.0.1:8470", "token": "t" },
               "dataPorts": [ { "listen": "127.0.0.1:10809" },
                              { "listen": "127.0.0.1:10810", "handshakeTimeoutSeconds": 2.5, "maxConnectionsPerPeer": 4 } ],
               "peers": { "ARRAY-02": { "url": "http://127.0.0.1:8471", "tokenFile": "peer.token" },
@@ -119,7 +138,7 @@ public sealed class ConfigErrorTests
         Assert.Equal(new DataPortLimits(TimeSpan.FromSeconds(2.5), 4), c.DataPortLimits[1]);
 
         File.WriteAllText(path, """
-            { "deviceId": "ARRAY-01", "dataDirectory": "d", "control": { "listen": "127.0.0.1:8470", "token": "t" },
+            { "deviceId": "ARRAY-01", "dataDirectory": "d", "control": { "insecure": true, "listen": "127.0.0.1:8470", "token": "t" },
               "dataPorts": [ { "listen": "127.0.0.1:10809", "handshakeTimeoutSeconds": 0, "maxConnectionsPerPeer": 0 } ],
               "peers": { "ARRAY-02": { "url": "http://127.0.0.1:8471", "tokenFile": "missing.token" },
                          "ARRAY-03": { "url": "http://127.0.0.1:8472", "token": "x", "tokenFile": "peer.token" },

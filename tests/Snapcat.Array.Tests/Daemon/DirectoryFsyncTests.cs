@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Snapcat.Array.Tests.CopyFunctions;
 using Snapcat.TestKit;
 
 namespace Snapcat.Array.Tests.Daemon;
@@ -16,23 +15,24 @@ public sealed partial class DirectoryFsyncTests
     public async Task Volume_and_snapshot_create_and_delete_fsync_every_directory_they_change()
     {
         if (!Tool.Exists("strace")) throw new InvalidOperationException("this test traces the array daemon with strace (apt-get install strace)");
-        await using var a = await RunningArray.StartAsync("ARRAY-DIRSYNC", dataPortCount: 1);
-        string trace = a.Dir.Combine("strace.log");
+        await using var aSystem = new SnapcatSystem();
+        var a = await aSystem.StartArrayAsync("ARRAY-DIRSYNC", dataPortCount: 1);
+        string trace = Path.Combine(a.Dir, "strace.log");
         await a.StopCleanlyAsync();
         await a.RestartAsync(["strace", "-f", "-qq", "-o", trace, "-e", "trace=open,openat,creat,fsync,mkdir,mkdirat,unlink,unlinkat,rmdir,rename,renameat,renameat2"]);
 
-        var v = await a.CreateVolumeAsync("4M");
+        var v = await a.Client.CreateVolumeAsync("4M");
         await a.AssignAsync(v.Number, 1, readOnly: false);
-        var s1 = await a.SnapshotAsync(v.Number);
-        await a.FillAsync(1, 1L << 20, seed: 5);  // copy-on-write into the snapshot's store
-        var s2 = await a.SnapshotAsync(v.Number);
-        await a.FillAsync(1, 1L << 20, seed: 6);
+        var s1 = await a.Client.CreateSnapshotAsync(v.Number);
+        await a.Port(0).FillAsync(1, 1L << 20, seed: 5);  // copy-on-write into the snapshot's store
+        var s2 = await a.Client.CreateSnapshotAsync(v.Number);
+        await a.Port(0).FillAsync(1, 1L << 20, seed: 6);
         // Last in its directory on purpose: nothing after it fsyncs that directory by chance.
         Assert.Equal(System.Net.HttpStatusCode.NoContent, (await a.Http.DeleteAsync($"/v1/volumes/{s1.Number}")).StatusCode);
-        var w = await a.CreateVolumeAsync("1M");
-        await a.SnapshotAsync(w.Number);
+        var w = await a.Client.CreateVolumeAsync("1M");
+        await a.Client.CreateSnapshotAsync(w.Number);
         Assert.Equal(System.Net.HttpStatusCode.NoContent, (await a.Http.DeleteAsync($"/v1/volumes/{w.Number}?force=true")).StatusCode);
-        var gone = await a.CreateVolumeAsync("1M");
+        var gone = await a.Client.CreateVolumeAsync("1M");
         Assert.Equal(System.Net.HttpStatusCode.NoContent, (await a.Http.DeleteAsync($"/v1/volumes/{gone.Number}")).StatusCode);
         // SIGTERM to the daemon itself (strace's child); strace ends with it, the trace complete.
         string children = await File.ReadAllTextAsync($"/proc/{a.Process!.Pid}/task/{a.Process.Pid}/children");
@@ -41,7 +41,7 @@ public sealed partial class DirectoryFsyncTests
         await a.Process.WaitForExitAsync(TimeSpan.FromSeconds(60));
         _ = s2;
 
-        var missing = Check(await File.ReadAllLinesAsync(trace), Path.GetFullPath(a.DataDirectory));
+        var missing = Check(await File.ReadAllLinesAsync(trace), Path.GetFullPath(a.DataPath));
         Assert.True(missing.Count == 0, "names changed without an fsync of their directory afterwards:\n" + string.Join("\n", missing));
     }
 

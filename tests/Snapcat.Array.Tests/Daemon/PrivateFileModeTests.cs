@@ -1,6 +1,8 @@
 using System.Net;
-using Snapcat.Array.Tests.CopyFunctions;
-using Snapcat.Cli;
+using Snapcat.Agent.Config;
+using Snapcat.Cli.Commands;
+using Snapcat.Cli.Quickstart;
+using Snapcat.Server.Config;
 using Snapcat.TestKit;
 
 namespace Snapcat.Array.Tests.Daemon;
@@ -21,16 +23,17 @@ public sealed class PrivateFileModeTests
     [Fact]
     public async Task The_array_creates_its_data_directory_volumes_snapshots_and_table_owner_only()
     {
-        await using var a = await RunningArray.StartAsync("ARRAY-MODES", dataPortCount: 1);
-        var v = await a.CreateVolumeAsync("4M");
-        var m = await a.CreateVolumeAsync("4M");
+        await using var aSystem = new SnapcatSystem();
+        var a = await aSystem.StartArrayAsync("ARRAY-MODES", dataPortCount: 1);
+        var v = await a.Client.CreateVolumeAsync("4M");
+        var m = await a.Client.CreateVolumeAsync("4M");
         await a.AssignAsync(v.Number, 1, readOnly: false);
-        await a.FillAsync(1, 4L << 20, seed: 3);
-        var s = await a.SnapshotAsync(v.Number);
-        await a.AddMirrorAsync(v.Number, m.Number);
-        await a.FillAsync(1, 1L << 20, seed: 4);  // copy-on-write into the snapshot's store
+        await a.Port(0).FillAsync(1, 4L << 20, seed: 3);
+        var s = await a.Client.CreateSnapshotAsync(v.Number);
+        await a.Client.AddMirrorAsync(v.Number, m.Number);
+        await a.Port(0).FillAsync(1, 1L << 20, seed: 4);  // copy-on-write into the snapshot's store
 
-        string data = a.DataDirectory;
+        string data = a.DataPath;
         Assert.True(File.Exists(Path.Combine(data, "array.db-wal")), "the table runs in WAL mode");
         Assert.True(File.Exists(Path.Combine(data, "array.db-shm")));
         Assert.True(File.Exists(Path.Combine(data, "snapshots", $"{v.Number:D6}", $"snap-{s.Number}.data")));
@@ -40,56 +43,44 @@ public sealed class PrivateFileModeTests
     [Fact]
     public async Task The_server_catalog_and_the_agent_state_are_owner_only_and_remote_tokens_come_from_token_files()
     {
-        using var dir = new TempDir("modes");
-        await File.WriteAllTextAsync(dir.Combine("agent.token"), "agent-token-from-file\n");
-        await File.WriteAllTextAsync(dir.Combine("array.token"), "array-token-from-file\n");
-        await File.WriteAllTextAsync(dir.Combine("server.token"), "server-token-from-file\n");
+        await using var system = new SnapcatSystem("modes");
+        var agent = system.AddAgent("modes-host", n => n.StateDirectory = "agent-state");
+        var server = system.AddServer(s => s.CatalogPath = "server-state/catalog.db");
+        agent.Token = "agent-token-from-file";
+        server.Token = "server-token-from-file";
+        await File.WriteAllTextAsync(Path.Combine(agent.Dir, "agent.token"), "agent-token-from-file\n");
+        await File.WriteAllTextAsync(Path.Combine(agent.Dir, "array.token"), "array-token-from-file\n");
+        await File.WriteAllTextAsync(Path.Combine(server.Dir, "server.token"), "server-token-from-file\n");
+        await File.WriteAllTextAsync(Path.Combine(server.Dir, "agent.token"), "agent-token-from-file\n");
+        await File.WriteAllTextAsync(Path.Combine(server.Dir, "array.token"), "array-token-from-file\n");
 
-        // The agent, with its state directory and its array's token from a file.
-        int agentPort = FreePort.Next();
-        await File.WriteAllTextAsync(dir.Combine("agent.json"), $$"""
-            {
-              "hostName": "modes-host",
-              "control": { "listen": "127.0.0.1:{{agentPort}}", "tokenFile": "agent.token" },
-              "stateDirectory": "agent-state",
-              "portCorrespondence": [],
-              "restorePorts": [],
-              "arrays": { "ARRAY-M": { "url": "http://127.0.0.1:9", "tokenFile": "array.token" } },
-              "hooks": {}
-            }
-            """);
-        await using var agent = SnapcatBinary.Start("agent", "serve", "--config", dir.Combine("agent.json"));
-        await Poll.UntilAsync(() => agent.Output.Contains("snapcat agent modes-host ready:") || agent.HasExited, TimeSpan.FromSeconds(60), "the agent's ready line");
-        Assert.False(agent.HasExited, agent.Output);
-
-        // The server, whose agent and array tokens come from files, on a catalog in a new folder.
-        int serverPort = FreePort.Next();
-        await File.WriteAllTextAsync(dir.Combine("server.json"), $$"""
-            {
-              "control": { "listen": "127.0.0.1:{{serverPort}}", "tokenFile": "server.token" },
-              "catalog": { "path": "server-state/catalog.db" },
-              "agents": { "modes-host": { "url": "http://127.0.0.1:{{agentPort}}", "tokenFile": "agent.token" } },
-              "arrays": { "ARRAY-M": { "url": "http://127.0.0.1:9", "tokenFile": "array.token" } }
-            }
-            """);
-        await using var server = SnapcatBinary.Start("server", "serve", "--config", dir.Combine("server.json"));
-        await Poll.UntilAsync(() => server.Output.Contains("snapcat server ready:") || server.HasExited, TimeSpan.FromSeconds(60), "the server's ready line");
-        Assert.False(server.HasExited, server.Output);
+        // The agent, with its state directory, its own token and its array's token from files.
+        agent.Edit = c => c with
+        {
+            Control = c.Control with { Token = null, TokenFile = "agent.token" },
+            Arrays = new Dictionary<string, ArrayEndpointConfig> { ["ARRAY-M"] = new() { Url = "http://127.0.0.1:9", TokenFile = "array.token" } },
+        };
+        // The server, whose own, agent and array tokens come from files, on a catalog in a new folder.
+        server.Edit = c => c with
+        {
+            Control = c.Control with { Token = null, TokenFile = "server.token" },
+            Agents = c.Agents!.ToDictionary(e => e.Key, e => e.Value with { Token = null, TokenFile = "agent.token" }),
+            Arrays = new Dictionary<string, RemoteEndpointConfig> { ["ARRAY-M"] = new() { Url = "http://127.0.0.1:9", TokenFile = "array.token" } },
+        };
+        await system.StartAsync();
 
         // The server reaches the agent with the token it read from agent.token: the host answers.
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{serverPort}") };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "server-token-from-file");
-        using (var r = await http.GetAsync("/v1/definitions"))
+        using (var r = await server.Http.GetAsync("/v1/definitions"))
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
 
-        string catalog = dir.Combine("server-state", "catalog.db");
+        string catalog = Path.Combine(server.Dir, "server-state", "catalog.db");
         await Poll.UntilAsync(() => File.Exists(catalog + "-wal") && File.Exists(catalog + "-shm"), TimeSpan.FromSeconds(30), "the catalog's WAL files");
-        AssertPrivateTree(dir.Combine("server-state"));
-        AssertPrivateTree(dir.Combine("agent-state"), expectFiles: false);  // nothing is owed yet: just its folders
+        AssertPrivateTree(Path.Combine(server.Dir, "server-state"));
+        AssertPrivateTree(Path.Combine(agent.Dir, "agent-state"), expectFiles: false);  // nothing is owed yet: just its folders
     }
 
     [Fact]
-    public void Quickstart_configuration_files_with_tokens_are_0600()
+    public void Quickstart_configuration_files_with_tokens_and_the_nbd_psk_file_are_0600()
     {
         using var dir = new TempDir("qs-modes");
         var c = new QuickstartContext(new CliConsole(TextWriter.Null, TextWriter.Null), dir.Path, keep: false)
@@ -105,6 +96,10 @@ public sealed class PrivateFileModeTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f));
             Assert.Contains("\"token\"", File.ReadAllText(f));
         }
+        // The data ports' pre-shared keys: owner-only, psktool format, a key for the agent and one for the tour.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(c.PskFilePath));
+        var keys = Snapcat.Nbd.Tls.PskKeyFile.Read(c.PskFilePath);
+        Assert.Equal([QuickstartContext.TourIdentity, QuickstartContext.Host], keys.Keys.Order().ToArray());
     }
 
     /// <summary>The directory and everything under it: directories 0700, files without any group or other bit.</summary>

@@ -1,26 +1,29 @@
 using System.Net;
 using System.Net.Http.Json;
-using Snapcat.Array.Api;
+using Snapcat.Contracts.Array;
 using Snapcat.Core.Storage;
+using Snapcat.TestKit;
 
 namespace Snapcat.Array.Tests.Daemon;
 
 /// <summary>One real daemon for the class; every test makes its own volumes and LUNs.</summary>
 public sealed class ArrayDaemonFixture : IAsyncLifetime
 {
-    public RunningArray Array { get; private set; } = null!;
+    private readonly SnapcatSystem _system = new("volume-api");
     private int _nextLun = 100;
+
+    public ArrayNode Array { get; private set; } = null!;
 
     public uint NextLun() => (uint)Interlocked.Increment(ref _nextLun);
 
-    public async Task InitializeAsync() => Array = await RunningArray.StartAsync();
+    public async Task InitializeAsync() => Array = await _system.StartArrayAsync("ARRAY-T1");
 
-    public async Task DisposeAsync() => await Array.DisposeAsync();
+    public async Task DisposeAsync() => await _system.DisposeAsync();
 }
 
 public sealed class VolumeApiTests(ArrayDaemonFixture fx) : IClassFixture<ArrayDaemonFixture>
 {
-    private RunningArray A => fx.Array;
+    private ArrayNode A => fx.Array;
 
     [Fact]
     public async Task Array_info_names_device_and_data_ports()
@@ -33,18 +36,18 @@ public sealed class VolumeApiTests(ArrayDaemonFixture fx) : IClassFixture<ArrayD
     [Fact]
     public async Task Create_show_list_delete_volume_as_sparse_file()
     {
-        var v = await A.CreateVolumeAsync("64M");
+        var v = await A.Client.CreateVolumeAsync("64M");
         Assert.Equal(64L << 20, v.Size);
         Assert.Equal("volume", v.Kind);
         Assert.False(v.HasVolumeInfo);
         Assert.Empty(v.Assignments);
 
-        string file = Path.Combine(A.DataDirectory, "volumes", $"{v.Number:D6}.vol");
+        string file = Path.Combine(A.DataPath, "volumes", $"{v.Number:D6}.vol");
         Assert.Equal(64L << 20, new FileInfo(file).Length);
         Assert.True(FileAllocation.AllocatedBytes(file) < 64 * 1024, "a new volume must be sparse");
         Assert.True(v.AllocatedBytes < 64 * 1024);
 
-        var shown = await A.GetVolumeAsync(v.Number);
+        var shown = await A.Client.GetVolumeAsync(v.Number);
         Assert.Equal(v.Number, shown.Number);
         Assert.Equal(v.Size, shown.Size);
 
@@ -54,16 +57,16 @@ public sealed class VolumeApiTests(ArrayDaemonFixture fx) : IClassFixture<ArrayD
         var del = await A.Http.DeleteAsync($"/v1/volumes/{v.Number}");
         Assert.Equal(HttpStatusCode.NoContent, del.StatusCode);
         Assert.False(File.Exists(file));
-        var gone = await RunningArray.ExpectErrorAsync(await A.Http.GetAsync($"/v1/volumes/{v.Number}"), 404);
+        var gone = await HttpAssert.ExpectErrorAsync(await A.Http.GetAsync($"/v1/volumes/{v.Number}"), 404);
         Assert.Equal("volume.not_found", gone.Code);
     }
 
     [Fact]
     public async Task Volume_numbers_are_not_reused_after_delete()
     {
-        var a = await A.CreateVolumeAsync("1M");
+        var a = await A.Client.CreateVolumeAsync("1M");
         Assert.Equal(HttpStatusCode.NoContent, (await A.Http.DeleteAsync($"/v1/volumes/{a.Number}")).StatusCode);
-        var b = await A.CreateVolumeAsync("1M");
+        var b = await A.Client.CreateVolumeAsync("1M");
         Assert.True(b.Number > a.Number, $"volume {b.Number} reuses or precedes deleted {a.Number}");
     }
 
@@ -74,7 +77,7 @@ public sealed class VolumeApiTests(ArrayDaemonFixture fx) : IClassFixture<ArrayD
     [InlineData("1GiB", 1L << 30)]
     public async Task Sizes_with_units_are_parsed(string text, long bytes)
     {
-        var v = await A.CreateVolumeAsync(text);
+        var v = await A.Client.CreateVolumeAsync(text);
         Assert.Equal(bytes, v.Size);
         await A.Http.DeleteAsync($"/v1/volumes/{v.Number}");
     }
@@ -90,7 +93,7 @@ public sealed class VolumeApiTests(ArrayDaemonFixture fx) : IClassFixture<ArrayD
     public async Task Bad_sizes_are_refused_with_400(string text, string fragment)
     {
         var r = await A.Http.PostAsJsonAsync("/v1/volumes", new CreateVolumeRequest(text));
-        var e = await RunningArray.ExpectErrorAsync(r, 400);
+        var e = await HttpAssert.ExpectErrorAsync(r, 400);
         Assert.Contains(fragment, e.Message, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -98,24 +101,24 @@ public sealed class VolumeApiTests(ArrayDaemonFixture fx) : IClassFixture<ArrayD
     public async Task Missing_or_malformed_body_is_400()
     {
         var empty = new StringContent("", System.Text.Encoding.UTF8, "application/json");
-        var e1 = await RunningArray.ExpectErrorAsync(await A.Http.PostAsync("/v1/volumes", empty), 400);
+        var e1 = await HttpAssert.ExpectErrorAsync(await A.Http.PostAsync("/v1/volumes", empty), 400);
         Assert.Contains("needs a JSON body", e1.Message);
         var bad = new StringContent("{nope", System.Text.Encoding.UTF8, "application/json");
-        var e2 = await RunningArray.ExpectErrorAsync(await A.Http.PostAsync("/v1/volumes", bad), 400);
+        var e2 = await HttpAssert.ExpectErrorAsync(await A.Http.PostAsync("/v1/volumes", bad), 400);
         Assert.Contains("not valid JSON", e2.Message);
-        var e3 = await RunningArray.ExpectErrorAsync(await A.Http.GetAsync("/v1/volumes/x1"), 400);
+        var e3 = await HttpAssert.ExpectErrorAsync(await A.Http.GetAsync("/v1/volumes/x1"), 400);
         Assert.Contains("not a volume number", e3.Message);
     }
 
     [Fact]
     public async Task Assign_lookup_release_and_duplicate_lun_conflict()
     {
-        var v = await A.CreateVolumeAsync("1M");
-        var w = await A.CreateVolumeAsync("1M");
+        var v = await A.Client.CreateVolumeAsync("1M");
+        var w = await A.Client.CreateVolumeAsync("1M");
         uint lun = fx.NextLun();
         string port = A.DataPorts[0];
 
-        var a = await RunningArray.ReadAsync<AssignmentDto>(await A.AssignAsync(v.Number, port, lun, readOnly: true), HttpStatusCode.Created);
+        var a = await HttpAssert.ReadAsync<AssignmentDto>(await A.AssignAsync(v.Number, port, lun, readOnly: true), HttpStatusCode.Created);
         Assert.Equal(new AssignmentDto(port, lun, true), a);
 
         var lunDto = await A.GetAsync<LunDto>($"/v1/ports/{Uri.EscapeDataString(port)}/luns/{lun}");
@@ -123,10 +126,10 @@ public sealed class VolumeApiTests(ArrayDaemonFixture fx) : IClassFixture<ArrayD
         Assert.Equal("ARRAY-T1", lunDto.DeviceId);
         Assert.True(lunDto.ReadOnly);
 
-        var shown = await A.GetVolumeAsync(v.Number);
+        var shown = await A.Client.GetVolumeAsync(v.Number);
         Assert.Equal([new AssignmentDto(port, lun, true)], shown.Assignments);
 
-        var dup = await RunningArray.ExpectErrorAsync(await A.AssignAsync(w.Number, port, lun), 409);
+        var dup = await HttpAssert.ExpectErrorAsync(await A.AssignAsync(w.Number, port, lun), 409);
         Assert.Contains($"already assigned to volume {v.Number}", dup.Message);
 
         // The same LUN on the other port is a different address: allowed.
@@ -134,43 +137,43 @@ public sealed class VolumeApiTests(ArrayDaemonFixture fx) : IClassFixture<ArrayD
 
         var rel = await A.Http.DeleteAsync($"/v1/ports/{Uri.EscapeDataString(port)}/luns/{lun}");
         Assert.Equal(HttpStatusCode.NoContent, rel.StatusCode);
-        await RunningArray.ExpectErrorAsync(await A.Http.GetAsync($"/v1/ports/{Uri.EscapeDataString(port)}/luns/{lun}"), 404);
-        await RunningArray.ExpectErrorAsync(await A.Http.DeleteAsync($"/v1/ports/{Uri.EscapeDataString(port)}/luns/{lun}"), 404);
-        Assert.Empty((await A.GetVolumeAsync(v.Number)).Assignments);
+        await HttpAssert.ExpectErrorAsync(await A.Http.GetAsync($"/v1/ports/{Uri.EscapeDataString(port)}/luns/{lun}"), 404);
+        await HttpAssert.ExpectErrorAsync(await A.Http.DeleteAsync($"/v1/ports/{Uri.EscapeDataString(port)}/luns/{lun}"), 404);
+        Assert.Empty((await A.Client.GetVolumeAsync(v.Number)).Assignments);
     }
 
     [Fact]
     public async Task Assign_to_unknown_port_or_volume_is_refused()
     {
-        var v = await A.CreateVolumeAsync("1M");
-        var e = await RunningArray.ExpectErrorAsync(await A.AssignAsync(v.Number, "127.0.0.1:1", fx.NextLun()), 404);
+        var v = await A.Client.CreateVolumeAsync("1M");
+        var e = await HttpAssert.ExpectErrorAsync(await A.AssignAsync(v.Number, "127.0.0.1:1", fx.NextLun()), 404);
         Assert.Contains("is not a data port", e.Message);
-        var bad = await RunningArray.ExpectErrorAsync(await A.AssignAsync(v.Number, "nonsense", fx.NextLun()), 400);
+        var bad = await HttpAssert.ExpectErrorAsync(await A.AssignAsync(v.Number, "nonsense", fx.NextLun()), 400);
         Assert.Contains("host:port", bad.Message);
-        await RunningArray.ExpectErrorAsync(await A.AssignAsync(999_999, A.DataPorts[0], fx.NextLun()), 404);
+        await HttpAssert.ExpectErrorAsync(await A.AssignAsync(999_999, A.DataPorts[0], fx.NextLun()), 404);
     }
 
     [Fact]
     public async Task Delete_is_refused_while_assigned_unless_forced()
     {
-        var v = await A.CreateVolumeAsync("1M");
+        var v = await A.Client.CreateVolumeAsync("1M");
         uint lun = fx.NextLun();
         Assert.Equal(HttpStatusCode.Created, (await A.AssignAsync(v.Number, A.DataPorts[0], lun)).StatusCode);
 
-        var e = await RunningArray.ExpectErrorAsync(await A.Http.DeleteAsync($"/v1/volumes/{v.Number}"), 409);
+        var e = await HttpAssert.ExpectErrorAsync(await A.Http.DeleteAsync($"/v1/volumes/{v.Number}"), 409);
         Assert.Equal("volume.in_use", e.Code);
         Assert.Contains($"LUN {lun}", e.Message);
-        Assert.Equal(v.Number, (await A.GetVolumeAsync(v.Number)).Number);
+        Assert.Equal(v.Number, (await A.Client.GetVolumeAsync(v.Number)).Number);
 
         Assert.Equal(HttpStatusCode.NoContent, (await A.Http.DeleteAsync($"/v1/volumes/{v.Number}?force=true")).StatusCode);
-        await RunningArray.ExpectErrorAsync(await A.Http.GetAsync($"/v1/ports/{Uri.EscapeDataString(A.DataPorts[0])}/luns/{lun}"), 404);
+        await HttpAssert.ExpectErrorAsync(await A.Http.GetAsync($"/v1/ports/{Uri.EscapeDataString(A.DataPorts[0])}/luns/{lun}"), 404);
     }
 
     [Fact]
     public async Task Volume_info_round_trip_and_length_checks()
     {
-        var v = await A.CreateVolumeAsync("1M");
-        await RunningArray.ExpectErrorAsync(await A.Http.GetAsync($"/v1/volumes/{v.Number}/info"), 404);
+        var v = await A.Client.CreateVolumeAsync("1M");
+        await HttpAssert.ExpectErrorAsync(await A.Http.GetAsync($"/v1/volumes/{v.Number}/info"), 404);
 
         byte[] info = new byte[512];
         Random.Shared.NextBytes(info);
@@ -181,7 +184,7 @@ public sealed class VolumeApiTests(ArrayDaemonFixture fx) : IClassFixture<ArrayD
         Assert.Equal("application/octet-stream", got.Content.Headers.ContentType?.MediaType);
         Assert.Equal(info, await got.Content.ReadAsByteArrayAsync());
 
-        var shown = await A.GetVolumeAsync(v.Number);
+        var shown = await A.Client.GetVolumeAsync(v.Number);
         Assert.True(shown.HasVolumeInfo);
         Assert.Equal(Convert.ToBase64String(info), shown.VolumeInfo);
         Assert.Equal(v.Size, shown.Size);
@@ -189,22 +192,22 @@ public sealed class VolumeApiTests(ArrayDaemonFixture fx) : IClassFixture<ArrayD
 
         foreach (int len in new[] { 0, 511, 513, 4096 })
         {
-            var e = await RunningArray.ExpectErrorAsync(await A.PutInfoAsync(v.Number, new byte[len]), 400);
+            var e = await HttpAssert.ExpectErrorAsync(await A.PutInfoAsync(v.Number, new byte[len]), 400);
             Assert.Contains("exactly 512 bytes", e.Message);
         }
         Assert.Equal(info, await A.Http.GetByteArrayAsync($"/v1/volumes/{v.Number}/info"));
 
         Assert.Equal(HttpStatusCode.NoContent, (await A.Http.DeleteAsync($"/v1/volumes/{v.Number}/info")).StatusCode);
-        await RunningArray.ExpectErrorAsync(await A.Http.GetAsync($"/v1/volumes/{v.Number}/info"), 404);
-        Assert.False((await A.GetVolumeAsync(v.Number)).HasVolumeInfo);
-        await RunningArray.ExpectErrorAsync(await A.PutInfoAsync(999_999, info), 404);
+        await HttpAssert.ExpectErrorAsync(await A.Http.GetAsync($"/v1/volumes/{v.Number}/info"), 404);
+        Assert.False((await A.Client.GetVolumeAsync(v.Number)).HasVolumeInfo);
+        await HttpAssert.ExpectErrorAsync(await A.PutInfoAsync(999_999, info), 404);
     }
 
     [Fact]
     public async Task Volume_infos_lists_every_volume_with_its_record()
     {
-        var withInfo = await A.CreateVolumeAsync("1M");
-        var without = await A.CreateVolumeAsync("2M");
+        var withInfo = await A.Client.CreateVolumeAsync("1M");
+        var without = await A.Client.CreateVolumeAsync("2M");
         byte[] info = Enumerable.Range(0, 512).Select(i => (byte)(i * 7)).ToArray();
         Assert.Equal(HttpStatusCode.NoContent, (await A.PutInfoAsync(withInfo.Number, info)).StatusCode);
 

@@ -26,6 +26,43 @@ public sealed class VolumeTableTests
     }
 
     [Fact]
+    public void An_assignment_stored_before_lun_masking_opens_unmasked_and_a_masked_one_round_trips()
+    {
+        using var dir = new TempDir("table");
+        string path = dir.Combine("array.db");
+        using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            // A file at schema version 1, as an array before LUN masking left it.
+            db.Open();
+            db.Execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)");
+            db.Execute(TableMigrations.All[0].Sql);
+            db.Execute("INSERT INTO schema_version VALUES (1, 'initial', '2026-01-01T00:00:00Z')");
+            db.Execute("INSERT INTO volumes (number, size, kind, created) VALUES (1, 4096, 'volume', '2026-01-01T00:00:00Z')");
+            db.Execute("INSERT INTO assignments (port, lun, volume, read_only) VALUES ('127.0.0.1:10809', 3, 1, 0)");
+        }
+        using (var t = VolumeTable.Open(path))
+        {
+            Assert.Equal(TableMigrations.Latest, t.SchemaVersion);
+            var old = Assert.Single(t.ListAssignments());
+            Assert.Null(old.AllowedIdentities);
+            Assert.True(old.Admits(null));
+            t.Transaction(tx =>
+            {
+                t.InsertAssignment(new AssignmentRecord { Port = "127.0.0.1:10809", Lun = 4, Volume = 1, AllowedIdentities = ["alice", "CN=host-a, O=site"] }, tx);
+                return 0;
+            });
+        }
+        using (var t = VolumeTable.Open(path))
+        {
+            var masked = t.GetAssignment("127.0.0.1:10809", 4)!;
+            Assert.Equal(["alice", "CN=host-a, O=site"], masked.AllowedIdentities!);
+            Assert.True(masked.Admits("alice"));
+            Assert.False(masked.Admits("bob"));
+            Assert.False(masked.Admits(null));
+        }
+    }
+
+    [Fact]
     public void Migrations_are_numbered_from_one_without_gaps()
     {
         Assert.Equal(Enumerable.Range(1, TableMigrations.All.Count), TableMigrations.All.Select(m => m.Version));

@@ -20,9 +20,10 @@ public sealed partial class NbdSlotExhaustionTests
     [Fact]
     public async Task Idle_handshakes_are_limited_per_peer_closed_after_the_deadline_and_a_real_client_still_gets_in()
     {
-        await using var a = await RunningArray.StartAsync("ARRAY-SLOTS", dataPortCount: 1,
-            dataPortOptions: $"\"handshakeTimeoutSeconds\": 3, \"maxConnectionsPerPeer\": {PerPeer}");
-        var v = await a.CreateVolumeAsync("4M");
+        await using var aSystem = new SnapcatSystem();
+        var a = await aSystem.StartArrayAsync("ARRAY-SLOTS", dataPortCount: 1,
+            configure: n => n.DataPortOptions = new() { Listen = "", HandshakeTimeoutSeconds = 3, MaxConnectionsPerPeer = PerPeer });
+        var v = await a.Client.CreateVolumeAsync("4M");
         Assert.Equal(HttpStatusCode.Created, (await a.AssignAsync(v.Number, a.DataPorts[0], 1)).StatusCode);
         var port = IPEndPoint.Parse(a.DataPorts[0]);
 
@@ -38,7 +39,7 @@ public sealed partial class NbdSlotExhaustionTests
             }
 
             // Each socket either gets the 18-byte greeting (admitted) or is closed at once (refused).
-            var outcomes = await Task.WhenAll(sockets.Select(s => ReadGreetingAsync(s, TimeSpan.FromSeconds(60))));
+            var outcomes = await Task.WhenAll(sockets.Select(s => NbdGreeting.ReadAsync(s, TimeSpan.FromSeconds(60))));
             var admitted = sockets.Where((_, i) => outcomes[i]).ToList();
             Assert.Equal(PerPeer, admitted.Count);
 
@@ -47,7 +48,7 @@ public sealed partial class NbdSlotExhaustionTests
             Assert.Contains($"volume={v.Number}", info.Stdout);
 
             // The admitted ones said nothing after the greeting: the handshake deadline closes them.
-            await Task.WhenAll(admitted.Select(s => WaitClosedAsync(s, TimeSpan.FromSeconds(90))));
+            await Task.WhenAll(admitted.Select(s => NbdGreeting.WaitClosedAsync(s, TimeSpan.FromSeconds(90))));
 
             // 32 refusals in one burst: logged once (twice at most, should the burst straddle an interval), not 32 times.
             int logged = RefusedLine().Matches(a.Process!.Output).Count;
@@ -60,7 +61,7 @@ public sealed partial class NbdSlotExhaustionTests
             using var fresh = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             fresh.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
             await fresh.ConnectAsync(port);
-            Assert.True(await ReadGreetingAsync(fresh, TimeSpan.FromSeconds(60)), "a new connection from 127.0.0.2 after the deadline freed its slots");
+            Assert.True(await NbdGreeting.ReadAsync(fresh, TimeSpan.FromSeconds(60)), "a new connection from 127.0.0.2 after the deadline freed its slots");
         }
         finally
         {
@@ -70,41 +71,4 @@ public sealed partial class NbdSlotExhaustionTests
 
     [GeneratedRegex(@"refused \d+ connection\(s\)")]
     private static partial Regex RefusedLine();
-
-    /// <summary>True when the whole §3.1 greeting arrived; false when the server closed the socket first.</summary>
-    private static async Task<bool> ReadGreetingAsync(Socket s, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        var buf = new byte[18];
-        int got = 0;
-        try
-        {
-            while (got < buf.Length)
-            {
-                int n = await s.ReceiveAsync(buf.AsMemory(got), SocketFlags.None, cts.Token);
-                if (n == 0) return false;
-                got += n;
-            }
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;  // reset by the server
-        }
-    }
-
-    private static async Task WaitClosedAsync(Socket s, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        var buf = new byte[64];
-        try
-        {
-            while (await s.ReceiveAsync(buf, SocketFlags.None, cts.Token) > 0) { }
-        }
-        catch (SocketException) { }
-        catch (OperationCanceledException)
-        {
-            throw new TimeoutException($"the server did not close an idle handshake within {timeout.TotalSeconds} s");
-        }
-    }
 }

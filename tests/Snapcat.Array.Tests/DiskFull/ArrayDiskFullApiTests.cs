@@ -1,7 +1,7 @@
 using System.Net;
-using Snapcat.Array.Api;
-using Snapcat.Array.Tests.CopyFunctions;
 using Snapcat.Array.Tests.Daemon;
+using Snapcat.Contracts.Array;
+using Snapcat.TestKit;
 
 namespace Snapcat.Array.Tests.DiskFull;
 
@@ -16,9 +16,10 @@ public sealed class ArrayDiskFullApiTests
     public async Task Mutating_calls_on_a_full_disk_answer_507_storage_full_and_change_nothing()
     {
         await using var fs = await LoopExt4.CreateAsync(48L << 20);
-        await using var a = await RunningArray.StartAsync("ARRAY-FULL", dataPortCount: 1, dataDirectory: fs.Combine("array"));
-        var keep = await a.CreateVolumeAsync("4M");
-        var doomed = await a.CreateVolumeAsync("4M");
+        await using var aSystem = new SnapcatSystem();
+        var a = await aSystem.StartArrayAsync("ARRAY-FULL", dataPortCount: 1, configure: n => { n.DataDirectory = fs.Combine("array"); });
+        var keep = await a.Client.CreateVolumeAsync("4M");
+        var doomed = await a.Client.CreateVolumeAsync("4M");
         await a.AssignAsync(keep.Number, 1, readOnly: false);
 
         await fs.FillAsync();
@@ -43,7 +44,7 @@ public sealed class ArrayDiskFullApiTests
             string shape = Shape(await a.GetAsync<List<VolumeDto>>("/v1/volumes"));
             var r = await call();
             if (r.StatusCode == ok && i > 0) continue;
-            var e = await RunningArray.ExpectErrorAsync(r, 507);
+            var e = await HttpAssert.ExpectErrorAsync(r, 507);
             Assert.True(e.Code == "storage.full", $"{what}: {e.Code}: {e.Message}");
             Assert.Contains("space", e.Message);
             Assert.Equal(shape, Shape(await a.GetAsync<List<VolumeDto>>("/v1/volumes")));
@@ -52,7 +53,7 @@ public sealed class ArrayDiskFullApiTests
         // No file without a row, no row without a file.
         var during = await a.GetAsync<List<VolumeDto>>("/v1/volumes");
         Assert.Equal(during.Where(x => x.Kind == "volume").Select(x => VolumeFile(x.Number)).Order(),
-            Directory.GetFiles(Path.Combine(a.DataDirectory, "volumes")).Select(Path.GetFileName).Order());
+            Directory.GetFiles(Path.Combine(a.DataPath, "volumes")).Select(Path.GetFileName).Order());
 
         await fs.FreeAsync();
 

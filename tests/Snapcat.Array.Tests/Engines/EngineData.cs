@@ -14,7 +14,7 @@ internal static class EngineData
         return b;
     }
 
-    /// <summary>Writes random data into every other chunk of the first <paramref name="chunks"/> (the rest stay holes).</summary>
+    /// <summary>Writes random data into every other chunk of the first chunks (the rest stay holes).</summary>
     public static async Task FillHalfAsync(IBlockDevice dev, Random rng)
     {
         for (long c = 0; c < dev.Size / Chunk; c += 2)

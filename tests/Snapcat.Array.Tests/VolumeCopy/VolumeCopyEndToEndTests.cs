@@ -1,8 +1,7 @@
-using System.Net.Http.Json;
 using System.Security.Cryptography;
-using Snapcat.Array.Api;
 using Snapcat.Array.Tests.Cli;
 using Snapcat.Array.Tests.Daemon;
+using Snapcat.Contracts.Array;
 using Snapcat.Core.VolumeInformation;
 using Snapcat.TestKit;
 
@@ -14,12 +13,14 @@ public sealed class VolumeCopyEndToEndTests
     [Fact]
     public async Task Cli_copies_a_volume_and_its_information_to_another_array()
     {
-        await using var b = await RunningArray.StartAsync("ARRAY-DST", dataPortCount: 1);
-        await using var a = await RunningArray.StartAsync("ARRAY-SRC", dataPortCount: 1, peers: [b]);
+        await using var system = new SnapcatSystem("vcopy");
+        var b = system.AddArray("ARRAY-DST", n => n.DataPortCount = 1);
+        var a = system.AddArray("ARRAY-SRC", n => { n.DataPortCount = 1; n.Peers.Add(b); });
+        await system.StartAsync();  // the destination first: the source's file names its real URL
         using var work = new TempDir("vcopy");
 
         // Source: 16 MiB with data in the first 6 MiB, a volume information record, LUN 1 on A.
-        var src = await a.CreateVolumeAsync("16M");
+        var src = await a.Client.CreateVolumeAsync("16M");
         Assert.True((await a.AssignAsync(src.Number, a.DataPorts[0], 1)).IsSuccessStatusCode);
         string image = work.Combine("src.img");
         await File.WriteAllBytesAsync(image, RandomNumberGenerator.GetBytes(6 << 20));
@@ -34,12 +35,12 @@ public sealed class VolumeCopyEndToEndTests
         Assert.True((await a.Http.DeleteAsync($"/v1/ports/{Uri.EscapeDataString(a.DataPorts[0])}/luns/1")).IsSuccessStatusCode);
 
         // Destination: same size on B, LUN 3.
-        var dst = await b.CreateVolumeAsync("16M");
+        var dst = await b.Client.CreateVolumeAsync("16M");
         Assert.True((await b.AssignAsync(dst.Number, b.DataPorts[0], 3)).IsSuccessStatusCode);
 
         var run = await CliRun.RunAsync("array", "volume-copy", "--from", src.Number.ToString(), "--device", "ARRAY-DST",
             "--port", b.DataPorts[0], "--lun", "3", "--wait", "--timeout", "120", "--output", "json",
-            "--url", $"http://127.0.0.1:{a.ControlPort}", "--token", RunningArray.Token);
+            "--url", a.ControlUrl.ToString(), "--token", ArrayNode.DefaultToken, "--fingerprint", a.Fingerprint!);
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
 
         // The destination holds the data (read over NBD) and the same 512 bytes of volume information.
@@ -54,7 +55,7 @@ public sealed class VolumeCopyEndToEndTests
         // A copy into a LUN that does not exist fails and writes no volume information anywhere.
         var missing = await CliRun.RunAsync("array", "volume-copy", "--from", src.Number.ToString(), "--device", "ARRAY-DST",
             "--port", b.DataPorts[0], "--lun", "9", "--wait", "--timeout", "60",
-            "--url", $"http://127.0.0.1:{a.ControlPort}", "--token", RunningArray.Token);
+            "--url", a.ControlUrl.ToString(), "--token", ArrayNode.DefaultToken, "--fingerprint", a.Fingerprint!);
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("9", missing.Stderr);
         var infos = await b.GetAsync<VolumeInfoListing>("/v1/volume-infos");

@@ -25,23 +25,24 @@ public sealed class VolumeCopyHandlerTests(VolumeCopyHandlerTests.PeerArray peer
     public sealed class PeerArray : IAsyncLifetime
     {
         public const string DeviceId = "ARRAY-DEST";
-        public RunningArray Array { get; private set; } = null!;
+        private readonly SnapcatSystem _system = new("volume-copy-peer");
+        public ArrayNode Array { get; private set; } = null!;
         public IReadOnlyDictionary<string, PeerArrayConfig> Peers { get; private set; } = null!;
         private int _nextLun;
 
         public async Task InitializeAsync()
         {
-            Array = await RunningArray.StartAsync(DeviceId, dataPortCount: 1);
+            Array = await _system.StartArrayAsync(DeviceId, dataPortCount: 1);
             Peers = new Dictionary<string, PeerArrayConfig>
             {
-                [DeviceId] = new() { Url = $"http://127.0.0.1:{Array.ControlPort}", Token = RunningArray.Token },
+                [DeviceId] = new() { Url = Array.ControlUrl.ToString(), Token = Array.Token, Fingerprint = Array.Fingerprint },
             };
         }
 
         /// <summary>A fresh volume of the array, assigned to a LUN of its only data port.</summary>
         public async Task<(uint Volume, uint Lun)> NewLunAsync(string size = "24M")
         {
-            var v = await Array.CreateVolumeAsync(size);
+            var v = await Array.Client.CreateVolumeAsync(size);
             uint lun = (uint)Interlocked.Increment(ref _nextLun);
             var r = await Array.AssignAsync(v.Number, Array.DataPorts[0], lun);
             Assert.Equal(HttpStatusCode.Created, r.StatusCode);
@@ -62,7 +63,7 @@ public sealed class VolumeCopyHandlerTests(VolumeCopyHandlerTests.PeerArray peer
             return await HashAsync(c);
         }
 
-        public async Task DisposeAsync() => await Array.DisposeAsync();
+        public async Task DisposeAsync() => await _system.DisposeAsync();
     }
 
     // ---- same array (steps 3643, 3647) ----
@@ -171,14 +172,14 @@ public sealed class VolumeCopyHandlerTests(VolumeCopyHandlerTests.PeerArray peer
         using var dir = new TempDir("vcopy");
         await using var source = FileBlockDevice.Create(dir.Combine("src.vol"), Size);
         await FillAsync(source, seed: 4);
-        var before = await peer.Array.GetAsync<Snapcat.Array.Api.VolumeInfoListing>("/v1/volume-infos");
+        var before = await peer.Array.GetAsync<Snapcat.Contracts.Array.VolumeInfoListing>("/v1/volume-infos");
         var handler = new VolumeCopyHandler(new PeerArrays(peer.Peers), Nbd);
         var ex = await Assert.ThrowsAsync<SnapcatException>(() => handler.CopyToPeerAsync(new VolumeCopySource(1, source, Random(512, 14)),
             new PeerCopyDestination(PeerArray.DeviceId, peer.Array.DataPorts[0], 999)));
         Assert.Equal(("volume_copy.destination_missing", ErrorKind.NotFound), (ex.Code, ex.Kind));
         Assert.Contains("LUN 999", ex.Message);
         Assert.Contains("no volume information was written", ex.Message);
-        var after = await peer.Array.GetAsync<Snapcat.Array.Api.VolumeInfoListing>("/v1/volume-infos");
+        var after = await peer.Array.GetAsync<Snapcat.Contracts.Array.VolumeInfoListing>("/v1/volume-infos");
         Assert.Equal(before.Volumes.Select(v => v.VolumeInfo), after.Volumes.Where(v => before.Volumes.Any(b => b.Number == v.Number)).Select(v => v.VolumeInfo));
     }
 
@@ -236,6 +237,31 @@ public sealed class VolumeCopyHandlerTests(VolumeCopyHandlerTests.PeerArray peer
             new PeerCopyDestination("ARRAY-OTHER", peer.Array.DataPorts[0], lun)));
         Assert.Equal("volume_copy.wrong_array", wrong.Code);
         Assert.Contains(PeerArray.DeviceId, wrong.Message);
+    }
+
+    [Fact]
+    public async Task A_peer_configured_for_tls_is_never_written_over_plain_nbd()
+    {
+        using var dir = new TempDir("vcopy");
+        var (volume, lun) = await peer.NewLunAsync();
+        byte[] old = Random(512, 19);
+        await peer.Array.PutInfoAsync(volume, old);
+        byte[] hash = await peer.HashOverNbdAsync(lun);
+        await using var source = FileBlockDevice.Create(dir.Combine("src.vol"), Size);
+        await FillAsync(source, seed: 7);
+
+        // The peer's nbdTls names credentials; its data port (this test's peer) offers no TLS.
+        string keys = NbdTlsMaterial.WritePskFile(dir.Combine("peer.psk"), "ARRAY-SRC");
+        var tls = NbdClientTls.Psk("ARRAY-SRC", Snapcat.Nbd.Tls.PskKeyFile.ReadKey(keys, "ARRAY-SRC")) with { PskFile = keys };
+        var peers = peer.Peers.ToDictionary(kv => kv.Key, kv => kv.Value with { NbdTlsCredentials = tls });
+        var handler = new VolumeCopyHandler(new PeerArrays(peers), Nbd);
+        var ex = await Assert.ThrowsAsync<SnapcatException>(() => handler.CopyToPeerAsync(new VolumeCopySource(1, source, Random(512, 20)),
+            new PeerCopyDestination(PeerArray.DeviceId, peer.Array.DataPorts[0], lun)));
+        Assert.Equal("volume_copy.destination_unreachable", ex.Code);
+        Assert.Contains("does not offer TLS", ex.Message);
+        Assert.Contains("nothing was copied", ex.Message);
+        Assert.Equal(old, await peer.InfoAsync(volume));
+        Assert.Equal(hash, await peer.HashOverNbdAsync(lun));
     }
 
     // ---- helpers ----

@@ -5,9 +5,11 @@ using Microsoft.Extensions.Logging;
 using Snapcat.Array.Api;
 using Snapcat.Array.Config;
 using Snapcat.Array.Volumes;
+using Snapcat.ControlApi.Hosting;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Array;
 
 namespace Snapcat.Array.Tests.VolumeCopy;
 
@@ -30,8 +32,7 @@ public sealed class VolumeCopyRouteTests : IAsyncLifetime
         _volumes = VolumeManager.Open(_dir.Path, "ARRAY-R", []);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        int port = FreePort.Next();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));  // the kernel picks the port; Kestrel reports it
         _app = builder.Build();
         _app.UseMiddleware<ErrorMiddleware>();
         _app.MapVolumeCopyApi(_volumes, new Dictionary<string, PeerArrayConfig>
@@ -39,7 +40,7 @@ public sealed class VolumeCopyRouteTests : IAsyncLifetime
             ["ARRAY-PEER"] = new() { Url = "http://127.0.0.1:9", Token = "t" },
         }, _jobs);
         await _app.StartAsync();
-        _client = new ArrayClient(new Uri($"http://127.0.0.1:{port}"), "no-auth-in-this-host", TimeSpan.FromSeconds(10));
+        _client = new ArrayClient(new Uri(ControlApiApp.Addresses(_app).First()), "no-auth-in-this-host", TimeSpan.FromSeconds(10));
     }
 
     public async Task DisposeAsync()

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Snapcat.Nbd.Client;
+using Snapcat.Fuzz.Nbd.Client;
 using Snapcat.Nbd.Protocol;
 
 namespace Snapcat.Nbd.Tests.Client;

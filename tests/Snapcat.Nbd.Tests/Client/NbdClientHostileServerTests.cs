@@ -22,6 +22,47 @@ public sealed class NbdClientHostileServerTests
         Assert.Contains("is not an nbd server", ex.Message);
     }
 
+    /// <summary>
+    /// A server that answers ESHUTDOWN to whatever is unanswered when DISC arrives (nbdkit may, with
+    /// several worker threads): a polite disconnect must let the reads in flight finish first, so
+    /// each gets its data. The fake gives the client 300 ms to send DISC early before it answers.
+    /// </summary>
+    [Fact]
+    public async Task Disconnect_waits_for_reads_in_flight_before_sending_disc()
+    {
+        const int reads = 4;
+        var sawEarlyDisc = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = FakeNbdServer.Start(async s =>
+        {
+            await FakeNbdServer.HandshakeAsync(s, 1 << 20);
+            var pending = new List<(ulong Cookie, uint Length)>();
+            for (int i = 0; i < reads; i++)
+            {
+                var (cmd, cookie, _, length) = await FakeNbdServer.ReadRequestAsync(s);
+                Assert.Equal(NbdCommand.Read, cmd);
+                pending.Add((cookie, length));
+            }
+            var next = FakeNbdServer.ReadRequestAsync(s);
+            bool early = await Task.WhenAny(next, Task.Delay(300)) == next;
+            sawEarlyDisc.TrySetResult(early);
+            foreach (var (cookie, length) in pending)
+            {
+                await s.WriteAsync(FakeNbdServer.SimpleReply(early ? 108u /* ESHUTDOWN */ : 0u, cookie));
+                if (!early) await s.WriteAsync(Enumerable.Repeat((byte)0x5a, (int)length).ToArray());
+            }
+            var (last, _, _, _) = await next;
+            Assert.Equal(NbdCommand.Disconnect, last);
+        });
+        await using var c = await NbdClient.ConnectAsync(server.Address, "").WaitAsync(Deadline);
+        var buffers = Enumerable.Range(0, reads).Select(_ => new byte[4096]).ToArray();
+        var inFlight = Enumerable.Range(0, reads).Select(i => c.ReadAsync(i * 4096L, buffers[i]).AsTask()).ToArray();
+        await c.DisconnectAsync().WaitAsync(Deadline);
+        Assert.False(await sawEarlyDisc.Task.WaitAsync(Deadline), "DISC went out while reads were still in flight");
+        await Task.WhenAll(inFlight).WaitAsync(Deadline);
+        Assert.All(buffers, b => Assert.All(b, x => Assert.Equal(0x5a, x)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => c.ReadAsync(0, new byte[512]).AsTask());
+    }
+
     [Fact]
     public async Task Silent_server_hits_the_handshake_timeout()
     {

@@ -141,8 +141,8 @@ public sealed class NbdClientTests
 
         var back = new byte[data.Length];
         await c.ReadAsync(0, back);
-        Array.Clear(data, 4096, 8192);
-        Array.Clear(data, 65536, 65536);
+        System.Array.Clear(data, 4096, 8192);
+        System.Array.Clear(data, 65536, 65536);
         Assert.Equal(data, back);
     }
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using Snapcat.Nbd;
 using Snapcat.Nbd.Protocol;
 using Snapcat.TestKit;
 

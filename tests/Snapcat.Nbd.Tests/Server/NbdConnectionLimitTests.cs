@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Snapcat.Nbd.Client;
 using Snapcat.Nbd.Server;
+using Snapcat.TestKit;
 
 namespace Snapcat.Nbd.Tests.Server;
 
@@ -11,6 +12,8 @@ namespace Snapcat.Nbd.Tests.Server;
 /// </summary>
 public sealed class NbdConnectionLimitTests
 {
+    private static readonly TimeSpan Greeting = TimeSpan.FromSeconds(60);
+
     [Fact]
     public async Task Per_peer_limit_and_handshake_deadline_leave_an_established_connection_alone()
     {
@@ -27,20 +30,20 @@ public sealed class NbdConnectionLimitTests
         using var idle1 = await ConnectAsync(host.Port);
         using var idle2 = await ConnectAsync(host.Port);
         using var refused = await ConnectAsync(host.Port);
-        Assert.True(await GreetedAsync(idle1));
-        Assert.True(await GreetedAsync(idle2));
-        Assert.False(await GreetedAsync(refused), "a fourth connection from 127.0.0.1 must be refused");
+        Assert.True(await NbdGreeting.ReadAsync(idle1, Greeting));
+        Assert.True(await NbdGreeting.ReadAsync(idle2, Greeting));
+        Assert.False(await NbdGreeting.ReadAsync(refused, Greeting), "a fourth connection from 127.0.0.1 must be refused");
 
         // The idle ones are closed by the deadline; the client that finished its handshake is not.
-        await ClosedAsync(idle1);
-        await ClosedAsync(idle2);
+        await NbdGreeting.WaitClosedAsync(idle1, Greeting);
+        await NbdGreeting.WaitClosedAsync(idle2, Greeting);
         var back = new byte[4096];
         await client.ReadAsync(0, back);
         Assert.Equal(data, back);
 
         // Their slots are free again.
         using var again = await ConnectAsync(host.Port);
-        Assert.True(await GreetedAsync(again));
+        Assert.True(await NbdGreeting.ReadAsync(again, Greeting));
     }
 
     private static async Task<Socket> ConnectAsync(int port)
@@ -48,37 +51,5 @@ public sealed class NbdConnectionLimitTests
         var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await s.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         return s;
-    }
-
-    private static async Task<bool> GreetedAsync(Socket s)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var buf = new byte[18];
-        int got = 0;
-        try
-        {
-            while (got < buf.Length)
-            {
-                int n = await s.ReceiveAsync(buf.AsMemory(got), SocketFlags.None, cts.Token);
-                if (n == 0) return false;
-                got += n;
-            }
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task ClosedAsync(Socket s)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var buf = new byte[64];
-        try
-        {
-            while (await s.ReceiveAsync(buf, SocketFlags.None, cts.Token) > 0) { }
-        }
-        catch (SocketException) { }
     }
 }

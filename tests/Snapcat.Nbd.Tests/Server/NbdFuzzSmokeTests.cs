@@ -1,5 +1,5 @@
 using Snapcat.Nbd.Protocol;
-using Snapcat.Nbd.Server.Fuzzing;
+using Snapcat.Fuzz.Nbd.Server;
 
 namespace Snapcat.Nbd.Tests.Server;
 
@@ -15,6 +15,20 @@ public sealed class NbdFuzzSmokeTests
         {
             NbdFuzzTargets.Handshake(RandomInput(rnd, rnd.Next(0, 200)));
             NbdFuzzTargets.Handshake(Mutate(rnd, valid));
+        }
+    }
+
+    [Fact]
+    public void Tls_required_handshake_target_survives_random_and_mutated_input()
+    {
+        var rnd = new Random(4321);
+        var valid = NbdFuzzTargets.ValidTlsHandshake();
+        NbdFuzzTargets.HandshakeRequireTls(valid);
+        for (int i = 0; i < 300; i++)
+        {
+            NbdFuzzTargets.HandshakeRequireTls(RandomInput(rnd, rnd.Next(0, 200)));
+            NbdFuzzTargets.HandshakeRequireTls(Mutate(rnd, valid));
+            NbdFuzzTargets.HandshakeRequireTls(Mutate(rnd, NbdFuzzTargets.ValidHandshake()));
         }
     }
 
@@ -41,6 +55,34 @@ public sealed class NbdFuzzSmokeTests
             if (rnd.Next(3) == 0) bytes = Mutate(rnd, bytes);
             NbdFuzzTargets.Transmission(bytes);
         }
+    }
+
+    [Theory]
+    [InlineData(NbdCommand.Read)]
+    [InlineData(NbdCommand.Flush)]
+    public void Transmission_target_fails_when_a_request_reaches_the_internal_error_branch(NbdCommand command)
+    {
+        // An exception no device contract allows (not IOException, not ArgumentException): the server
+        // answers EIO "internal error" and only logs it, so without the hook the target would pass.
+        var input = Request(command, 4096);
+        var failure = Assert.Throws<NbdFuzzFailure>(() =>
+            NbdFuzzTargets.Transmission(input, () => new ThrowingBlockDevice(() => new InvalidOperationException("device bug"))));
+        var inner = Assert.IsType<AggregateException>(failure.InnerException);
+        Assert.Contains(inner.InnerExceptions, e => e is InvalidOperationException { Message: "device bug" });
+    }
+
+    [Fact]
+    public void Transmission_target_accepts_a_device_io_error()
+    {
+        // EIO from the device is a failure the protocol expects (§9), not a server bug.
+        NbdFuzzTargets.Transmission(Request(NbdCommand.Read, 4096), () => new ThrowingBlockDevice(() => new IOException("medium error")));
+    }
+
+    private static byte[] Request(NbdCommand command, uint length)
+    {
+        var h = new byte[NbdRequest.Size];
+        new NbdRequest(NbdCommandFlags.None, (ushort)command, 1, 0, command == NbdCommand.Flush ? 0 : length).Write(h);
+        return h;
     }
 
     private static byte[] RandomInput(Random rnd, int n)

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using Snapcat.Nbd.Protocol;
 using Snapcat.TestKit;
 

@@ -80,7 +80,7 @@ public sealed class NbdServerToolTests
         await using var host = await FileExportHost.StartAsync(1 << 20, 4 << 20);
         var dev = host.Device("2");
         var ones = new byte[4 << 20];
-        Array.Fill(ones, (byte)0xA5);
+        System.Array.Fill(ones, (byte)0xA5);
         await dev.WriteAsync(0, ones);
         await dev.FlushAsync();
 

@@ -13,7 +13,7 @@ namespace Snapcat.Nbd.Tests.Server;
 internal sealed class RawNbdPeer : IAsyncDisposable
 {
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _s;
+    private Stream _s;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private RawNbdPeer(TcpClient tcp)
@@ -30,6 +30,15 @@ internal sealed class RawNbdPeer : IAsyncDisposable
     }
 
     public Task SendAsync(byte[] bytes) => _s.WriteAsync(bytes).AsTask();
+
+    /// <summary>After the server's STARTTLS ACK: runs a TLS client handshake on the socket and talks inside TLS from then on.</summary>
+    public async Task UpgradeToTlsAsync(System.Net.Security.RemoteCertificateValidationCallback validate)
+    {
+        var ssl = new System.Net.Security.SslStream(_s, leaveInnerStreamOpen: false, validate);
+        using var cts = new CancellationTokenSource(Timeout);
+        await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "localhost" }, cts.Token);
+        _s = ssl;
+    }
 
     public async Task<byte[]> ReadAsync(int n)
     {

@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Snapcat.Core.Errors;
-using Snapcat.Server.Api;
 using Snapcat.Server.Config;
 using Snapcat.Server.Hosting;
+using Snapcat.Server.Tests.Fixtures;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Server;
 
 namespace Snapcat.Server.Tests.Api;
 
@@ -16,7 +17,7 @@ public sealed class ServerApiTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var config = new LoadedServerConfig(_dir.Combine("server.json"), new Snapcat.Nbd.NbdAddress("127.0.0.1", FreePort.Next()), "tok-1",
+        var config = new LoadedServerConfig(_dir.Combine("server.json"), new Snapcat.Nbd.NbdAddress("127.0.0.1", 0), "tok-1",
             _dir.Combine("catalog.db"), new Dictionary<string, RemoteEndpoint>(), new Dictionary<string, RemoteEndpoint>());
         _host = await ServerHost.StartAsync(config);
     }
@@ -57,7 +58,7 @@ public sealed class ServerApiTests : IAsyncLifetime
         var noArrays = await client.RebuildAsync(new RebuildRequest());
         var failed = await client.WaitForJobAsync(noArrays.Id, timeout: TimeSpan.FromSeconds(10));
         Assert.Equal("rebuild.no_arrays", failed.ErrorCode);
-        var noHost = await Assert.ThrowsAsync<SnapcatException>(() => client.CreateDefinitionAsync(Fixtures.ServerFixture.Mirror("x")));
+        var noHost = await Assert.ThrowsAsync<SnapcatException>(() => client.CreateDefinitionAsync(ServerRig.Mirror("x")));
         Assert.Equal("host.unknown", noHost.Code);
         Assert.Contains("none", noHost.Message);
         // The failed rebuild is in the job history, readable by ID.

@@ -1,6 +1,7 @@
 using Dapper;
 using Snapcat.Server.Catalog;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Server;
 
 namespace Snapcat.Server.Tests.Catalog;
 
@@ -15,24 +16,10 @@ public sealed class BackupNumberTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    public static TheoryData<string> Backends()
-    {
-        var d = new TheoryData<string> { "sqlite" };
-        if (Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES") is { Length: > 0 }) d.Add("postgres");
-        return d;
-    }
-
-    private async Task<CatalogDatabase> OpenAsync(string backend)
-    {
-        if (backend == "sqlite") return await CatalogDatabase.OpenAsync(_dir.Combine("catalog.db"));
-        var db = await CatalogDatabase.OpenAsync(Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES")!);
-        await using var c = await db.OpenConnectionAsync();
-        await c.ExecuteAsync("TRUNCATE backup_data, backup_definition, backup_volume, backup_volume_target, job");
-        return db;
-    }
+    private Task<CatalogDatabase> OpenAsync(string backend) => PostgresCollection.OpenCatalogAsync(backend, _dir.Combine("catalog.db"));
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(PostgresCollection.Backends), MemberType = typeof(PostgresCollection))]
     public async Task Deleting_the_newest_row_does_not_give_its_ID_to_the_next_backup(string backend)
     {
         await using var db = await OpenAsync(backend);
@@ -52,7 +39,7 @@ public sealed class BackupNumberTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(PostgresCollection.Backends), MemberType = typeof(PostgresCollection))]
     public async Task Merge_restores_the_ID_a_record_carries_and_moves_the_sequence_past_it(string backend)
     {
         await using var db = await OpenAsync(backend);
@@ -72,7 +59,7 @@ public sealed class BackupNumberTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(PostgresCollection.Backends), MemberType = typeof(PostgresCollection))]
     public async Task A_row_an_older_rebuild_marked_rebuild_gets_the_records_origin_and_keeps_its_ID(string backend)
     {
         await using var db = await OpenAsync(backend);

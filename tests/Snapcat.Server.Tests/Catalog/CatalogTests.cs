@@ -2,6 +2,7 @@ using Dapper;
 using Snapcat.Core.VolumeInformation;
 using Snapcat.Server.Catalog;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Server;
 
 namespace Snapcat.Server.Tests.Catalog;
 
@@ -13,21 +14,7 @@ public sealed class CatalogTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    public static TheoryData<string> Backends()
-    {
-        var d = new TheoryData<string> { "sqlite" };
-        if (Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES") is { Length: > 0 }) d.Add("postgres");
-        return d;
-    }
-
-    private async Task<CatalogDatabase> OpenAsync(string backend)
-    {
-        if (backend == "sqlite") return await CatalogDatabase.OpenAsync(_dir.Combine("catalog.db"));
-        var db = await CatalogDatabase.OpenAsync(Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES")!);
-        await using var c = await db.OpenConnectionAsync();
-        await c.ExecuteAsync("TRUNCATE backup_data, backup_definition, backup_volume, backup_volume_target, job");
-        return db;
-    }
+    private Task<CatalogDatabase> OpenAsync(string backend) => PostgresCollection.OpenCatalogAsync(backend, _dir.Combine("catalog.db"));
 
     internal static BackupDataRow Row(string host, string media, DateTimeOffset t, string label = "nightly", string device = "ARRAY-01")
     {
@@ -44,7 +31,7 @@ public sealed class CatalogTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(PostgresCollection.Backends), MemberType = typeof(PostgresCollection))]
     public async Task Record_search_and_delete(string backend)
     {
         await using var db = await OpenAsync(backend);
@@ -75,7 +62,7 @@ public sealed class CatalogTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(PostgresCollection.Backends), MemberType = typeof(PostgresCollection))]
     public async Task Merge_is_idempotent_and_reports_what_it_did(string backend)
     {
         await using var db = await OpenAsync(backend);

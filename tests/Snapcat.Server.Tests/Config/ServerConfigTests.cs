@@ -24,7 +24,7 @@ public sealed class ServerConfigTests : IDisposable
         var c = ServerConfigLoader.Load(Write("""
             {
               // comments are allowed
-              "control": { "listen": "127.0.0.1:8480", "tokenFile": "server.token" },
+              "control": { "insecure": true, "listen": "127.0.0.1:8480", "tokenFile": "server.token" },
               "agents": { "db01": { "url": "http://127.0.0.1:8490", "token": "a" } },
               "arrays": { "ARRAY-01": { "url": "http://127.0.0.1:8470", "token": "b" } },
             }
@@ -43,7 +43,7 @@ public sealed class ServerConfigTests : IDisposable
         File.WriteAllText(_dir.Combine("array.token"), " array-s3cret ");
         var c = ServerConfigLoader.Load(Write("""
             {
-              "control": { "listen": "127.0.0.1:8480", "token": "t" },
+              "control": { "insecure": true, "listen": "127.0.0.1:8480", "token": "t" },
               "agents": { "db01": { "url": "http://127.0.0.1:8490", "tokenFile": "agent.token" } },
               "arrays": { "ARRAY-01": { "url": "http://127.0.0.1:8470", "tokenFile": "array.token" } }
             }
@@ -53,7 +53,7 @@ public sealed class ServerConfigTests : IDisposable
 
         var ex = Assert.Throws<SnapcatException>(() => ServerConfigLoader.Load(Write("""
             {
-              "control": { "listen": "127.0.0.1:8480", "token": "t" },
+              "control": { "insecure": true, "listen": "127.0.0.1:8480", "token": "t" },
               "agents": { "db01": { "url": "http://127.0.0.1:8490", "tokenFile": "nope.token" } },
               "arrays": { "ARRAY-01": { "url": "http://127.0.0.1:8470", "token": "b", "tokenFile": "array.token" } }
             }
@@ -68,7 +68,7 @@ public sealed class ServerConfigTests : IDisposable
     {
         var ex = Assert.Throws<SnapcatException>(() => ServerConfigLoader.Load(Write("""
             {
-              "control": { "listen": "nowhere" },
+              "control": { "insecure": true, "listen": "nowhere" },
               "catalog": { "path": "a.db", "connectionString": "Host=x" },
               "agents": { "db 01": { "url": "ftp://x", "token": "" } },
               "arrays": { "-bad": { "url": "http://x", "token": "t" } }
@@ -82,17 +82,17 @@ public sealed class ServerConfigTests : IDisposable
     [Fact]
     public void A_connection_string_selects_postgres()
     {
-        var c = ServerConfigLoader.Load(Write("""{ "control": { "listen": "127.0.0.1:1", "token": "t" }, "catalog": { "connectionString": "Host=db;Database=snapcat" } }"""));
+        var c = ServerConfigLoader.Load(Write("""{ "control": { "insecure": true, "listen": "127.0.0.1:1", "token": "t" }, "catalog": { "connectionString": "Host=db;Database=snapcat" } }"""));
         Assert.Equal("Host=db;Database=snapcat", c.CatalogLocation);
     }
 
     [Fact]
     public void The_minimum_schedule_interval_is_read_and_checked()
     {
-        Assert.Null(ServerConfigLoader.Load(Write("""{ "control": { "listen": "127.0.0.1:1", "token": "t" } }""")).MinimumScheduleInterval);
-        var c = ServerConfigLoader.Load(Write("""{ "control": { "listen": "127.0.0.1:1", "token": "t" }, "scheduling": { "minimumIntervalSeconds": 300 } }"""));
+        Assert.Null(ServerConfigLoader.Load(Write("""{ "control": { "insecure": true, "listen": "127.0.0.1:1", "token": "t" } }""")).MinimumScheduleInterval);
+        var c = ServerConfigLoader.Load(Write("""{ "control": { "insecure": true, "listen": "127.0.0.1:1", "token": "t" }, "scheduling": { "minimumIntervalSeconds": 300 } }"""));
         Assert.Equal(TimeSpan.FromMinutes(5), c.MinimumScheduleInterval);
-        var ex = Assert.Throws<SnapcatException>(() => ServerConfigLoader.Load(Write("""{ "control": { "listen": "127.0.0.1:1", "token": "t" }, "scheduling": { "minimumIntervalSeconds": 0 } }""")));
+        var ex = Assert.Throws<SnapcatException>(() => ServerConfigLoader.Load(Write("""{ "control": { "insecure": true, "listen": "127.0.0.1:1", "token": "t" }, "scheduling": { "minimumIntervalSeconds": 0 } }""")));
         Assert.Contains("scheduling.minimumIntervalSeconds", ex.Message);
     }
 }

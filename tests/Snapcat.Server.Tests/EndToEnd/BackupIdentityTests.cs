@@ -1,44 +1,44 @@
 using System.Text.Json.Nodes;
-using Snapcat.Agent.Api;
 using Snapcat.Core.Errors;
-using Snapcat.Server.Api;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Agent;
+using Snapcat.Contracts.Server;
+using Snapcat.Server.Tests.Fixtures;
 
 namespace Snapcat.Server.Tests.EndToEnd;
 
 /// <summary>
 /// What a backup is — its definition, its origin, its ID — survives a catalog loss because its volume
-/// information carries it (record version 2). Real array, agent and server processes (SystemRig), driven by
+/// information carries it (record version 2). Real array, agent and server processes (ServerRig), driven by
 /// the CLI and the control APIs: retention per definition (issue 9.1), copies stay copies after a rebuild
 /// (15.2), IDs never reused and kept by a rebuild (15.7), nothing recorded is checked too late (9.6), one
 /// unreadable array does not stop a rebuild (9.14). The catalog rows are read as JSON objects.
 /// </summary>
 public sealed class BackupIdentityTests
 {
-    private static async Task<JsonObject[]> ListAsync(SystemRig rig, params string[] filter) =>
+    private static async Task<JsonObject[]> ListAsync(ServerRig rig, params string[] filter) =>
         JsonNode.Parse(await rig.CliOkAsync(["backup", "list", "-o", "json", "--limit", "1000", .. filter]))!.AsArray().Select(n => n!.AsObject()).ToArray();
 
     private static long Id(JsonObject row) => row["id"]!.GetValue<long>();
     private static string S(JsonObject row, string field) => row[field]!.GetValue<string>();
 
-    private static Task<string> SnapshotDefinitionAsync(SystemRig rig, string name, int keep) =>
-        rig.CliOkAsync("definition", "create", name, "--host", SystemRig.Host, "--mount-point", SystemRig.MountPoint,
-            "--kind", "snapshot", "--device", rig.DeviceId, "--label", name, "--keep", keep.ToString());
+    private static Task<string> SnapshotDefinitionAsync(ServerRig rig, string name, int keep) =>
+        rig.CliOkAsync(rig.SnapshotArgs(name, name, keep));
 
-    private static async Task RunAsync(SystemRig rig, string name) =>
+    private static async Task RunAsync(ServerRig rig, string name) =>
         Assert.Contains("succeeded", await rig.CliOkAsync("backup", "run", name, "--wait"));
 
-    private static async Task<JsonNode> RebuildAsync(SystemRig rig)
+    private static async Task<JsonNode> RebuildAsync(ServerRig rig)
     {
-        var job = await rig.Server.RebuildAsync(new RebuildRequest());
-        var final = ServerClient.EnsureSucceeded(await rig.Server.WaitForJobAsync(job.Id, timeout: TimeSpan.FromMinutes(3)));
+        var job = await rig.Client.RebuildAsync(new RebuildRequest());
+        var final = ServerClient.EnsureSucceeded(await rig.Client.WaitForJobAsync(job.Id, timeout: TimeSpan.FromMinutes(3)));
         return JsonNode.Parse(final.Result!.ToJsonString())!;
     }
 
     [Fact]
     public async Task Retention_is_per_definition_and_a_rebuild_keeps_IDs_origins_and_definitions()
     {
-        await using var rig = await SystemRig.StartAsync("ARRAY-IDS", null);
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.System("ARRAY-IDS"));
         await SnapshotDefinitionAsync(rig, "five", 5);
         await SnapshotDefinitionAsync(rig, "one", 1);
 
@@ -59,13 +59,14 @@ public sealed class BackupIdentityTests
 
         // Issue 15.2: a copy of a snapshot backup (FIG. 19) onto an ordinary volume.
         var newestFive = (await ListAsync(rig, "--label", "five")).MaxBy(Id)!;
-        uint spare = (await rig.Array.CreateVolumeAsync(SystemRig.VolumeSize)).Number;
+        uint spare = (await rig.Array.CreateVolumeAsync(rig.VolumeSize)).Number;
         await rig.CliOkAsync("backup", "copy", Id(newestFive).ToString(), "--to", spare.ToString(), "--wait");
         var copy = Assert.Single(await ListAsync(rig), r => S(r, "mediaId") == spare.ToString());
         Assert.Equal("copy", S(copy, "origin"));
 
         var before = (await ListAsync(rig)).ToDictionary(r => S(r, "mediaId"), r => (Id(r), S(r, "origin"), S(r, "label")));
         await rig.LoseCatalogAsync();
+        await rig.StartServerAsync();
         var report = await RebuildAsync(rig);
         Assert.Equal(before.Count, report["added"]!.GetValue<int>());
         var after = (await ListAsync(rig)).ToDictionary(r => S(r, "mediaId"), r => (Id(r), S(r, "origin"), S(r, "label")));
@@ -94,26 +95,26 @@ public sealed class BackupIdentityTests
     [Fact]
     public async Task A_field_the_record_cannot_hold_is_refused_before_any_snapshot_exists()
     {
-        await using var rig = await SystemRig.StartAsync("ARRAY-NUL", null);
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.System("ARRAY-NUL"));
         int volumes = (await rig.Array.ListVolumesAsync()).Count;
 
         // The server refuses the definition (its label would be cut at the NUL byte in the record).
         var definition = new DefinitionDto
         {
-            Name = "nul", Host = SystemRig.Host, MountPoint = SystemRig.MountPoint, Kind = "snapshot", DeviceId = rig.DeviceId,
+            Name = "nul", Host = ServerRig.Host, MountPoint = ServerRig.MountPoint, Kind = "snapshot", DeviceId = rig.DeviceId,
             KeepGenerations = 1, Label = "bad\0label",
         };
-        var ex = await Assert.ThrowsAsync<SnapcatException>(() => rig.Server.CreateDefinitionAsync(definition));
+        var ex = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.CreateDefinitionAsync(definition));
         Assert.Equal("definition.invalid", ex.Code);
         Assert.Contains("NUL", ex.Message);
 
         // The agent refuses such an order itself, before the preprocess and before the snapshot.
-        using var agent = rig.Agent();
+        var agent = rig.AgentNode.Client;
         foreach (var order in new[]
         {
-            new BackupOrder("snapshot", SystemRig.MountPoint, "bad\0label"),
-            new BackupOrder("snapshot", SystemRig.MountPoint, "fine", Definition: new string('d', 65)),
-            new BackupOrder("mirror", SystemRig.MountPoint, "bad\0label", DestinationVolume: rig.Secondary),
+            new BackupOrder("snapshot", ServerRig.MountPoint, "bad\0label"),
+            new BackupOrder("snapshot", ServerRig.MountPoint, "fine", Definition: new string('d', 65)),
+            new BackupOrder("mirror", ServerRig.MountPoint, "bad\0label", DestinationVolume: rig.Secondary),
         })
         {
             var refused = await Assert.ThrowsAsync<SnapcatException>(() => agent.StartBackupAsync(order));
@@ -126,7 +127,7 @@ public sealed class BackupIdentityTests
     [Fact]
     public async Task Orphan_snapshots_are_reported_apart_from_primaries_and_deleted_on_request()
     {
-        await using var rig = await SystemRig.StartAsync("ARRAY-ORPH", null);
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.System("ARRAY-ORPH"));
         await SnapshotDefinitionAsync(rig, "kept", 2);
         await RunAsync(rig, "kept");
         var labelled = Assert.Single(await ListAsync(rig));
@@ -154,13 +155,13 @@ public sealed class BackupIdentityTests
     [Fact]
     public async Task An_unreachable_array_is_one_row_of_the_rebuild_report_and_the_other_array_and_the_tapes_still_import()
     {
-        var options = new SystemRigOptions
+        var options = ServerRigOptions.System("ARRAY-UP") with
         {
             // Sorted before ARRAY-UP, so it is read first; nothing listens on its port.
             ExtraArrays = new Dictionary<string, string> { ["ARRAY-DOWN"] = $"http://127.0.0.1:{FreePort.Next()}" },
-            TapeLibraryId = "TAPE-RB",
+            TapeLibrary = new() { LibraryId = "TAPE-RB", Directory = "tapes", Capacity = "256M", Slots = 8, Drives = 1 },
         };
-        await using var rig = await SystemRig.StartAsync("ARRAY-UP", null, options);
+        await using var rig = await ServerRig.StartAsync(options);
         await SnapshotDefinitionAsync(rig, "snap", 2);
         await RunAsync(rig, "snap");
         var snap = Assert.Single(await ListAsync(rig));
@@ -169,6 +170,7 @@ public sealed class BackupIdentityTests
         Assert.Equal(2, before.Length);
 
         await rig.LoseCatalogAsync();
+        await rig.StartServerAsync();
         var report = await RebuildAsync(rig);
         var arrays = report["arrays"]!.AsArray();
         var down = Assert.Single(arrays, a => a!["deviceId"]!.GetValue<string>() == "ARRAY-DOWN")!;

@@ -1,5 +1,5 @@
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using Snapcat.Server.Tests.Fixtures;
 
 namespace Snapcat.Server.Tests.EndToEnd;
 
@@ -12,9 +12,8 @@ public sealed class ReachabilityTests
     [Fact]
     public async Task Server_info_shows_a_down_array_and_jobs_carry_rate_and_eta()
     {
-        await using var rig = await SystemRig.StartAsync("ARRAY-REACH", null);
-        await rig.CliOkAsync("definition", "create", "reach-mirror", "--host", SystemRig.Host, "--mount-point", SystemRig.MountPoint,
-            "--kind", "mirror", "--device", rig.DeviceId, "--volume", rig.Secondary.ToString(), "--label", "reach");
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.System("ARRAY-REACH"));
+        await rig.CliOkAsync(rig.MirrorArgs("reach-mirror", "reach"));
         var started = JsonNode.Parse(await rig.CliOkAsync("backup", "run", "reach-mirror", "-o", "json"))!;
         string jobId = started["id"]!.GetValue<string>();
         await rig.CliOkAsync("job", "wait", jobId);
@@ -24,13 +23,9 @@ public sealed class ReachabilityTests
         Assert.True(job["bytesDone"]!.GetValue<long>() > 0);
         Assert.True(job["bytesPerSecond"]!.GetValue<double>() > 0, job.ToJsonString());
         Assert.Contains("/s", await rig.CliOkAsync("job", "show", jobId));
-        using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{rig.ServerPort}") })
-        {
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "e2e-server-token");
-            string events = await http.GetStringAsync($"/v1/jobs/{jobId}/events");
-            Assert.Contains("\"bytesPerSecond\":", events);
-            Assert.Contains("\"etaSeconds\":", events);
-        }
+        string events = await rig.ServerNode.Http.GetStringAsync($"/v1/jobs/{jobId}/events");
+        Assert.Contains("\"bytesPerSecond\":", events);
+        Assert.Contains("\"etaSeconds\":", events);
 
         // Everything up.
         var info = JsonNode.Parse(await rig.CliOkAsync("server", "info", "-o", "json"))!;
@@ -39,7 +34,7 @@ public sealed class ReachabilityTests
         Assert.All(peers, p => Assert.True(p!["reachable"]!.GetValue<bool>(), p.ToJsonString()));
 
         // The array goes down: it is shown unreachable with the reason; the agent still answers.
-        rig.ArrayProcess!.KillHard();
+        rig.ArrayNode.KillHard();
         info = JsonNode.Parse(await rig.CliOkAsync("server", "info", "-o", "json"))!;
         var array = info["reachability"]!.AsArray().Single(p => p!["kind"]!.GetValue<string>() == "array")!;
         Assert.Equal(rig.DeviceId, array["name"]!.GetValue<string>());

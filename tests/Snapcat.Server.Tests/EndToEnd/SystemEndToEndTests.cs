@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Snapcat.Server.Api;
-using Snapcat.TestKit;
+using Snapcat.Contracts.Server;
+using Snapcat.Server.Tests.Fixtures;
 
 namespace Snapcat.Server.Tests.EndToEnd;
 
@@ -15,60 +15,34 @@ namespace Snapcat.Server.Tests.EndToEnd;
 [Collection(PostgresCollection.Name)]
 public sealed class SystemEndToEndTests
 {
-    public static TheoryData<string> Backends()
-    {
-        var d = new TheoryData<string> { "sqlite" };
-        if (Postgres is { Length: > 0 }) d.Add("postgres");
-        return d;
-    }
-
-    private static string? Postgres => Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES");
-
-    private static string? WhyNoExt4()
-    {
-        foreach (string t in new[] { "mke2fs", "nbdcopy" })
-            if (!Tool.Exists(t)) return $"needs {t}";
-        return null;
-    }
-
-    private static string? WhyNoFileRestore()
-    {
-        if (Environment.UserName != "root") return "file restore mounts the backup volume: needs root";
-        if (!File.Exists("/dev/fuse")) return "file restore attaches with FUSE: needs /dev/fuse";
-        foreach (string t in new[] { "nbdfuse", "fusermount3", "fsck.ext4", "mount", "umount" })
-            if (!Tool.Exists(t)) return $"file restore needs {t}";
-        return null;
-    }
-
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(PostgresCollection.Backends), MemberType = typeof(PostgresCollection))]
     public async Task Backups_catalog_rebuild_restores_deletion_and_generations_across_real_processes(string backend)
     {
-        if (WhyNoExt4() is { } why)
+        if (Needs.Ext4() is { } why)
         {
             Console.WriteLine($"SKIPPED system end-to-end test ({backend}): {why}");
             return;
         }
-        await using var rig = await SystemRig.StartAsync("ARRAY-SYS", backend == "postgres" ? Postgres : null);
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.System("ARRAY-SYS", PostgresCollection.For(backend)));
 
         // An ext4 file system with files on the primary; a changed variant for later.
-        string content = rig.Dir.Combine("content");
-        Directory.CreateDirectory(Path.Combine(content, "etc"));
-        Directory.CreateDirectory(Path.Combine(content, "data"));
-        File.WriteAllText(Path.Combine(content, "etc", "app.conf"), "threads=8\n");
-        File.WriteAllText(Path.Combine(content, "etc", "other.conf"), "not asked for\n");
-        File.WriteAllBytes(Path.Combine(content, "data", "table.bin"), RandomNumberGenerator.GetBytes(1 << 20));
-        string original = rig.Dir.Combine("original.img"), changed = rig.Dir.Combine("changed.img");
-        (await Tool.RunAsync("mke2fs", ["-q", "-F", "-t", "ext4", "-d", content, original, SystemRig.VolumeSize])).EnsureSuccess("mke2fs");
-        File.WriteAllText(Path.Combine(content, "etc", "app.conf"), "threads=1 # broken\n");
-        File.Delete(Path.Combine(content, "data", "table.bin"));
-        (await Tool.RunAsync("mke2fs", ["-q", "-F", "-t", "ext4", "-d", content, changed, SystemRig.VolumeSize])).EnsureSuccess("mke2fs changed");
+        string original = await rig.Ext4ImageAsync("original", new Dictionary<string, byte[]>
+        {
+            ["etc/app.conf"] = "threads=8\n"u8.ToArray(),
+            ["etc/other.conf"] = "not asked for\n"u8.ToArray(),
+            ["data/table.bin"] = RandomNumberGenerator.GetBytes(1 << 20),
+        });
+        string changed = await rig.Ext4ImageAsync("changed", new Dictionary<string, byte[]>
+        {
+            ["etc/app.conf"] = "threads=1 # broken\n"u8.ToArray(),
+            ["etc/other.conf"] = "not asked for\n"u8.ToArray(),
+        });
         await rig.WritePrimaryAsync(original);
         string originalSha = await rig.HashPrimaryAsync();
 
         // Definitions through the CLI; the mirror's secondary is checked against the agent's copy list (FIG. 4/5/8).
-        await rig.CliOkAsync("definition", "create", "e2e-mirror", "--host", SystemRig.Host, "--mount-point", SystemRig.MountPoint,
-            "--kind", "mirror", "--device", rig.DeviceId, "--volume", rig.Secondary.ToString(), "--label", "e2e-mirror", "--pre", "freeze", "--post", "thaw");
+        await rig.CliOkAsync(rig.MirrorArgs("e2e-mirror", "e2e-mirror", "--pre", "freeze", "--post", "thaw"));
         await CreateSnapshotDefinitionAsync(rig);
 
         // Mirror backup (FIG. 9) and snapshot backup (FIG. 17), each with the hooks around the copy.
@@ -82,19 +56,20 @@ public sealed class SystemEndToEndTests
         Assert.Equal(2, all.Length);
         var mirror = Assert.Single(all, b => b.Kind == "mirror");
         var snap = Assert.Single(all, b => b.Kind == "snapshot");
-        Assert.Equal((SystemRig.Host, SystemRig.MountPoint, "e2e-mirror", rig.DeviceId, rig.Secondary.ToString()),
+        Assert.Equal((ServerRig.Host, ServerRig.MountPoint, "e2e-mirror", rig.DeviceId, rig.Secondary.ToString()),
             (mirror.Host, mirror.MountPoint, mirror.Label, mirror.DeviceId, mirror.MediaId));
         Assert.Equal("e2e-snap", Assert.Single(await ListAsync(rig, "--label", "e2e-snap")).Label);
         Assert.Equal("mirror", Assert.Single(await ListAsync(rig, "--kind", "mirror")).Kind);
-        Assert.Equal(2, (await ListAsync(rig, "--mount-point", SystemRig.MountPoint, "--from", t0.ToString("o"))).Length);
+        Assert.Equal(2, (await ListAsync(rig, "--mount-point", ServerRig.MountPoint, "--from", t0.ToString("o"))).Length);
         Assert.Empty(await ListAsync(rig, "--host", "no-such-host"));
         Assert.Empty(await ListAsync(rig, "--to", t0.ToString("o")));
         string table = await rig.CliOkAsync("backup", "list");
         Assert.Contains("e2e-mirror", table);
-        Assert.Contains(SystemRig.MountPoint, table);
+        Assert.Contains(ServerRig.MountPoint, table);
 
         // Catalog loss, then a rebuild from the array gives back the same rows (FIG. 15).
         await rig.LoseCatalogAsync();
+        await rig.StartServerAsync();
         Assert.Empty(await ListAsync(rig));
         string report = await rig.CliOkAsync("catalog", "rebuild", "--array", rig.DeviceId);
         Assert.Contains("2 added", report);
@@ -113,7 +88,7 @@ public sealed class SystemEndToEndTests
         Assert.Equal(originalSha, await rig.HashPrimaryAsync());
 
         // File restore of chosen files from the snapshot (FIG. 13), through the server and the agent.
-        if (WhyNoFileRestore() is { } noFiles)
+        if (Needs.FileRestore() is { } noFiles)
             Console.WriteLine($"SKIPPED file restore part ({backend}): {noFiles}");
         else
         {
@@ -131,7 +106,7 @@ public sealed class SystemEndToEndTests
         await rig.CliOkAsync("backup", "delete", mirror.Id.ToString(), "--wait");
         Assert.Null(await rig.Array.GetVolumeInfoAsync(rig.Secondary));
         Assert.Empty(await ListAsync(rig, "--kind", "mirror"));
-        var missing = await SystemRig.CliAsync(["backup", "show", mirror.Id.ToString(), .. rig.Conn]);
+        var missing = await ServerRig.CliAsync(["backup", "show", mirror.Id.ToString(), .. rig.Conn]);
         Assert.Equal(1, missing.Code);
 
         // Snapshot generations: with keep=2, three runs in all leave two snapshots, oldest deleted. The
@@ -148,12 +123,11 @@ public sealed class SystemEndToEndTests
         Assert.Equal(snaps.Select(b => b.MediaId).Order(), onArray.Select(v => v.Number.ToString()).Order());
     }
 
-    private static Task<string> CreateSnapshotDefinitionAsync(SystemRig rig) =>
-        rig.CliOkAsync("definition", "create", "e2e-snap", "--host", SystemRig.Host, "--mount-point", SystemRig.MountPoint,
-            "--kind", "snapshot", "--device", rig.DeviceId, "--label", "e2e-snap", "--keep", "2", "--pre", "freeze", "--post", "thaw");
+    private static Task<string> CreateSnapshotDefinitionAsync(ServerRig rig) =>
+        rig.CliOkAsync(rig.SnapshotArgs("e2e-snap", "e2e-snap", 2, "--pre", "freeze", "--post", "thaw"));
 
     private static string Key(BackupDto b) => $"{b.Host}|{b.MountPoint}|{b.Label}|{b.Timestamp:O}|{b.Kind}|{b.DeviceId}|{b.MediaId}";
 
-    private static async Task<BackupDto[]> ListAsync(SystemRig rig, params string[] filter) =>
+    private static async Task<BackupDto[]> ListAsync(ServerRig rig, params string[] filter) =>
         JsonSerializer.Deserialize<BackupDto[]>(await rig.CliOkAsync(["backup", "list", "-o", "json", .. filter]), ServerClient.Json)!;
 }

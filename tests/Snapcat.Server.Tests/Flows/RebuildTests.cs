@@ -1,9 +1,8 @@
 using Snapcat.Core.Errors;
 using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Api;
-using Snapcat.Server.Catalog;
 using Snapcat.Server.Flows;
 using Snapcat.Server.Tests.Fixtures;
+using Snapcat.Contracts.Server;
 
 namespace Snapcat.Server.Tests.Flows;
 
@@ -15,9 +14,9 @@ public sealed class RebuildTests
     [Fact]
     public async Task Catalog_loss_then_rebuild_gives_identical_rows_and_a_second_rebuild_changes_nothing()
     {
-        await using var f = await ServerFixture.StartAsync();
-        await f.Client.CreateDefinitionAsync(ServerFixture.Mirror("nightly"));
-        await f.Client.CreateDefinitionAsync(ServerFixture.Snapshot("hourly", keep: 5));
+        await using var f = await ServerRig.StartAsync();
+        await f.Client.CreateDefinitionAsync(ServerRig.Mirror("nightly"));
+        await f.Client.CreateDefinitionAsync(ServerRig.Snapshot("hourly", keep: 5));
         await f.RunAsync("nightly");
         await f.RunAsync("hourly");
         await f.RunAsync("hourly");
@@ -53,16 +52,16 @@ public sealed class RebuildTests
     [Fact]
     public async Task A_corrupted_record_is_reported_invalid_and_the_rest_is_imported()
     {
-        await using var f = await ServerFixture.StartAsync();
-        await f.Client.CreateDefinitionAsync(ServerFixture.Mirror("nightly", volume: 2));
-        await f.Client.CreateDefinitionAsync(ServerFixture.Mirror("weekly", volume: 3, label: "weekly"));
+        await using var f = await ServerRig.StartAsync();
+        await f.Client.CreateDefinitionAsync(ServerRig.Mirror("nightly", volume: 2));
+        await f.Client.CreateDefinitionAsync(ServerRig.Mirror("weekly", volume: 3, label: "weekly"));
         await f.RunAsync("nightly");
         await f.RunAsync("weekly");
 
         // Flip one byte of the label of volume 3's record on the array: its checksum no longer matches.
-        byte[] raw = (await f.Array.Client.GetVolumeInfoAsync(3))!;
+        byte[] raw = (await f.Array.GetVolumeInfoAsync(3))!;
         raw[20] ^= 0x40;
-        await f.Array.Client.PutVolumeInfoAsync(3, raw);
+        await f.Array.PutVolumeInfoAsync(3, raw);
 
         await f.LoseCatalogAsync();
         await f.StartServerAsync();
@@ -79,13 +78,13 @@ public sealed class RebuildTests
     [Fact]
     public async Task Rebuild_of_an_array_not_in_the_configuration_is_a_clear_error()
     {
-        await using var f = await ServerFixture.StartAsync();
+        await using var f = await ServerRig.StartAsync();
         var ex = await Assert.ThrowsAsync<SnapcatException>(() => f.Client.RebuildAsync(new RebuildRequest(["ARRAY-NOPE"])));
         Assert.Equal("array.unknown", ex.Code);
         Assert.Contains("ARRAY-S1", ex.Message);
     }
 
-    internal static async Task<RebuildReport> RebuildAsync(ServerFixture f)
+    internal static async Task<RebuildReport> RebuildAsync(ServerRig f)
     {
         var job = await f.Client.RebuildAsync(new RebuildRequest());
         var final = ServerClient.EnsureSucceeded(await f.Client.WaitForJobAsync(job.Id, timeout: TimeSpan.FromSeconds(60)));

@@ -1,6 +1,6 @@
-using Snapcat.Server.Catalog;
 using Snapcat.Server.Tests.Fixtures;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Server;
 
 namespace Snapcat.Server.Tests.Flows;
 
@@ -10,9 +10,9 @@ public sealed class ScheduledRunTests
     [Fact]
     public async Task A_cron_definition_fires_and_its_backup_lands_in_the_catalog()
     {
-        await using var f = await ServerFixture.StartAsync();
+        await using var f = await ServerRig.StartAsync();
         // Every 2 seconds (6-field cron with seconds).
-        await f.Client.CreateDefinitionAsync(ServerFixture.Snapshot("often", keep: 10) with { Schedule = "*/2 * * * * *" });
+        await f.Client.CreateDefinitionAsync(ServerRig.Snapshot("often", keep: 10) with { Schedule = "*/2 * * * * *" });
         await Poll.UntilAsync(async () => (await f.Client.SearchBackupsAsync(new BackupDataFilter { Kind = "snapshot" })).Count >= 1,
             TimeSpan.FromSeconds(30), "a scheduled snapshot backup in the catalog");
         var events = await f.Client.ListScheduleEventsAsync();

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Snapcat.Server.Tests.EndToEnd;
 using Snapcat.TestKit;
+using Snapcat.Server.Tests.Fixtures;
 
 namespace Snapcat.Server.Tests.Recovery;
 
@@ -13,24 +13,12 @@ namespace Snapcat.Server.Tests.Recovery;
 [Collection(PostgresCollection.Name)]
 public sealed class ServerCrashTests
 {
-    public static TheoryData<string> Backends()
-    {
-        var d = new TheoryData<string> { "sqlite" };
-        if (Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES") is { Length: > 0 }) d.Add("postgres");
-        return d;
-    }
-
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(PostgresCollection.Backends), MemberType = typeof(PostgresCollection))]
     public async Task A_server_killed_during_the_preprocess_shows_the_job_interrupted_and_records_the_finished_backup(string backend)
     {
-        await using var rig = await SystemRig.StartAsync("ARRAY-CRASH", backend == "postgres" ? Environment.GetEnvironmentVariable("SNAPCAT_TEST_POSTGRES") : null);
-        await rig.CliOkAsync("definition", "create", "crash-mirror", "--host", SystemRig.Host, "--mount-point", SystemRig.MountPoint,
-            "--kind", "mirror", "--device", rig.DeviceId, "--volume", rig.Secondary.ToString(), "--label", "crash", "--pre", "gate", "--post", "thaw");
-        var started = JsonNode.Parse(await rig.CliOkAsync("backup", "run", "crash-mirror", "-o", "json"))!;
-        string jobId = started["id"]!.GetValue<string>();
-        await Poll.UntilAsync(() => File.Exists(rig.HookLog) && File.ReadAllText(rig.HookLog).Contains("gate pre crash"),
-            TimeSpan.FromSeconds(60), "the agent's preprocess to start");
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.System("ARRAY-CRASH", PostgresCollection.For(backend)));
+        string jobId = await StartGatedMirrorAsync(rig, "crash-mirror", "crash");
 
         rig.KillServer();
         await rig.StartServerAsync();
@@ -61,18 +49,23 @@ public sealed class ServerCrashTests
         Assert.Equal("interrupted", JsonNode.Parse(await rig.CliOkAsync("job", "show", jobId, "-o", "json"))!["state"]!.GetValue<string>(), ignoreCase: true);
     }
 
-    private static async Task<IReadOnlyList<JsonNode>> BackupsAsync(SystemRig rig) =>
+    /// <summary>A mirror definition whose preprocess is the gate hook, run; returns the server's job once the agent holds the preprocess.</summary>
+    private static async Task<string> StartGatedMirrorAsync(ServerRig rig, string name, string label)
+    {
+        await rig.CliOkAsync(rig.MirrorArgs(name, label, "--pre", "gate", "--post", "thaw"));
+        string jobId = JsonNode.Parse(await rig.CliOkAsync("backup", "run", name, "-o", "json"))!["id"]!.GetValue<string>();
+        await Poll.UntilAsync(() => rig.HookLines().Contains($"gate pre {label}"), TimeSpan.FromSeconds(60), "the agent's preprocess to start");
+        return jobId;
+    }
+
+    private static async Task<IReadOnlyList<JsonNode>> BackupsAsync(ServerRig rig) =>
         JsonNode.Parse(await rig.CliOkAsync("backup", "list", "-o", "json"))!.AsArray().Select(n => n!).ToList();
 
     [Fact]
     public async Task When_the_agent_forgot_the_job_the_backup_is_found_in_the_arrays_volume_information()
     {
-        await using var rig = await SystemRig.StartAsync("ARRAY-CRASH2", null);
-        await rig.CliOkAsync("definition", "create", "forgot", "--host", SystemRig.Host, "--mount-point", SystemRig.MountPoint,
-            "--kind", "mirror", "--device", rig.DeviceId, "--volume", rig.Secondary.ToString(), "--label", "forgot", "--pre", "gate", "--post", "thaw");
-        string jobId = JsonNode.Parse(await rig.CliOkAsync("backup", "run", "forgot", "-o", "json"))!["id"]!.GetValue<string>();
-        await Poll.UntilAsync(() => File.Exists(rig.HookLog) && File.ReadAllText(rig.HookLog).Contains("gate pre forgot"),
-            TimeSpan.FromSeconds(60), "the agent's preprocess to start");
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.System("ARRAY-CRASH2"));
+        string jobId = await StartGatedMirrorAsync(rig, "forgot", "forgot");
         rig.KillServer();
 
         // The agent finishes while the server is down (its volume information is on the secondary), then restarts.

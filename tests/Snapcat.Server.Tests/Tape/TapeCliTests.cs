@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Snapcat.Cli;
+using Snapcat.Cli.Commands;
 
 namespace Snapcat.Server.Tests.Tape;
 

@@ -1,7 +1,6 @@
 using Snapcat.Core.Errors;
-using Snapcat.Server.Catalog;
-using Snapcat.Server.Tape;
 using Snapcat.Tape;
+using Snapcat.Contracts.Server;
 
 namespace Snapcat.Server.Tests.Tape;
 
@@ -121,7 +120,7 @@ public sealed class TapeCopyTests
         Assert.Empty(await fx.Library.ListAsync());
     }
 
-    /// <summary>Progress<T> posts to the thread pool; the test wants every report, in order.</summary>
+    /// <summary>Progress&lt;T&gt; posts to the thread pool; the test wants every report, in order.</summary>
     private sealed class SyncProgress(List<long> seen) : IProgress<long>
     {
         public void Report(long value) { lock (seen) seen.Add(value); }

@@ -2,6 +2,7 @@ using Snapcat.Core.VolumeInformation;
 using Snapcat.Server.Catalog;
 using Snapcat.Server.Tape;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Server;
 
 namespace Snapcat.Server.Tests.Tape;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Snapcat.Core.Errors;
 using Snapcat.Server.Tape;
 using Snapcat.TestKit;

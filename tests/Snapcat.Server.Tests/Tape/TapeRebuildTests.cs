@@ -1,6 +1,6 @@
-using System.Text;
 using Snapcat.Server.Catalog;
 using Snapcat.Server.Tape;
+using Snapcat.Contracts.Server;
 
 namespace Snapcat.Server.Tests.Tape;
 

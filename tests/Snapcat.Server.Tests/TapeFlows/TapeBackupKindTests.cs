@@ -1,10 +1,11 @@
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
 using Snapcat.Core.VolumeInformation;
-using Snapcat.Server.Api;
 using Snapcat.Server.Catalog;
 using Snapcat.Server.Flows;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Server;
+using Snapcat.Server.Tests.Fixtures;
 
 namespace Snapcat.Server.Tests.TapeFlows;
 
@@ -16,7 +17,7 @@ public sealed class TapeBackupKindTests
     public async Task A_tape_definition_streams_the_snapshot_moment_to_tape_runs_the_hooks_and_removes_the_snapshot()
     {
         if (!Tool.Exists("nbdcopy")) Assert.Fail("nbdcopy (package libnbd-bin) is required");
-        await using var rig = await TapeFlowRig.StartAsync();
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape());
         var data = new byte[rig.VolumeBytes];
         new Random(21).NextBytes(data);
         await rig.WritePrimaryAsync(data);
@@ -29,46 +30,46 @@ public sealed class TapeBackupKindTests
         var run = ServerClient.EnsureSucceeded(await rig.RunTapeDefinitionAsync("db-tape", "weekly-tape"));
         File.Delete(rig.ThawOverwrite);
 
-        var row = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = TapeFlowRig.LibraryId }));
-        Assert.Equal(("tape", "SC0001/0001", "backup", "weekly-tape", TapeFlowRig.Host, TapeFlowRig.MountPoint),
+        var row = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = ServerRig.TapeLibraryId }));
+        Assert.Equal(("tape", "SC0001/0001", "backup", "weekly-tape", ServerRig.Host, ServerRig.MountPoint),
             (row.Kind, row.MediaId, row.Origin, row.Label, row.Host, row.MountPoint));
         Assert.Equal(row.Id, run.Result!["backupId"]!.GetValue<long>());
         Assert.True(run.Result!["snapshotDeleted"]!.GetValue<bool>());
         // The record on tape and in the catalog says Tape, and names the source volume.
         Assert.True(VolumeInfoRecord.TryDecode(Convert.FromBase64String(row.VolumeInfo), out var info, out _));
-        Assert.Equal((BackupKind.Tape, TapeFlowRig.DeviceId, rig.Primary, row.BackupId, row.Timestamp),
+        Assert.Equal((BackupKind.Tape, ServerRig.TapeArray, rig.Primary, row.BackupId, row.Timestamp),
             (info!.Kind, info.SourceDeviceId, info.SourceVolume, info.BackupId, info.Timestamp));
         Assert.Equal("tape", Assert.Single(Assert.Single(await rig.Client.ListCartridgesAsync()).Backups).Kind);
 
         // Hooks: freeze before, thaw after the snapshot (the thaw's overwrite landed on the primary, not on tape).
         Assert.Equal(["freeze pre weekly-tape", "thaw post weekly-tape"], rig.HookLines());
-        Assert.Equal(TapeFlowRig.Hash(later), await rig.HashVolumeAsync(rig.Primary, 8));
+        Assert.Equal(LunData.Hash(later), await rig.HashVolumeAsync(rig.Primary, 8));
         // No catalog row for the temporary snapshot, and no snapshot volume left on the array.
         Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter()));
         Assert.Equal(volumesBefore, await rig.VolumeNumbersAsync());
 
         // Restored into a fresh volume, the tape holds the primary as it was at the snapshot.
         uint fresh = await rig.FreshVolumeAsync();
-        ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RestoreAsync(row.Id, new RestoreRequest(DeviceId: TapeFlowRig.DeviceId, Volume: fresh))));
-        Assert.Equal(TapeFlowRig.Hash(data), await rig.HashVolumeAsync(fresh, 9));
+        ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RestoreAsync(row.Id, new RestoreRequest(DeviceId: ServerRig.TapeArray, Volume: fresh))));
+        Assert.Equal(LunData.Hash(data), await rig.HashVolumeAsync(fresh, 9));
 
         // A rebuild from the tapes gives the same row back, kind tape.
         await rig.LoseCatalogAsync();
         await rig.StartServerAsync();
         ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RebuildAsync(new RebuildRequest())));
-        var rebuilt = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = TapeFlowRig.LibraryId }));
+        var rebuilt = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = ServerRig.TapeLibraryId }));
         Assert.Equal((row.Kind, row.MediaId, row.BackupId, row.VolumeInfo), (rebuilt.Kind, rebuilt.MediaId, rebuilt.BackupId, rebuilt.VolumeInfo));
     }
 
     [Fact]
     public async Task A_failed_tape_write_still_deletes_the_temporary_snapshot_and_records_nothing()
     {
-        await using var rig = await TapeFlowRig.StartAsync();
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape());
         var volumesBefore = await rig.VolumeNumbersAsync();
-        var rt = rig.Server.Runtime;
+        var rt = rig.Server!.Runtime;
         var definition = new BackupDefinition
         {
-            Name = "db-tape-fault", Host = TapeFlowRig.Host, MountPoint = TapeFlowRig.MountPoint, Kind = "tape", DeviceId = TapeFlowRig.LibraryId,
+            Name = "db-tape-fault", Host = ServerRig.Host, MountPoint = ServerRig.MountPoint, Kind = "tape", DeviceId = ServerRig.TapeLibraryId,
             Label = "faulty", PreHook = "freeze", PostHook = "thaw",
         };
         uint? seen = null;
@@ -97,57 +98,49 @@ public sealed class TapeBackupKindTests
     [Fact]
     public async Task A_tape_definition_must_name_the_library_and_no_destination_volume()
     {
-        await using var rig = await TapeFlowRig.StartAsync();
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape());
         DefinitionDto Tape(string device, uint? volume = null) => new()
         {
-            Name = "bad-tape", Host = TapeFlowRig.Host, MountPoint = TapeFlowRig.MountPoint, Kind = "tape", DeviceId = device, DestinationVolume = volume, Label = "x",
+            Name = "bad-tape", Host = ServerRig.Host, MountPoint = ServerRig.MountPoint, Kind = "tape", DeviceId = device, DestinationVolume = volume, Label = "x",
         };
-        var wrong = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.CreateDefinitionAsync(Tape(TapeFlowRig.DeviceId)));
+        var wrong = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.CreateDefinitionAsync(Tape(ServerRig.TapeArray)));
         Assert.Equal("definition.wrong_library", wrong.Code);
-        Assert.Contains(TapeFlowRig.LibraryId, wrong.Message);
-        var volume = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.CreateDefinitionAsync(Tape(TapeFlowRig.LibraryId, rig.Secondary)));
+        Assert.Contains(ServerRig.TapeLibraryId, wrong.Message);
+        var volume = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.CreateDefinitionAsync(Tape(ServerRig.TapeLibraryId, rig.Secondary)));
         Assert.Equal("definition.invalid", volume.Code);
         Assert.Empty(await rig.Client.ListDefinitionsAsync());
 
         // The CLI accepts --kind tape.
-        var cli = await SnapcatBinary.RunAsync(["definition", "create", "cli-tape", "--host", TapeFlowRig.Host, "--mount-point", TapeFlowRig.MountPoint,
-            "--kind", "tape", "--device", TapeFlowRig.LibraryId, "--label", "cli", "--pre", "freeze", "--post", "thaw",
-            "--server", rig.Server.ControlUrl, "--token", TapeFlowRig.ServerToken]);
+        var cli = await SnapcatBinary.RunAsync(["definition", "create", "cli-tape", "--host", ServerRig.Host, "--mount-point", ServerRig.MountPoint,
+            "--kind", "tape", "--device", ServerRig.TapeLibraryId, "--label", "cli", "--pre", "freeze", "--post", "thaw",
+            .. rig.ServerArgs]);
         Assert.True(cli.ExitCode == 0, cli.Stdout + cli.Stderr);
         var d = Assert.Single(await rig.Client.ListDefinitionsAsync());
-        Assert.Equal(("cli-tape", "tape", TapeFlowRig.LibraryId), (d.Name, d.Kind, d.DeviceId));
+        Assert.Equal(("cli-tape", "tape", ServerRig.TapeLibraryId), (d.Name, d.Kind, d.DeviceId));
     }
 
     [Fact]
     public async Task A_file_restore_from_a_tape_backup_brings_back_the_chosen_files_and_removes_the_scratch_volume()
     {
-        if (Environment.UserName != "root" || !File.Exists("/dev/fuse"))
+        if (Needs.FileRestore() is { } why)
         {
-            Console.WriteLine("SKIPPED tape file restore test: needs root and /dev/fuse (the agent mounts the scratch volume)");
+            Console.WriteLine($"SKIPPED tape file restore test: {why}");
             return;
         }
-        foreach (string t in new[] { "mke2fs", "nbdcopy", "nbdfuse", "fusermount3", "fsck.ext4", "mount", "umount" })
-            if (!Tool.Exists(t))
-            {
-                Console.WriteLine($"SKIPPED tape file restore test: needs {t}");
-                return;
-            }
-        await using var rig = await TapeFlowRig.StartAsync();
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape());
 
         // An ext4 file system made by mke2fs -d, written onto the primary, then a tape backup of it.
-        string content = rig.Dir.Combine("content");
-        Directory.CreateDirectory(Path.Combine(content, "etc"));
-        Directory.CreateDirectory(Path.Combine(content, "data"));
-        File.WriteAllText(Path.Combine(content, "etc", "app.conf"), "threads=8\n");
-        File.WriteAllText(Path.Combine(content, "etc", "other.conf"), "not asked for\n");
         byte[] table = new byte[512 << 10];
         new Random(23).NextBytes(table);
-        File.WriteAllBytes(Path.Combine(content, "data", "table.bin"), table);
-        string image = rig.Dir.Combine("fs.img");
-        (await Tool.RunAsync("mke2fs", ["-q", "-F", "-t", "ext4", "-d", content, image, rig.VolumeSize])).EnsureSuccess("mke2fs");
+        string image = await rig.Ext4ImageAsync("content", new Dictionary<string, byte[]>
+        {
+            ["etc/app.conf"] = "threads=8\n"u8.ToArray(),
+            ["etc/other.conf"] = "not asked for\n"u8.ToArray(),
+            ["data/table.bin"] = table,
+        });
         await rig.WritePrimaryAsync(await File.ReadAllBytesAsync(image));
         ServerClient.EnsureSucceeded(await rig.RunTapeDefinitionAsync("fs-tape", "fs-tape"));
-        var row = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = TapeFlowRig.LibraryId }));
+        var row = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = ServerRig.TapeLibraryId }));
         var volumesBefore = await rig.VolumeNumbersAsync();
 
         string dest = rig.Dir.Combine("restored");
@@ -155,12 +148,12 @@ public sealed class TapeBackupKindTests
         var done = ServerClient.EnsureSucceeded(await rig.WaitAsync(
             await rig.Client.RestoreAsync(row.Id, new RestoreRequest(Files: ["etc/app.conf", "data/*.bin"], Destination: dest))));
         Assert.Equal("threads=8\n", File.ReadAllText(Path.Combine(dest, "etc", "app.conf")));
-        Assert.Equal(TapeFlowRig.Hash(table), TapeFlowRig.Hash(File.ReadAllBytes(Path.Combine(dest, "data", "table.bin"))));
+        Assert.Equal(LunData.Hash(table), LunData.Hash(File.ReadAllBytes(Path.Combine(dest, "data", "table.bin"))));
         Assert.False(File.Exists(Path.Combine(dest, "etc", "other.conf")));
 
         // The scratch volume was made on the backup's original array and is gone again.
         uint scratch = done.Result!["scratchVolume"]!.GetValue<uint>();
-        Assert.Equal(TapeFlowRig.DeviceId, done.Result!["scratchDeviceId"]!.GetValue<string>());
+        Assert.Equal(ServerRig.TapeArray, done.Result!["scratchDeviceId"]!.GetValue<string>());
         Assert.DoesNotContain(scratch, volumesBefore);
         Assert.Equal(volumesBefore, await rig.VolumeNumbersAsync());
         Assert.Contains(done.Log, l => l.Message.Contains($"deleted scratch volume {scratch}", StringComparison.Ordinal));

@@ -15,7 +15,7 @@ public sealed class TapeConfigTests : IDisposable
         string p = _dir.Combine("server.json");
         File.WriteAllText(p, $$"""
             {
-              "control": { "listen": "127.0.0.1:8480", "token": "t" },
+              "control": { "insecure": true, "listen": "127.0.0.1:8480", "token": "t" },
               "arrays": { "ARRAY-01": { "url": "http://127.0.0.1:8470", "token": "b" } },
               "tapeLibrary": {{tapeLibrary}}
             }
@@ -29,7 +29,7 @@ public sealed class TapeConfigTests : IDisposable
         var c = ServerConfigLoader.Load(Write("""{ "libraryId": "TAPE-01", "directory": "tapes", "capacity": "8M", "slots": 4 }"""));
         Assert.Equal(_dir.Combine("tapes"), c.TapeLibrary!.Directory);
         Assert.Equal(8L << 20, c.TapeLibrary.CapacityBytes);
-        Assert.Null(ServerConfigLoader.Validate(new ServerConfig { Control = new() { Listen = "127.0.0.1:1", Token = "t" } }, _dir.Combine("x.json")).TapeLibrary);
+        Assert.Null(ServerConfigLoader.Validate(new ServerConfig { Control = new() { Listen = "127.0.0.1:1", Token = "t", Insecure = true } }, _dir.Combine("x.json")).TapeLibrary);
     }
 
     [Fact]

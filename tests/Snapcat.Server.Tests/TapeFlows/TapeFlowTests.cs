@@ -1,11 +1,11 @@
 using System.Text.Json;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
-using Snapcat.Server.Api;
-using Snapcat.Server.Catalog;
 using Snapcat.Server.Flows;
 using Snapcat.Server.Tests.Tape;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Server;
+using Snapcat.Server.Tests.Fixtures;
 
 namespace Snapcat.Server.Tests.TapeFlows;
 
@@ -17,13 +17,13 @@ public sealed class TapeFlowTests
     public async Task Copy_to_tape_then_restore_into_a_fresh_volume_is_byte_exact_and_hetmap_lists_the_labels()
     {
         if (!Tool.Exists("hetmap")) Assert.Fail("hetmap (package hercules) is required");
-        await using var rig = await TapeFlowRig.StartAsync();
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape());
         var (data, disk) = await rig.MirrorBackupAsync(seed: 11);
 
         var done = ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.CopyToTapeAsync(disk.Id, new TapeCopyRequest())));
         long copyId = done.Result!["copy"]!.GetValue<long>();
         var tape = await rig.Client.GetBackupAsync(copyId);
-        Assert.Equal(TapeFlowRig.LibraryId, tape.DeviceId);
+        Assert.Equal(ServerRig.TapeLibraryId, tape.DeviceId);
         Assert.Equal("SC0001/0001", tape.MediaId);
         Assert.Equal("copy", tape.Origin);
         Assert.Equal((disk.BackupId, disk.Host, disk.MountPoint, disk.Label, disk.Timestamp),
@@ -52,9 +52,9 @@ public sealed class TapeFlowTests
         // Restore from tape into a fresh volume through the agent's write stream: byte-exact over NBD.
         uint fresh = await rig.FreshVolumeAsync();
         var restored = ServerClient.EnsureSucceeded(await rig.WaitAsync(
-            await rig.Client.RestoreAsync(copyId, new RestoreRequest(DeviceId: TapeFlowRig.DeviceId, Volume: fresh))));
+            await rig.Client.RestoreAsync(copyId, new RestoreRequest(DeviceId: ServerRig.TapeArray, Volume: fresh))));
         Assert.Equal(rig.VolumeBytes, restored.Result!["bytes"]!.GetValue<long>());
-        Assert.Equal(TapeFlowRig.Hash(data), await rig.HashVolumeAsync(fresh, 9));
+        Assert.Equal(LunData.Hash(data), await rig.HashVolumeAsync(fresh, 9));
 
         // verify through the API: the CRC-32C recorded at copy time matches.
         var verified = ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.VerifyBackupAsync(copyId)));
@@ -64,14 +64,14 @@ public sealed class TapeFlowTests
         var refused = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.RestoreAsync(copyId, new RestoreRequest()));
         Assert.Equal("restore.tape_overwrite", refused.Code);
         // A file restore from tape makes its own scratch volume: naming a target volume is refused before any job.
-        var files = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.RestoreAsync(copyId, new RestoreRequest(Files: ["a"], DeviceId: TapeFlowRig.DeviceId, Volume: fresh)));
+        var files = await Assert.ThrowsAsync<SnapcatException>(() => rig.Client.RestoreAsync(copyId, new RestoreRequest(Files: ["a"], DeviceId: ServerRig.TapeArray, Volume: fresh)));
         Assert.Equal("restore.tape_files_target", files.Code);
     }
 
     [Fact]
     public async Task A_corrupted_tape_restore_fails_and_the_target_is_reported_incomplete()
     {
-        await using var rig = await TapeFlowRig.StartAsync();
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape());
         var (_, disk) = await rig.MirrorBackupAsync(seed: 12);
         var done = ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.CopyToTapeAsync(disk.Id, new TapeCopyRequest())));
         long copyId = done.Result!["copy"]!.GetValue<long>();
@@ -80,7 +80,7 @@ public sealed class TapeFlowTests
         TapeFixture.FlipByte(path, new FileInfo(path).Length / 2);
 
         uint fresh = await rig.FreshVolumeAsync();
-        var failed = await rig.WaitAsync(await rig.Client.RestoreAsync(copyId, new RestoreRequest(DeviceId: TapeFlowRig.DeviceId, Volume: fresh)));
+        var failed = await rig.WaitAsync(await rig.Client.RestoreAsync(copyId, new RestoreRequest(DeviceId: ServerRig.TapeArray, Volume: fresh)));
         Assert.Equal(JobState.Failed, failed.State);
         Assert.Contains("tape.checksum_mismatch", failed.ErrorCode + failed.ErrorMessage);
         var verify = await rig.WaitAsync(await rig.Client.VerifyBackupAsync(copyId));
@@ -90,9 +90,9 @@ public sealed class TapeFlowTests
     [Fact]
     public async Task Move_deletes_the_disk_backup_only_after_the_tape_copy_verified()
     {
-        await using var rig = await TapeFlowRig.StartAsync();
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape());
         var (data, disk) = await rig.MirrorBackupAsync(seed: 13);
-        var rt = rig.Server.Runtime;
+        var rt = rig.Server!.Runtime;
 
         // Verification fails (a data byte flipped between write and read-back): the disk backup is kept, no tape row.
         var faults = new TapeFlowFaults
@@ -111,7 +111,7 @@ public sealed class TapeFlowTests
         Assert.Equal("tape.checksum_mismatch", failed.ErrorCode);
         Assert.Equal(disk.BackupId, (await rig.Client.GetBackupAsync(disk.Id)).BackupId);
         Assert.NotNull(await rig.Array.GetVolumeInfoAsync(rig.Secondary));
-        Assert.Empty(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = TapeFlowRig.LibraryId }));
+        Assert.Empty(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = ServerRig.TapeLibraryId }));
 
         // A move that verifies: tape row recorded, then the disk backup deleted through the delete flow.
         var moved = ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.CopyToTapeAsync(disk.Id, new TapeCopyRequest(Move: true))));
@@ -125,14 +125,14 @@ public sealed class TapeFlowTests
 
         // The moved backup still restores byte-exact.
         uint fresh = await rig.FreshVolumeAsync();
-        ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RestoreAsync(copyId, new RestoreRequest(DeviceId: TapeFlowRig.DeviceId, Volume: fresh))));
-        Assert.Equal(TapeFlowRig.Hash(data), await rig.HashVolumeAsync(fresh, 9));
+        ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RestoreAsync(copyId, new RestoreRequest(DeviceId: ServerRig.TapeArray, Volume: fresh))));
+        Assert.Equal(LunData.Hash(data), await rig.HashVolumeAsync(fresh, 9));
     }
 
     [Fact]
     public async Task Catalog_lost_is_rebuilt_from_the_array_and_the_tapes_with_identical_rows()
     {
-        await using var rig = await TapeFlowRig.StartAsync();
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape());
         var (_, disk) = await rig.MirrorBackupAsync(seed: 14);
         ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.CopyToTapeAsync(disk.Id, new TapeCopyRequest())));
         ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.CopyToTapeAsync(disk.Id, new TapeCopyRequest())));
@@ -160,11 +160,11 @@ public sealed class TapeFlowTests
     public async Task A_truncated_cartridge_is_cut_back_at_start_up_its_lost_backups_are_reported_and_the_others_still_import()
     {
         // 6 MiB cartridges, 4 MiB backups: the second copy continues on SC0002, the third starts there.
-        await using var rig = await TapeFlowRig.StartAsync(capacity: "6M");
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape(capacity: "6M"));
         var (data, disk) = await rig.MirrorBackupAsync(seed: 15);
         for (int i = 0; i < 3; i++)
             ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.CopyToTapeAsync(disk.Id, new TapeCopyRequest())));
-        var tapeRows = await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = TapeFlowRig.LibraryId });
+        var tapeRows = await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = ServerRig.TapeLibraryId });
         Assert.Equal(3, tapeRows.Count);
         string first = Assert.Single(tapeRows, r => r.MediaId == "SC0001/0001").MediaId;
 
@@ -185,22 +185,22 @@ public sealed class TapeFlowTests
         Assert.Single(report.Arrays[0].Added); // the disk backup is back too
 
         // The backup on the intact cartridge restores byte-exact.
-        var row = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = TapeFlowRig.LibraryId }), r => r.MediaId == first);
+        var row = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = ServerRig.TapeLibraryId }), r => r.MediaId == first);
         uint fresh = await rig.FreshVolumeAsync();
-        ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RestoreAsync(row.Id, new RestoreRequest(DeviceId: TapeFlowRig.DeviceId, Volume: fresh))));
-        Assert.Equal(TapeFlowRig.Hash(data), await rig.HashVolumeAsync(fresh, 9));
+        ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RestoreAsync(row.Id, new RestoreRequest(DeviceId: ServerRig.TapeArray, Volume: fresh))));
+        Assert.Equal(LunData.Hash(data), await rig.HashVolumeAsync(fresh, 9));
     }
 
     [Fact]
     public async Task The_cli_copies_to_tape_lists_the_servers_library_and_verifies()
     {
-        await using var rig = await TapeFlowRig.StartAsync();
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape());
         var (_, disk) = await rig.MirrorBackupAsync(seed: 16);
-        string[] server = ["--server", rig.Server.ControlUrl, "--token", TapeFlowRig.ServerToken];
+        string[] server = rig.ServerArgs;
 
         var copy = await SnapcatBinary.RunAsync(["backup", "copy-to-tape", disk.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--wait", .. server]);
         Assert.True(copy.ExitCode == 0, copy.Stdout + copy.Stderr);
-        var tape = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = TapeFlowRig.LibraryId }));
+        var tape = Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = ServerRig.TapeLibraryId }));
 
         var list = await SnapcatBinary.RunAsync(["tape", "list", "--output", "json", .. server]);
         Assert.True(list.ExitCode == 0, list.Stdout + list.Stderr);
@@ -216,7 +216,7 @@ public sealed class TapeFlowTests
         Assert.Contains("verify.not_on_tape", wrong.Stdout + wrong.Stderr);
     }
 
-    private static async Task<RebuildReport> RebuildAsync(TapeFlowRig rig, RebuildRequest request)
+    private static async Task<RebuildReport> RebuildAsync(ServerRig rig, RebuildRequest request)
     {
         var done = ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RebuildAsync(request)));
         return done.Result!.Deserialize<RebuildReport>(ServerClient.Json)!;

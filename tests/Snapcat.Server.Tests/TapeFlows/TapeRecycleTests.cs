@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Snapcat.Core.Errors;
 using Snapcat.Core.Jobs;
-using Snapcat.Server.Api;
-using Snapcat.Server.Catalog;
 using Snapcat.TestKit;
+using Snapcat.Contracts.Server;
+using Snapcat.Server.Tests.Fixtures;
 
 namespace Snapcat.Server.Tests.TapeFlows;
 
@@ -18,7 +18,7 @@ public sealed class TapeRecycleTests
     [Fact]
     public async Task A_cancelled_copy_to_tape_cuts_its_own_tail_before_it_reports_cancelled()
     {
-        await using var rig = await TapeFlowRig.StartAsync(capacity: "512M", volumeSize: "96M", serverProcess: true);
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape(capacity: "512M", volumeSize: "96M", serverProcess: true));
         var (_, disk) = await rig.MirrorBackupAsync(seed: 51);
         ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.CopyToTapeAsync(disk.Id, new TapeCopyRequest())));
         string cartridge = Path.Combine(rig.LibraryDirectory, "SC0001.aws");
@@ -35,7 +35,7 @@ public sealed class TapeRecycleTests
         Assert.Equal(afterFirst, File.ReadAllBytes(cartridge));
         var c = Assert.Single(await rig.Client.ListCartridgesAsync());
         Assert.Equal("SC0001/0001", Assert.Single(c.Backups).MediaId);
-        Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = TapeFlowRig.LibraryId }));
+        Assert.Single(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = ServerRig.TapeLibraryId }));
         var next = ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.CopyToTapeAsync(disk.Id, new TapeCopyRequest())));
         Assert.Equal("SC0001/0004", next.Result!["mediaId"]!.GetValue<string>());
     }
@@ -44,13 +44,13 @@ public sealed class TapeRecycleTests
     public async Task A_cartridge_is_recycled_through_the_server_only_once_the_catalog_lists_no_backup_on_it()
     {
         // 6 MiB cartridges, 4 MiB backups: the second copy starts on SC0001 and continues on SC0002.
-        await using var rig = await TapeFlowRig.StartAsync(capacity: "6M", serverProcess: true);
+        await using var rig = await ServerRig.StartAsync(ServerRigOptions.Tape(capacity: "6M", serverProcess: true));
         var (data, disk) = await rig.MirrorBackupAsync(seed: 52);
         var ids = new List<long>();
         for (int i = 0; i < 2; i++)
             ids.Add(ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.CopyToTapeAsync(disk.Id, new TapeCopyRequest()))).Result!["copy"]!.GetValue<long>());
         Assert.Equal(["SC0001/0001", "SC0001/0004"], (await Task.WhenAll(ids.Select(id => rig.Client.GetBackupAsync(id)))).Select(b => b.MediaId));
-        string[] server = ["--server", rig.Client.BaseUrl.ToString(), "--token", TapeFlowRig.ServerToken];
+        string[] server = rig.ServerArgs;
         async Task<Tool.Result> Recycle(string volser) => await SnapcatBinary.RunAsync(["tape", "recycle", volser, "--output", "json", .. server]);
 
         // SC0002 holds the rest of backup 2 (which starts on SC0001): refused while the catalog lists it.
@@ -76,8 +76,8 @@ public sealed class TapeRecycleTests
 
         // Backup 1 restores byte-exact; after deleting it SC0001 is recycled too and new copies use both again.
         var restoreTarget = await rig.Array.CreateVolumeAsync(rig.VolumeSize);
-        ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RestoreAsync(ids[0], new RestoreRequest(DeviceId: TapeFlowRig.DeviceId, Volume: restoreTarget.Number))));
-        Assert.Equal(TapeFlowRig.Hash(data), await rig.HashVolumeAsync(restoreTarget.Number, 9));
+        ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.RestoreAsync(ids[0], new RestoreRequest(DeviceId: ServerRig.TapeArray, Volume: restoreTarget.Number))));
+        Assert.Equal(LunData.Hash(data), await rig.HashVolumeAsync(restoreTarget.Number, 9));
         ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.DeleteBackupAsync(ids[0])));
         Assert.True((await Recycle("SC0001")).ExitCode == 0);
         Assert.Equal(["empty", "empty"], (await rig.Client.ListCartridgesAsync()).Select(c => c.State));

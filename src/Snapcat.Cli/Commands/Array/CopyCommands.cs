@@ -1,7 +1,6 @@
 using System.CommandLine;
-using Snapcat.Array.Api;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Commands.Array;
 
 /// <summary>
 /// <c>snapcat array copy|restore|volume-copy</c>: orders that the array runs as jobs (mirror copy,
@@ -22,20 +21,14 @@ public static class CopyCommands
         var port = CopyOptions.Port("Data port of the primary, host:port (instead of --primary)");
         var lun = CopyOptions.Lun();
         var to = new Option<uint>("--to") { Description = "Secondary volume number; must be in the primary's copy destination list", Required = true };
-        var wait = CopyOptions.Wait();
-        var timeout = CopyOptions.Timeout();
-        var copy = new Command("copy", "Copy a primary to one of its copy destinations as it is now (point in time; only changes after the first copy)");
-        foreach (var o in new Option[] { primary, port, lun, to, wait, timeout }) copy.Options.Add(o);
-        CopyOptions.RequireNumberOrPortLun(copy, primary, port, lun, "the primary");
-        CopyOptions.TimeoutNeedsWait(copy, wait, timeout);
-        copy.SetClientAction(async (r, client, ct) =>
+        var copy = new Command("copy", "Copy a primary to one of its copy destinations as it is now (point in time; only changes after the first copy)")
         {
-            var order = r.GetValue(port) is { } p
-                ? new CopyOrder(null, p, r.GetValue(lun), r.GetValue(to))
-                : new CopyOrder(r.GetValue(primary), null, null, r.GetValue(to));
-            var job = await client.StartCopyAsync(order, ct);
-            await JobRunner.ReportAsync(console, r.Json(), client, job, r.GetValue(wait), r.TimeoutOf(timeout), ct);
-        });
+            primary, port, lun, to,
+        };
+        CopyOptions.RequireNumberOrPortLun(copy, primary, port, lun, "the primary");
+        ArrayCommand.Jobs.Starts(copy, console, (r, client, ct) => client.StartCopyAsync(r.GetValue(port) is { } p
+            ? new CopyOrder(null, p, r.GetValue(lun), r.GetValue(to))
+            : new CopyOrder(r.GetValue(primary), null, null, r.GetValue(to)), ct), timeout: true);
         return copy;
     }
 
@@ -44,17 +37,9 @@ public static class CopyCommands
         var from = new Option<uint>("--from") { Description = "Backup volume to restore from: a mirror secondary, or a snapshot", Required = true };
         var primary = new Option<uint>("--primary") { Description = "The primary to restore onto, when several primaries list the secondary" };
         var force = new Option<bool>("--force") { Description = "Restore even while hosts have the primary open for writing" };
-        var wait = CopyOptions.Wait();
-        var timeout = CopyOptions.Timeout();
-        var restore = new Command("restore", "Copy a secondary back onto its primary, or roll a volume back to a snapshot");
-        foreach (var o in new Option[] { from, primary, force, wait, timeout }) restore.Options.Add(o);
-        CopyOptions.TimeoutNeedsWait(restore, wait, timeout);
-        restore.SetClientAction(async (r, client, ct) =>
-        {
-            var order = new RestoreOrder(r.GetValue(from), r.GetResult(primary) is { Implicit: false } ? r.GetValue(primary) : null, r.GetValue(force));
-            var job = await client.StartRestoreAsync(order, ct);
-            await JobRunner.ReportAsync(console, r.Json(), client, job, r.GetValue(wait), r.TimeoutOf(timeout), ct);
-        });
+        var restore = new Command("restore", "Copy a secondary back onto its primary, or roll a volume back to a snapshot") { from, primary, force };
+        ArrayCommand.Jobs.Starts(restore, console, (r, client, ct) => client.StartRestoreAsync(
+            new RestoreOrder(r.GetValue(from), r.GetResult(primary) is { Implicit: false } ? r.GetValue(primary) : null, r.GetValue(force)), ct), timeout: true);
         return restore;
     }
 
@@ -65,11 +50,11 @@ public static class CopyCommands
         var device = new Option<string>("--device") { Description = "Device ID of the destination array (one of this array's configured peers)" };
         var port = CopyOptions.Port("Data port of the destination array, host:port");
         var lun = CopyOptions.Lun();
-        var wait = CopyOptions.Wait();
-        var timeout = CopyOptions.Timeout();
         var copy = new Command("volume-copy",
-            "Copy a volume's data and then its volume information to another volume of this array, or to a port/LUN of another array");
-        foreach (var o in new Option[] { from, to, device, port, lun, wait, timeout }) copy.Options.Add(o);
+            "Copy a volume's data and then its volume information to another volume of this array, or to a port/LUN of another array")
+        {
+            from, to, device, port, lun,
+        };
         copy.Validators.Add(r =>
         {
             bool local = r.Given(to), remote = r.Given(device) || r.Given(port) || r.Given(lun);
@@ -82,15 +67,9 @@ public static class CopyCommands
             else if (local && r.GetValue(to) == r.GetValue(from))
                 r.AddError($"--to {r.GetValue(to)} is the source itself; name another volume");
         });
-        CopyOptions.TimeoutNeedsWait(copy, wait, timeout);
-        copy.SetClientAction(async (r, client, ct) =>
-        {
-            var order = r.GetValue(device) is { } d
-                ? new VolumeCopyOrder(r.GetValue(from), null, d, r.GetValue(port), r.GetValue(lun))
-                : new VolumeCopyOrder(r.GetValue(from), r.GetValue(to));
-            var job = await client.StartVolumeCopyAsync(order, ct);
-            await JobRunner.ReportAsync(console, r.Json(), client, job, r.GetValue(wait), r.TimeoutOf(timeout), ct);
-        });
+        ArrayCommand.Jobs.Starts(copy, console, (r, client, ct) => client.StartVolumeCopyAsync(r.GetValue(device) is { } d
+            ? new VolumeCopyOrder(r.GetValue(from), null, d, r.GetValue(port), r.GetValue(lun))
+            : new VolumeCopyOrder(r.GetValue(from), r.GetValue(to)), ct), timeout: true);
         return copy;
     }
 }

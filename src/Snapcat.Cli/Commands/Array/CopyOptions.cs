@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using Snapcat.Nbd;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Commands.Array;
 
 /// <summary>Options shared by the copy-function commands: a volume named by port/LUN, and waiting for jobs.</summary>
 public static class CopyOptions

@@ -1,8 +1,7 @@
 using System.CommandLine;
 using Snapcat.Core.Units;
-using Spectre.Console;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Commands.Array;
 
 /// <summary><c>snapcat array volume create|list|show|delete</c>.</summary>
 public static class VolumeCommands
@@ -23,49 +22,36 @@ public static class VolumeCommands
             else if (bytes <= 0)
                 o.AddError("--size: a volume needs a size above zero");
         });
-        var create = new Command("create", "Create a volume (a sparse file on the array); the array assigns its number");
-        create.Options.Add(size);
+        var create = new Command("create", "Create a volume (a sparse file on the array); the array assigns its number") { size };
         create.SetClientAction(async (r, client, ct) =>
         {
-            var v = await client.CreateVolumeAsync(r.GetValue(size)!, ct);
-            if (r.Json()) console.WriteJson(v);
-            else console.Ui.MarkupLineInterpolated($"created volume [bold]{v.Number}[/] ({ByteSize.Format(v.Size)})");
+            var v = await client.CreateVolumeAsync(r.GetValue(size)!, ct).ConfigureAwait(false);
+            console.Say(r, v, $"created volume [bold]{v.Number}[/] ({ByteSize.Format(v.Size)})");
         });
         volume.Subcommands.Add(create);
 
         var list = new Command("list", "List the array's volumes with size, allocation, assignments and volume information");
         list.SetClientAction(async (r, client, ct) =>
-        {
-            var volumes = await client.ListVolumesAsync(includeInfo: true, ct);
-            if (r.Json()) console.WriteJson(volumes);
-            else if (volumes.Count == 0) console.Ui.WriteLine("no volumes");
-            else console.Ui.Write(Tables.Volumes(volumes));
-        });
+            console.ShowList(r, await client.ListVolumesAsync(includeInfo: true, ct).ConfigureAwait(false), "no volumes", Tables.Volumes));
         volume.Subcommands.Add(list);
 
         var showNumber = ArrayCommand.VolumeNumber();
-        var show = new Command("show", "Show one volume, its assignments and its decoded volume information");
-        show.Arguments.Add(showNumber);
+        var show = new Command("show", "Show one volume, its assignments and its decoded volume information") { showNumber };
         show.SetClientAction(async (r, client, ct) =>
         {
-            var v = await client.GetVolumeAsync(r.GetValue(showNumber), ct);
-            var info = VolumeInfoView.FromBase64(v.VolumeInfo);
-            if (r.Json()) console.WriteJson(new VolumeShowJson(v, info));
-            else console.Ui.Write(Tables.Volume(v, info));
+            var v = await client.GetVolumeAsync(r.GetValue(showNumber), ct).ConfigureAwait(false);
+            console.Show(r, new VolumeShowJson(v, VolumeInfoView.FromBase64(v.VolumeInfo)), s => Tables.Volume(s.Volume, s.Info));
         });
         volume.Subcommands.Add(show);
 
         var deleteNumber = ArrayCommand.VolumeNumber();
         var force = new Option<bool>("--force") { Description = "Delete even while assigned to a port or referenced by a mirror or snapshot" };
-        var delete = new Command("delete", "Delete a volume and its data (refused while in use, unless --force)");
-        delete.Arguments.Add(deleteNumber);
-        delete.Options.Add(force);
+        var delete = new Command("delete", "Delete a volume and its data (refused while in use, unless --force)") { deleteNumber, force };
         delete.SetClientAction(async (r, client, ct) =>
         {
             uint n = r.GetValue(deleteNumber);
-            await client.DeleteVolumeAsync(n, r.GetValue(force), ct);
-            if (r.Json()) console.WriteJson(new { deleted = n });
-            else console.Ui.MarkupLineInterpolated($"deleted volume [bold]{n}[/]");
+            await client.DeleteVolumeAsync(n, r.GetValue(force), ct).ConfigureAwait(false);
+            console.Say(r, new { deleted = n }, $"deleted volume [bold]{n}[/]");
         });
         volume.Subcommands.Add(delete);
         return volume;
@@ -73,4 +59,4 @@ public static class VolumeCommands
 }
 
 /// <summary>JSON of <c>volume show</c>: the array's record and the decoded volume information.</summary>
-public sealed record VolumeShowJson(Snapcat.Array.Api.VolumeDto Volume, VolumeInfoView Info);
+public sealed record VolumeShowJson(Snapcat.Contracts.Array.VolumeDto Volume, VolumeInfoView Info);

@@ -1,10 +1,8 @@
 using System.CommandLine;
-using Snapcat.Array.Api;
-using Snapcat.Core.Errors;
 using Snapcat.Core.VolumeInformation;
 using Spectre.Console;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Commands.Array;
 
 /// <summary>
 /// <c>snapcat array info get|put|delete N</c> (beside <c>snapcat array info</c>, which shows the array itself) and <c>snapcat array infos</c>: the 512-byte volume
@@ -15,24 +13,20 @@ public static class VolumeInfoCommands
 {
     public static void AddTo(Command group, CliConsole console)
     {
-
         var getNumber = ArrayCommand.VolumeNumber();
         var getFile = new Option<FileInfo>("--file") { Description = "Write the raw 512 bytes to this file" };
         var decode = new Option<bool>("--decode") { Description = "Show the decoded record (the default without --file)" };
-        var get = new Command("get", "Show a volume's volume information, or save it with --file");
-        get.Arguments.Add(getNumber);
-        get.Options.Add(getFile);
-        get.Options.Add(decode);
+        var get = new Command("get", "Show a volume's volume information, or save it with --file") { getNumber, getFile, decode };
         get.SetClientAction(async (r, client, ct) =>
         {
             uint n = r.GetValue(getNumber);
-            byte[]? bytes = await client.GetVolumeInfoAsync(n, ct);
+            byte[]? bytes = await client.GetVolumeInfoAsync(n, ct).ConfigureAwait(false);
             var file = r.GetValue(getFile);
             if (bytes is null)
                 Throw.NotFound(ArrayClient.VolumeInfoNotFoundCode, $"volume {n} has no volume information");
             if (file is not null)
             {
-                await File.WriteAllBytesAsync(file.FullName, bytes, ct);
+                await File.WriteAllBytesAsync(file.FullName, bytes, ct).ConfigureAwait(false);
                 if (!r.Json()) console.Ui.MarkupLineInterpolated($"wrote the {bytes.Length}-byte volume information of volume {n} to {file.FullName}");
             }
             var view = VolumeInfoView.FromBytes(bytes);
@@ -43,22 +37,20 @@ public static class VolumeInfoCommands
 
         var putNumber = ArrayCommand.VolumeNumber();
         var putFile = new Option<FileInfo>("--file") { Description = "File of exactly 512 bytes", Required = true };
-        var put = new Command("put", "Write a volume's volume information from a 512-byte file");
-        put.Arguments.Add(putNumber);
-        put.Options.Add(putFile);
+        var put = new Command("put", "Write a volume's volume information from a 512-byte file") { putNumber, putFile };
         put.SetClientAction(async (r, client, ct) =>
         {
             uint n = r.GetValue(putNumber);
             var file = r.GetValue(putFile)!;
             byte[] bytes;
-            try { bytes = await File.ReadAllBytesAsync(file.FullName, ct); }
+            try { bytes = await File.ReadAllBytesAsync(file.FullName, ct).ConfigureAwait(false); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 throw new SnapcatException(ErrorKind.Invalid, "cli.file_unreadable", $"cannot read {file.FullName}: {ex.Message}", ex);
             }
             if (bytes.Length != VolumeInfoRecord.Size)
                 Throw.Invalid("volume_info.length", $"{file.FullName} is {bytes.Length} bytes; volume information is exactly {VolumeInfoRecord.Size}");
-            await client.PutVolumeInfoAsync(n, bytes, ct);
+            await client.PutVolumeInfoAsync(n, bytes, ct).ConfigureAwait(false);
             var view = VolumeInfoView.FromBytes(bytes);
             if (r.Json()) console.WriteJson(new VolumeInfoJson(n, Convert.ToBase64String(bytes), view));
             else
@@ -71,14 +63,12 @@ public static class VolumeInfoCommands
         group.Subcommands.Add(put);
 
         var deleteNumber = ArrayCommand.VolumeNumber();
-        var delete = new Command("delete", "Delete a volume's volume information (the volume and its data stay)");
-        delete.Arguments.Add(deleteNumber);
+        var delete = new Command("delete", "Delete a volume's volume information (the volume and its data stay)") { deleteNumber };
         delete.SetClientAction(async (r, client, ct) =>
         {
             uint n = r.GetValue(deleteNumber);
-            await client.DeleteVolumeInfoAsync(n, ct);
-            if (r.Json()) console.WriteJson(new { deleted = n });
-            else console.Ui.MarkupLineInterpolated($"deleted the volume information of volume [bold]{n}[/]");
+            await client.DeleteVolumeInfoAsync(n, ct).ConfigureAwait(false);
+            console.Say(r, new { deleted = n }, $"deleted the volume information of volume [bold]{n}[/]");
         });
         group.Subcommands.Add(delete);
     }
@@ -88,7 +78,7 @@ public static class VolumeInfoCommands
         var infos = new Command("infos", "List every volume with its decoded volume information (what a catalog rebuild reads)");
         infos.SetClientAction(async (r, client, ct) =>
         {
-            var listing = await client.ListVolumeInfosAsync(ct);
+            var listing = await client.ListVolumeInfosAsync(ct).ConfigureAwait(false);
             if (r.Json())
                 console.WriteJson(new VolumeInfoListingJson(listing.DeviceId,
                     listing.Volumes.Select(v => new VolumeInfoEntryJson(v.Number, v.Size, v.Kind, v.VolumeInfo, VolumeInfoView.FromBase64(v.VolumeInfo))).ToList()));

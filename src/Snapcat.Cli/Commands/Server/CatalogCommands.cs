@@ -1,13 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
-using Snapcat.Server.Api;
-using Snapcat.Server.Flows;
 using Spectre.Console;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Commands.Server;
 
 /// <summary><c>snapcat catalog rebuild|orphans|volumes</c>: the catalog as a whole.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class CatalogCommands
 {
     public static Command Build(CliConsole console)
@@ -16,14 +13,15 @@ public static class CatalogCommands
 
         var arrays = new Option<string[]>("--array") { Description = "Rebuild from this array (device ID); repeatable; default: every array of the configuration" };
         var tapes = new Option<bool?>("--tapes") { Description = "Also scan the tape library's cartridges (default: yes when the server has a library and no --array is given); --tapes false skips them" };
-        var rebuild = new Command("rebuild", "Read every volume information record of the arrays and the management information on the tapes, and add or update the catalog rows (FIG. 15); waits and prints the report");
-        rebuild.Options.Add(arrays);
-        rebuild.Options.Add(tapes);
+        var rebuild = new Command("rebuild", "Read every volume information record of the arrays and the management information on the tapes, and add or update the catalog rows (FIG. 15); waits and prints the report")
+        {
+            arrays, tapes,
+        };
         rebuild.SetServerAction(async (r, client, ct) =>
         {
             var a = r.GetValue(arrays);
-            var job = await client.RebuildAsync(new RebuildRequest(a is { Length: > 0 } ? a : null, r.GetValue(tapes)), ct);
-            var final = await ServerJobRunner.ReportAsync(console, r.Json(), client, job, wait: true, null, ct, printFinal: false);
+            var job = await client.RebuildAsync(new RebuildRequest(a is { Length: > 0 } ? a : null, r.GetValue(tapes)), ct).ConfigureAwait(false);
+            var final = await ServerJobCommands.Jobs.ReportAsync(console, r.Json(), client, job, wait: true, null, ct, printFinal: false).ConfigureAwait(false);
             var report = final!.Result?.Deserialize<RebuildReport>(ServerClient.Json);
             if (r.Json()) console.WriteJson(report);
             else if (report is not null)
@@ -42,21 +40,17 @@ public static class CatalogCommands
         var orphanArrays = new Option<string[]>("--array") { Description = "Only this array (device ID); repeatable; default: every array of the configuration" };
         var delete = new Option<bool>("--delete") { Description = "Delete the orphan snapshots found (refused while a backup runs)" };
         var orphans = new Command("orphans",
-            "List snapshot volumes that carry no volume information — left by a backup run that died between the snapshot and its record — and, with --delete, delete them");
-        orphans.Options.Add(orphanArrays);
-        orphans.Options.Add(delete);
+            "List snapshot volumes that carry no volume information — left by a backup run that died between the snapshot and its record — and, with --delete, delete them")
+        {
+            orphanArrays, delete,
+        };
         orphans.SetServerAction(async (r, client, ct) =>
         {
             var a = r.GetValue(orphanArrays);
             var devices = a is { Length: > 0 } ? a : null;
-            var report = r.GetValue(delete) ? await client.DeleteOrphansAsync(devices, ct) : await client.ListOrphansAsync(devices, ct);
+            var report = r.GetValue(delete) ? await client.DeleteOrphansAsync(devices, ct).ConfigureAwait(false) : await client.ListOrphansAsync(devices, ct).ConfigureAwait(false);
             if (r.Json()) { console.WriteJson(report); return; }
-            var t = new Table().AddColumns("Array", "Snapshot volume", "Of volume", "Created (UTC)", "Size", "State");
-            foreach (var o in report.Deleted)
-                t.AddRow(Markup.Escape(o.DeviceId), o.Volume.ToString(), o.SourceVolume?.ToString() ?? "-", $"{o.Created.UtcDateTime:yyyy-MM-dd HH:mm:ss}", o.Size.ToString(), "deleted");
-            foreach (var o in report.Orphans)
-                t.AddRow(Markup.Escape(o.DeviceId), o.Volume.ToString(), o.SourceVolume?.ToString() ?? "-", $"{o.Created.UtcDateTime:yyyy-MM-dd HH:mm:ss}", o.Size.ToString(), "orphan");
-            if (report.Orphans.Count + report.Deleted.Count > 0) console.Ui.Write(t);
+            if (report.Orphans.Count + report.Deleted.Count > 0) console.Ui.Write(ServerTables.Orphans(report));
             foreach (var u in report.Unreadable) console.Ui.MarkupLineInterpolated($"[yellow]{u.DeviceId}: not read: {u.Error}[/]");
             string hint = report.Orphans.Count > 0 && !r.GetValue(delete) ? "; 'snapcat catalog orphans --delete' deletes them" : "";
             console.Ui.MarkupLineInterpolated($"{report.Orphans.Count} orphan snapshot(s), {report.Deleted.Count} deleted{hint}");
@@ -64,19 +58,8 @@ public static class CatalogCommands
         catalog.Subcommands.Add(orphans);
 
         var volumes = new Command("volumes", "The backup volume table (FIG. 4): each host's mount point, its array and copy-to volumes");
-        volumes.SetServerAction(async (r, client, ct) =>
-        {
-            var v = await client.ListBackupVolumesAsync(ct);
-            if (r.Json()) console.WriteJson(v);
-            else if (v.Count == 0) console.Ui.WriteLine("the backup volume table is empty; it fills when definitions are created");
-            else
-            {
-                var t = new Table().AddColumns("Host", "Mount point", "Array", "Copy-to volumes");
-                foreach (var e in v)
-                    t.AddRow(Markup.Escape(e.Host), Markup.Escape(e.MountPoint), Markup.Escape(e.DeviceId), e.CopyTo.Count == 0 ? "-" : string.Join(", ", e.CopyTo));
-                console.Ui.Write(t);
-            }
-        });
+        volumes.SetServerAction(async (r, client, ct) => console.ShowList(r, await client.ListBackupVolumesAsync(ct).ConfigureAwait(false),
+            "the backup volume table is empty; it fills when definitions are created", ServerTables.BackupVolumes));
         catalog.Subcommands.Add(volumes);
         return catalog;
     }

@@ -1,11 +1,9 @@
 using System.CommandLine;
-using Snapcat.Server.Api;
 using Spectre.Console;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Commands.Server;
 
-/// <summary><c>snapcat definition create|list|show|delete|events</c>: the backup definition table (FIG. 5).</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+/// <summary><c>snapcat definition create|list|show|update|enable|disable|delete|events</c>: the backup definition table (FIG. 5).</summary>
 public static class DefinitionCommands
 {
     public static Command Build(CliConsole console)
@@ -25,13 +23,16 @@ public static class DefinitionCommands
         var preOnly = new Option<bool>("--pre-only") { Description = "Allow a preprocess without a postprocess (refused otherwise: a freeze without a thaw leaves the volume frozen)" };
         var schedule = new Option<string>("--schedule") { Description = "Cron expression, e.g. \"0 2 * * *\" (5 fields, or 6 with seconds); none = by hand only" };
         var zone = new Option<string>("--time-zone") { Description = "IANA time zone of the schedule (default UTC)" };
-        var keep = new Option<int?>("--keep") { Description = "Snapshot: generations to keep (older ones are deleted, oldest first)" };
+        var keep = new Option<int?>("--keep") { Description = "Snapshot: generations to keep (older ones are deleted, oldest first); the same as --keep-last" };
+        var retention = new RetentionOptions();
         var missed = new Option<string>("--missed-runs") { Description = "skip (default) or run_once: what to do about runs missed while the server was down" }
             .AcceptOnlyFromAmong("skip", "run_once");
 
-        var create = new Command("create", "Create a backup definition (checked against the host's copy-to volume list)");
-        create.Arguments.Add(name);
-        foreach (var o in new Option[] { host, mount, kind, device, volume, label, pre, post, preOnly, schedule, zone, keep, missed }) create.Options.Add(o);
+        var create = new Command("create", "Create a backup definition (checked against the host's copy-to volume list)")
+        {
+            name, host, mount, kind, device, volume, label, pre, post, preOnly, schedule, zone, keep, missed,
+        };
+        retention.AddTo(create);
         create.SetServerAction(async (r, client, ct) =>
         {
             var d = await client.CreateDefinitionAsync(new DefinitionDto
@@ -39,8 +40,8 @@ public static class DefinitionCommands
                 Name = r.GetValue(name)!, Host = r.GetValue(host)!, MountPoint = r.GetValue(mount)!, Kind = r.GetValue(kind)!,
                 DeviceId = r.GetValue(device)!, DestinationVolume = r.GetValue(volume), Label = r.GetValue(label)!,
                 PreHook = r.GetValue(pre), PostHook = r.GetValue(post), PreOnly = r.GetValue(preOnly), Schedule = r.GetValue(schedule), TimeZone = r.GetValue(zone),
-                KeepGenerations = r.GetValue(keep), MissedRuns = r.GetValue(missed),
-            }, ct);
+                KeepGenerations = r.GetValue(keep), MissedRuns = r.GetValue(missed), Retention = retention.Read(r),
+            }, ct).ConfigureAwait(false);
             if (r.Json()) console.WriteJson(d);
             else
             {
@@ -51,46 +52,30 @@ public static class DefinitionCommands
         def.Subcommands.Add(create);
 
         var list = new Command("list", "List backup definitions with their next scheduled run");
-        list.SetServerAction(async (r, client, ct) =>
-        {
-            var all = await client.ListDefinitionsAsync(ct);
-            if (r.Json()) console.WriteJson(all);
-            else if (all.Count == 0) console.Ui.WriteLine("no backup definitions; create one with 'snapcat definition create'");
-            else console.Ui.Write(ServerTables.Definitions(all));
-        });
+        list.SetServerAction(async (r, client, ct) => console.ShowList(r, await client.ListDefinitionsAsync(ct).ConfigureAwait(false),
+            "no backup definitions; create one with 'snapcat definition create'", ServerTables.Definitions));
         def.Subcommands.Add(list);
 
         var showName = new Argument<string>("name") { Description = "Definition name" };
-        var show = new Command("show", "Show one backup definition");
-        show.Arguments.Add(showName);
-        show.SetServerAction(async (r, client, ct) =>
-        {
-            var d = await client.GetDefinitionAsync(r.GetValue(showName)!, ct);
-            if (r.Json()) console.WriteJson(d);
-            else console.Ui.Write(ServerTables.Definition(d));
-        });
+        var show = new Command("show", "Show one backup definition") { showName };
+        show.SetServerAction(async (r, client, ct) => console.Show(r, await client.GetDefinitionAsync(r.GetValue(showName)!, ct).ConfigureAwait(false), ServerTables.Definition));
         def.Subcommands.Add(show);
 
         var deleteName = new Argument<string>("name") { Description = "Definition name" };
-        var delete = new Command("delete", "Delete a backup definition (its backups stay in the catalog and on the arrays)");
-        delete.Arguments.Add(deleteName);
+        var delete = new Command("delete", "Delete a backup definition (its backups stay in the catalog and on the arrays)") { deleteName };
         delete.SetServerAction(async (r, client, ct) =>
         {
             string n = r.GetValue(deleteName)!;
-            await client.DeleteDefinitionAsync(n, ct);
-            if (r.Json()) console.WriteJson(new { deleted = n });
-            else console.Ui.MarkupLineInterpolated($"deleted definition {n}");
+            await client.DeleteDefinitionAsync(n, ct).ConfigureAwait(false);
+            console.Say(r, new { deleted = n }, $"deleted definition {n}");
         });
         def.Subcommands.Add(delete);
 
+        DefinitionUpdateCommands.Add(def, console);
+
         var events = new Command("events", "What the scheduler did recently: runs started, skipped, missed");
         events.SetServerAction(async (r, client, ct) =>
-        {
-            var e = await client.ListScheduleEventsAsync(ct);
-            if (r.Json()) console.WriteJson(e);
-            else if (e.Count == 0) console.Ui.WriteLine("no schedule events yet");
-            else console.Ui.Write(ServerTables.ScheduleEvents(e));
-        });
+            console.ShowList(r, await client.ListScheduleEventsAsync(ct).ConfigureAwait(false), "no schedule events yet", ServerTables.ScheduleEvents));
         def.Subcommands.Add(events);
         return def;
     }

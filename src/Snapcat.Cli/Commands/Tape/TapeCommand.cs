@@ -4,9 +4,8 @@ using Snapcat.Core.Units;
 using Snapcat.Core.VolumeInformation;
 using Snapcat.Server.Catalog;
 using Snapcat.Server.Tape;
-using Spectre.Console;
 
-namespace Snapcat.Cli;
+namespace Snapcat.Cli.Commands.Tape;
 
 /// <summary>
 /// <c>snapcat tape label|list|import|export|verify --library DIR</c>: offline administration of a tape library
@@ -53,93 +52,79 @@ public static class TapeCommand
         tape.Options.Add(LibraryId);
 
         var count = new Option<int>("--count", "-n") { Description = "How many cartridges to label", DefaultValueFactory = _ => 1 };
-        var label = new Command("label", "Label new cartridges with the next volume serials (VOL1, empty)");
-        label.Options.Add(count);
+        var label = new Command("label", "Label new cartridges with the next volume serials (VOL1, empty)") { count };
         label.SetLibraryAction(async (r, lib, ct) =>
         {
-            var serials = await lib.LabelAsync(r.GetValue(count), ct);
-            if (r.Json()) console.WriteJson(new { labelled = serials });
-            else console.Ui.WriteLine("labelled " + string.Join(", ", serials));
+            var serials = await lib.LabelAsync(r.GetValue(count), ct).ConfigureAwait(false);
+            console.Say(r, new { labelled = serials }, $"labelled {string.Join(", ", serials)}");
         });
         tape.Subcommands.Add(label);
 
-        var list = new Command("list", "List cartridges with state, free space and the backups on them (--library offline, or --server: the server's library)");
-        list.Options.Add(ServerConnection.Url);
-        list.Options.Add(ServerConnection.Token);
+        var list = new Command("list", "List cartridges with state, free space and the backups on them (--library offline, or --server: the server's library)")
+        {
+            ServerConnection.Url, ServerConnection.Connection.Token, ServerConnection.Connection.Fingerprint, ServerConnection.Connection.CaFile,
+        };
         void Print(ParseResult r, string? libraryId, IReadOnlyList<CartridgeSummary> cartridges)
         {
             if (r.Json()) console.WriteJson(new { libraryId, cartridges });
-            else if (cartridges.Count == 0) console.Ui.WriteLine("no cartridges; 'snapcat tape label' makes one");
-            else console.Ui.Write(TapeTables.Cartridges(cartridges));
+            else console.ShowList(r, cartridges, "no cartridges; 'snapcat tape label' makes one", ServerTables.Cartridges);
         }
         list.SetAction(async (r, ct) =>
         {
             if (r.GetValue(ServerConnection.Url) is not null && r.GetValue(Library) is null)
             {
                 using var client = ServerConnection.Open(r);
-                Print(r, null, await client.ListCartridgesAsync(ct));
+                Print(r, null, await client.ListCartridgesAsync(ct).ConfigureAwait(false));
             }
             else
             {
                 using var lib = OpenLibrary(r, list);
-                Print(r, lib.LibraryId, await lib.ListAsync(ct));
+                Print(r, lib.LibraryId, await lib.ListAsync(ct).ConfigureAwait(false));
             }
             return 0;
         });
         tape.Subcommands.Add(list);
 
         var file = new Argument<FileInfo>("file") { Description = "The cartridge image to import (its VOL1 label gives its volume serial)" };
-        var import = new Command("import", "Import a cartridge image after a full label scan (refuses damaged files and duplicate serials)");
-        import.Arguments.Add(file);
+        var import = new Command("import", "Import a cartridge image after a full label scan (refuses damaged files and duplicate serials)") { file };
         import.SetLibraryAction(async (r, lib, ct) =>
         {
-            var c = await lib.ImportAsync(r.GetValue(file)!.FullName, ct);
-            if (r.Json()) console.WriteJson(c);
-            else console.Ui.WriteLine($"imported {c.VolumeSerial} ({c.State}, {c.Backups.Count} backup(s))");
+            var c = await lib.ImportAsync(r.GetValue(file)!.FullName, ct).ConfigureAwait(false);
+            console.Say(r, c, $"imported {c.VolumeSerial} ({c.State}, {c.Backups.Count} backup(s))");
         });
         tape.Subcommands.Add(import);
 
         var serial = new Argument<string>("volser") { Description = "Volume serial of the cartridge, e.g. SC0001" };
         var to = new Option<DirectoryInfo>("--to") { Description = "Directory to copy the cartridge file into", Required = true };
         var remove = new Option<bool>("--remove") { Description = "Remove the cartridge from the library once the copy is on disk" };
-        var export = new Command("export", "Copy a cartridge image out of the library (and remove it with --remove)");
-        export.Arguments.Add(serial);
-        export.Options.Add(to);
-        export.Options.Add(remove);
+        var export = new Command("export", "Copy a cartridge image out of the library (and remove it with --remove)") { serial, to, remove };
         export.SetLibraryAction(async (r, lib, ct) =>
         {
-            string path = await lib.ExportAsync(r.GetValue(serial)!, r.GetValue(to)!.FullName, r.GetValue(remove), ct);
-            if (r.Json()) console.WriteJson(new { exported = r.GetValue(serial), path, removed = r.GetValue(remove) });
-            else console.Ui.WriteLine($"exported {r.GetValue(serial)} to {path}" + (r.GetValue(remove) ? " and removed it from the library" : ""));
+            string volser = r.GetValue(serial)!;
+            bool removed = r.GetValue(remove);
+            string path = await lib.ExportAsync(volser, r.GetValue(to)!.FullName, removed, ct).ConfigureAwait(false);
+            console.Say(r, new { exported = volser, path, removed }, $"exported {volser} to {path}{(removed ? " and removed it from the library" : "")}");
         });
         tape.Subcommands.Add(export);
 
         var recycleSerial = new Argument<string>("volser") { Description = "Volume serial of the cartridge to recycle, e.g. SC0001" };
-        var recycle = new Command("recycle", "Label a cartridge again, empty, once the catalog lists no backup on it (through the server: --server)");
-        recycle.Arguments.Add(recycleSerial);
-        recycle.Options.Add(ServerConnection.Url);
-        recycle.Options.Add(ServerConnection.Token);
-        recycle.Options.Add(ServerConnection.Config);
-        recycle.SetAction(async (r, ct) =>
+        var recycle = ServerConnection.Connection.WithOptions(
+            new Command("recycle", "Label a cartridge again, empty, once the catalog lists no backup on it (through the server: --server)") { recycleSerial });
+        // Always through the server: only it can tell whether its catalog still lists a backup on the cartridge.
+        recycle.SetServerAction(async (r, client, ct) =>
         {
-            // Always through the server: only it can tell whether its catalog still lists a backup on the cartridge.
-            using var client = ServerConnection.Open(r);
-            var c = await client.RecycleCartridgeAsync(r.GetValue(recycleSerial)!, ct);
-            if (r.Json()) console.WriteJson(c);
-            else console.Ui.WriteLine($"recycled {c.VolumeSerial}: {c.State}, {ByteSize.Format(c.FreeBytes)} free");
-            return 0;
+            var c = await client.RecycleCartridgeAsync(r.GetValue(recycleSerial)!, ct).ConfigureAwait(false);
+            console.Say(r, c, $"recycled {c.VolumeSerial}: {c.State}, {ByteSize.Format(c.FreeBytes)} free");
         });
         tape.Subcommands.Add(recycle);
 
         var media = new Argument<string>("media-id") { Description = "The backup's media ID, VOLSER/SEQUENCE (e.g. SC0001/0001)" };
-        var verify = new Command("verify", "Read a backup back and check its length and CRC-32C against its trailer");
-        verify.Arguments.Add(media);
+        var verify = new Command("verify", "Read a backup back and check its length and CRC-32C against its trailer") { media };
         verify.SetLibraryAction(async (r, lib, ct) =>
         {
-            var result = await lib.VerifyAsync(r.GetValue(media)!, ct);
+            var result = await lib.VerifyAsync(r.GetValue(media)!, ct).ConfigureAwait(false);
             var json = new { mediaId = r.GetValue(media), ok = true, dataBytes = result.DataBytes, crc32C = result.Crc32C.ToString("X8"), volumes = result.Volumes };
-            if (r.Json()) console.WriteJson(json);
-            else console.Ui.WriteLine($"{json.mediaId}: OK, {ByteSize.Format(result.DataBytes)} ({result.DataBytes} bytes), CRC-32C {json.crc32C}, on {string.Join(", ", result.Volumes)}");
+            console.Say(r, json, $"{json.mediaId}: OK, {ByteSize.Format(result.DataBytes)} ({result.DataBytes} bytes), CRC-32C {json.crc32C}, on {string.Join(", ", result.Volumes)}");
         });
         tape.Subcommands.Add(verify);
         tape.Subcommands.Add(BenchCopy(console));
@@ -150,8 +135,8 @@ public static class TapeCommand
     private static Command BenchCopy(CliConsole console)
     {
         var file = new Option<FileInfo>("--file") { Description = "The file to copy to tape", Required = true };
-        var bench = new Command("bench-copy", "Time a copy of a file to tape (bench/tape.sh)") { Hidden = true };
-        bench.Options.Add(file);
+        var bench = new Command("bench-copy", "Time a copy of a file to tape (bench/tape.sh)") { file };
+        bench.Hidden = true;
         bench.SetLibraryAction(async (r, lib, ct) =>
         {
             var f = r.GetValue(file)!;
@@ -165,9 +150,10 @@ public static class TapeCommand
                 Host = info.Host, MountPoint = info.MountPoint, Kind = "mirror", DeviceId = "BENCH", MediaId = "1", Label = info.Label,
                 Timestamp = info.Timestamp, BackupId = info.BackupId, VolumeInfo = info.Encode(), Origin = BackupOrigin.Backup,
             };
-            await using var stream = new FileStream(f.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            var stream = new FileStream(f.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            await using var streamLifetime = stream.ConfigureAwait(false);
             var sw = Stopwatch.StartNew();
-            var row = await new TapeCopy(lib).CopyToTapeAsync(stream, f.Length, source, source.VolumeInfo, null, ct);
+            var row = await new TapeCopy(lib).CopyToTapeAsync(stream, f.Length, source, source.VolumeInfo, null, ct).ConfigureAwait(false);
             sw.Stop();
             console.WriteJson(new { mediaId = row.MediaId, bytes = f.Length, seconds = sw.Elapsed.TotalSeconds });
         });
@@ -178,7 +164,7 @@ public static class TapeCommand
         command.SetAction(async (r, ct) =>
         {
             using var lib = OpenLibrary(r, command);
-            await body(r, lib, ct);
+            await body(r, lib, ct).ConfigureAwait(false);
             return 0;
         });
 

@@ -1,0 +1,8 @@
+// Namespaces most files of this project use; a file names only what it needs beyond them.
+global using Snapcat.Contracts.Server;
+global using Snapcat.Contracts.Agent;
+global using Snapcat.Core.Errors;
+global using Snapcat.Core.Jobs;
+global using Snapcat.Core.VolumeInformation;
+global using Snapcat.Server.Catalog;
+global using Snapcat.Server.Hosting;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using Snapcat.ControlApi.Client;
 using Snapcat.Core.Errors;
+using Snapcat.Core.Jobs;
 
 namespace Snapcat.Contracts.Array;
 
@@ -87,6 +88,28 @@ public sealed partial class ArrayClient : ControlApiClient
     /// <summary>Every volume with its volume information in one call (the catalog rebuild of FIG. 15).</summary>
     public Task<VolumeInfoListing> ListVolumeInfosAsync(CancellationToken ct = default) =>
         SendAsync<VolumeInfoListing>(HttpMethod.Get, "v1/volume-infos", null, ct);
+
+    public const string DigestNotFoundCode = "digest.none";
+
+    /// <summary>The content digest the array keeps for the volume, or null when it has none yet (issue 13).</summary>
+    public async Task<VolumeDigestDto?> GetDigestAsync(uint number, CancellationToken ct = default)
+    {
+        try
+        {
+            return await SendAsync<VolumeDigestDto>(HttpMethod.Get, $"v1/volumes/{N(number)}/digest", null, ct).ConfigureAwait(false);
+        }
+        catch (SnapcatException e) when (e.Kind == ErrorKind.NotFound && e.Code == DigestNotFoundCode)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Starts an array-side verify of the volume (its data never leaves the array): a job whose result is a
+    /// <see cref="VolumeVerifyResult"/>; a volume without a digest gets one sealed.
+    /// </summary>
+    public Task<JobSnapshot> StartVerifyAsync(uint number, CancellationToken ct = default) =>
+        SendAsync<JobSnapshot>(HttpMethod.Post, $"v1/volumes/{N(number)}/verify", null, ct);
 
     private static string N(uint number) => number.ToString(CultureInfo.InvariantCulture);
 

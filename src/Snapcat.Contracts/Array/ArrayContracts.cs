@@ -70,7 +70,26 @@ public sealed record LunDto(string Port, uint Lun, bool ReadOnly, uint Volume, s
 
 public sealed record VolumeInfoListing(string DeviceId, IReadOnlyList<VolumeInfoEntry> Volumes);
 
-public sealed record VolumeInfoEntry(uint Number, long Size, string Kind, string? VolumeInfo);
+/// <param name="DigestRoot">The volume's content digest root (<c>sha256:…</c>), when the array keeps one for it (issue 13).</param>
+public sealed record VolumeInfoEntry(uint Number, long Size, string Kind, string? VolumeInfo, string? DigestRoot = null);
+
+// ---- content digests and verify (issue 13, docs/integrity.md) ----
+
+/// <summary>
+/// The content digest an array keeps beside a volume's information (Core.Integrity.ContentDigest: SHA-256 over 64 KiB
+/// chunks and a root). <paramref name="Source"/>: <c>copy</c> (computed while a mirror or volume copy wrote the data),
+/// <c>verify</c> (sealed by the first verify), <c>import</c> (given with an imported volume and checked).
+/// </summary>
+public sealed record VolumeDigestDto(uint Volume, string Algorithm, long Length, string Root, DateTimeOffset SealedAt, string Source);
+
+/// <summary>
+/// What an array-side verify found (the result of the job <c>POST /v1/volumes/{n}/verify</c> starts). <paramref name="Sealed"/>:
+/// the volume had no digest, so this verify computed and kept one (nothing to compare with yet). <paramref name="Matched"/>:
+/// the data's digest equals the kept one (true when sealed). <paramref name="DifferingOffsets"/>: byte offsets of the first
+/// chunks that differ (at most 16).
+/// </summary>
+public sealed record VolumeVerifyResult(uint Volume, string Root, string? ExpectedRoot, bool Matched, bool Sealed, long Bytes,
+    double Seconds, IReadOnlyList<long> DifferingOffsets);
 
 // ---- copy functions ----
 

@@ -73,7 +73,7 @@ public sealed record BackupVolumeDto(string Host, string MountPoint, string Devi
 public sealed record BackupDto(
     long Id, string Host, string MountPoint, string Kind, string DeviceId, string MediaId, string Label,
     DateTimeOffset Timestamp, Guid BackupId, string Origin, DateTimeOffset Recorded, string VolumeInfo, string? Definition = null,
-    bool Protected = false, DateTimeOffset? ProtectedUntil = null);
+    bool Protected = false, DateTimeOffset? ProtectedUntil = null, string? Digest = null);
 
 /// <summary>
 /// No <see cref="Files"/>: restore the whole volume onto its primary (FIG. 12); with files: copy them (FIG. 13).

@@ -36,7 +36,7 @@ public static class ServerDtoMapping
     };
 
     public static BackupDto ToDto(this BackupDataRow r) => new(r.Id, r.Host, r.MountPoint, r.Kind, r.DeviceId, r.MediaId, r.Label,
-        r.Timestamp, r.BackupId, SnapcatJson.Name(r.Origin), r.Recorded, Convert.ToBase64String(r.VolumeInfo), r.Definition, r.Protected, r.ProtectedUntil);
+        r.Timestamp, r.BackupId, SnapcatJson.Name(r.Origin), r.Recorded, Convert.ToBase64String(r.VolumeInfo), r.Definition, r.Protected, r.ProtectedUntil, r.Digest);
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

@@ -24,6 +24,12 @@ public sealed record BackupDataRow
     public bool Protected { get; init; }
     public DateTimeOffset? ProtectedUntil { get; init; }
 
+    /// <summary>
+    /// The content digest root (<c>sha256:…</c> over 64 KiB chunks, Core.Integrity.ContentDigest; migration 0007); null until
+    /// one is known (a mirror's comes with its copy, a snapshot's with its first verify).
+    /// </summary>
+    public string? Digest { get; init; }
+
     /// <summary>Whether the protection holds at <paramref name="now"/> (a date that has passed no longer protects).</summary>
     public bool IsProtectedAt(DateTimeOffset now) => Protected && (ProtectedUntil is null || ProtectedUntil > now);
 }

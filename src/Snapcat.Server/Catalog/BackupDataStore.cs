@@ -15,11 +15,11 @@ public sealed class BackupDataStore(CatalogDatabase db)
 {
     private sealed record Raw(long id, string host, string mount_point, string kind, string device_id, string media_id,
         string label, long time_us, string backup_id, byte[] volume_info, string origin, string? definition, long recorded_us,
-        long is_protected, long? protected_until_us);
+        long is_protected, long? protected_until_us, string? digest);
 
     private sealed record Here(byte[] volume_info, string origin, string? definition);
 
-    private const string Columns = "id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us, is_protected, protected_until_us";
+    private const string Columns = "id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us, is_protected, protected_until_us, digest";
 
     /// <summary>The most rows one query returns; <see cref="SearchAllAsync"/> pages through more.</summary>
     public const int PageLimit = 10_000;
@@ -107,6 +107,17 @@ public sealed class BackupDataStore(CatalogDatabase db)
         await c.ExecuteAsync("UPDATE backup_number SET next_id = @next WHERE singleton = 1", new { next }, tx).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return outcomes;
+    }
+
+    /// <summary>
+    /// Records the content digest root of backup <paramref name="id"/> (<c>sha256:…</c>, see Core.Integrity.ContentDigest),
+    /// or clears it with null; returns whether the row exists.
+    /// </summary>
+    public async Task<bool> SetDigestAsync(long id, string? digest, CancellationToken ct = default)
+    {
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        return await c.ExecuteAsync("UPDATE backup_data SET digest = @digest WHERE id = @id", new { id, digest }).ConfigureAwait(false) == 1;
     }
 
     /// <summary>Removes the rows of a medium that is about to be overwritten or was deleted (FIG. 9, FIG. 14).</summary>
@@ -225,12 +236,12 @@ public sealed class BackupDataStore(CatalogDatabase db)
     private static Task<int> InsertAsync(DbConnection c, DbTransaction tx, BackupDataRow row, bool ifIdFree = false) =>
         c.ExecuteAsync(
             """
-            INSERT INTO backup_data (id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us)
-            VALUES (@Id, @Host, @MountPoint, @Kind, @DeviceId, @MediaId, @Label, @time, @backup, @VolumeInfo, @origin, @Definition, @recorded)
+            INSERT INTO backup_data (id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us, digest)
+            VALUES (@Id, @Host, @MountPoint, @Kind, @DeviceId, @MediaId, @Label, @time, @backup, @VolumeInfo, @origin, @Definition, @recorded, @Digest)
             """ + (ifIdFree ? " ON CONFLICT (id) DO NOTHING" : ""),
             new
             {
-                row.Id, row.Host, row.MountPoint, row.Kind, row.DeviceId, row.MediaId, row.Label, row.VolumeInfo, row.Definition,
+                row.Id, row.Host, row.MountPoint, row.Kind, row.DeviceId, row.MediaId, row.Label, row.VolumeInfo, row.Definition, row.Digest,
                 time = TimeUs.From(row.Timestamp),
                 backup = row.BackupId.ToString("D"),
                 origin = OriginName(row.Origin),
@@ -254,5 +265,6 @@ public sealed class BackupDataStore(CatalogDatabase db)
         Recorded = TimeUs.To(r.recorded_us),
         Protected = r.is_protected != 0,
         ProtectedUntil = r.protected_until_us is { } u ? TimeUs.To(u) : null,
+        Digest = r.digest,
     };
 }

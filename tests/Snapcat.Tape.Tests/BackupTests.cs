@@ -101,7 +101,7 @@ public class BackupTests
         bytes[300_000] ^= 0x01;
         File.WriteAllBytes(pathA, bytes);
         var e = await Assert.ThrowsAsync<TapeFormatException>(() => new TapeBackupReader(lib).CopyDataToAsync(a.Location, Stream.Null));
-        Assert.Equal("tape.checksum_mismatch", e.Code);
+        Assert.Equal("digest.mismatch", e.Code);   // the content digest is checked before the CRC-32C (issue 13)
 
         // Truncate SC0002: B, which continues there, reports a truncated cartridge.
         string pathB2 = lib.PathOf("SC0002");

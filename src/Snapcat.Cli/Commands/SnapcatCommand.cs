@@ -36,6 +36,7 @@ public static class SnapcatCommand
             root.Subcommands.Add(ServerCommand.Build(console));
             root.Subcommands.Add(DefinitionCommands.Build(console));
             root.Subcommands.Add(BackupCommands.Build(console));
+            root.Subcommands.Add(VerifyCommands.Build(console));
             root.Subcommands.Add(PruneCommand.Build(console));
             root.Subcommands.Add(CatalogCommands.Build(console));
             root.Subcommands.Add(ServerJobCommands.Build(console));

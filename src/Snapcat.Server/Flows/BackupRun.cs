@@ -79,6 +79,8 @@ public static class BackupRun
         if (record.CatalogNumber == 0 && run.CatalogNumber is { } number) row = row with { Id = number, Definition = d.Name };
         long id = await rt.Data.RecordAsync(row, CancellationToken.None).ConfigureAwait(false);
         job.Info($"recorded backup {id}: volume {result.Volume} on {result.DeviceId}, '{record.Label}' {record.Timestamp:u}");
+        // The array computed the secondary's content digest while it copied (issue 13); a snapshot's comes with its first verify.
+        await Verify.DigestRecorder.FillFromArrayAsync(rt, id, result.DeviceId, result.Volume, job).ConfigureAwait(false);
         return new BackupRunOutcome(id, result.DeviceId, result.Volume, record.Label, record.Timestamp, []);
     }
 

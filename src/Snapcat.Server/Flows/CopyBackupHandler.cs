@@ -52,15 +52,25 @@ public sealed class CopyBackupHandler(ServerRuntime rt)
         // number, in its own record: after a catalog loss a rebuild must still know it is no snapshot generation
         // (issue 15.2) and give it back its ID (issue 15.7). Same backup ID: it is the same backup.
         var copied = BackupRows.FromRecord(raw, destDevice, destVolume);
+        // The digest on arrival (issue 13): the destination's, as the array computed it while copying, must be the
+        // source backup's. A different one is a failed copy: its record goes again and nothing is recorded.
+        var arrived = await Verify.DigestRecorder.FetchAsync(destArray, destDevice, destVolume, job).ConfigureAwait(false);
+        if (arrived is not null && row.Digest is not null && arrived.Root != row.Digest)
+        {
+            await destArray.DeleteVolumeInfoAsync(destVolume, CancellationToken.None).ConfigureAwait(false);
+            Throw.Conflict("digest.mismatch",
+                $"the copy of backup {backupId} on volume {destVolume} of {destDevice} has content digest {arrived.Root}, but the backup's is {row.Digest}; " +
+                "the copy is not recorded and its volume information was removed");
+        }
         long id = await rt.Data.AllocateIdAsync(CancellationToken.None).ConfigureAwait(false);
         var record = VolumeInfoRecord.Decode(raw) with { Origin = VolumeInfoOrigin.Copy, CatalogNumber = (ulong)id };
         raw = record.Encode();
         await destArray.PutVolumeInfoAsync(destVolume, raw, CancellationToken.None).ConfigureAwait(false);
-        var copyRow = BackupRows.FromRecord(record, raw, destDevice, destVolume, BackupOrigin.Copy);
+        var copyRow = BackupRows.FromRecord(record, raw, destDevice, destVolume, BackupOrigin.Copy) with { Digest = arrived?.Root ?? row.Digest };
         if (copied.BackupId != row.BackupId)
             job.Warn($"volume {destVolume} on {destDevice} holds backup {copied.BackupId} after the copy, not {row.BackupId}; recorded as its record says");
         id = await rt.Data.RecordAsync(copyRow, CancellationToken.None).ConfigureAwait(false);
-        job.Info($"recorded the copy as backup {id}");
+        job.Info($"recorded the copy as backup {id}" + (copyRow.Digest is { } dg ? $", content digest {dg}" + (arrived is null ? " (the source's; the array gave none)" : "") : ""));
         return new JsonObject { ["source"] = backupId, ["copy"] = id, ["deviceId"] = destDevice, ["volume"] = destVolume };
     }
 }

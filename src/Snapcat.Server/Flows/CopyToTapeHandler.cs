@@ -47,7 +47,8 @@ public sealed class CopyToTapeHandler(ServerRuntime rt, TapeFlowFaults? faults =
             job.SetProgress(0, size);
             tapeRow = await copy.CopyToTapeAsync(stream.Data, size, row, tapeInfo, new JobProgress(job, size), ct).ConfigureAwait(false);
         }
-        job.Info($"wrote {size} bytes to {tapeRow.MediaId}");
+        job.Info($"wrote {size} bytes to {tapeRow.MediaId}, content digest {tapeRow.Digest}" +
+            (row.Digest is null ? " (the disk backup had none to check it against)" : " (equal to the disk backup's)"));
 
         if (move)
         {

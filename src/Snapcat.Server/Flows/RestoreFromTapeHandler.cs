@@ -15,7 +15,9 @@ namespace Snapcat.Server.Flows;
 ///
 /// Failure policy: the last tape block is held back until length and checksum matched (<see cref="HoldBackStream"/>),
 /// so on any mismatch the agent receives a short body, answers with an error, and the job fails saying the
-/// target volume is incomplete. A file restore from tape goes through a scratch volume (<see cref="TapeFileRestoreHandler"/>).
+/// target volume is incomplete. The content digest of what was read is checked against the one the tape carries before that
+/// last block too (issue 13): a damaged data block fails the restore with <c>digest.mismatch</c>, the target left incomplete.
+/// A file restore from tape goes through a scratch volume (<see cref="TapeFileRestoreHandler"/>).
 /// </summary>
 public sealed class RestoreFromTapeHandler(ServerRuntime rt)
 {
@@ -81,18 +83,30 @@ public sealed class RestoreFromTapeHandler(ServerRuntime rt)
             int rows = await rt.Data.DeleteAtAsync(device, media, CancellationToken.None).ConfigureAwait(false);
             job.Info($"volume {volume} on {device} held a backup: removed its volume information and {rows} catalog row(s) before overwriting it");
         }
-        var done = await StreamIntoAsync(row, device, volume, target.Size, job).ConfigureAwait(false);
+        TapeBackupResultSummary done;
+        try
+        {
+            done = await StreamIntoAsync(row, device, volume, target.Size, job).ConfigureAwait(false);
+        }
+        catch (SnapcatException e) when (e.Code == "digest.mismatch")
+        {
+            // The last block was held back (HoldBackStream): the agent never received the whole body and did not commit it.
+            throw new SnapcatException(e.Kind, e.Code, e.Message + $"; the restore target, volume {volume} on {device}, is left incomplete " +
+                "(every block but the last was written, so it holds part of the damaged data and must not be used)" +
+                (oldInfo is not null ? " and without volume information or catalog row (the backup it held was removed first)" : "") +
+                "; restore from another copy of the backup");
+        }
         var result = new JsonObject
         {
             ["backup"] = backupId, ["deviceId"] = device, ["volume"] = volume, ["bytes"] = done.Bytes,
-            ["crc32c"] = done.Crc32C.ToString("X8", System.Globalization.CultureInfo.InvariantCulture),
+            ["crc32c"] = done.Crc32C.ToString("X8", System.Globalization.CultureInfo.InvariantCulture), ["digest"] = done.Digest,
         };
         if (oldInfo is not null)
         {
             // The volume now holds the tape backup: it gets that backup's volume information and a catalog row (origin
             // copy), as a volume copy would (FIG. 19), so the catalog and a rebuild from the array agree on what it holds.
             await array.PutVolumeInfoAsync(volume, row.VolumeInfo, CancellationToken.None).ConfigureAwait(false);
-            long id = await rt.Data.RecordAsync(BackupRows.FromRecord(row.VolumeInfo, device, volume, BackupOrigin.Copy), CancellationToken.None).ConfigureAwait(false);
+            long id = await rt.Data.RecordAsync(BackupRows.FromRecord(row.VolumeInfo, device, volume, BackupOrigin.Copy) with { Digest = done.Digest }, CancellationToken.None).ConfigureAwait(false);
             job.Info($"volume {volume} on {device} now holds backup {row.BackupId}: wrote its volume information and recorded it as backup {id}");
             result["replaced"] = true;
             result["copy"] = id;
@@ -116,12 +130,13 @@ public sealed class RestoreFromTapeHandler(ServerRuntime rt)
             // Throws tape.checksum_mismatch before the held-back last block goes out.
             var r = await new TapeCopy(library).RestoreFromTapeAsync(row.MediaId, held, new CopyToTapeHandler.JobProgress(job, size), token).ConfigureAwait(false);
             await held.CompleteAsync(token).ConfigureAwait(false);
-            done = new TapeBackupResultSummary(r.DataBytes, r.Crc32C, r.Volumes);
+            done = new TapeBackupResultSummary(r.DataBytes, r.Crc32C, r.Volumes, r.Digest);
         }, ct).ConfigureAwait(false);
 
-        job.Info($"restored {done!.Bytes} bytes, CRC-32C {done.Crc32C:X8} checked, from cartridge(s) {string.Join(", ", done.Cartridges)}");
+        job.Info($"restored {done!.Bytes} bytes, CRC-32C {done.Crc32C:X8} checked, content digest {done.Digest} " +
+            (done.Digest is not null && row.Digest is null ? "(the tape carries none to check it against)" : "checked") + $", from cartridge(s) {string.Join(", ", done.Cartridges)}");
         return done;
     }
 
-    public sealed record TapeBackupResultSummary(long Bytes, uint Crc32C, IReadOnlyList<string> Cartridges);
+    public sealed record TapeBackupResultSummary(long Bytes, uint Crc32C, IReadOnlyList<string> Cartridges, string? Digest = null);
 }

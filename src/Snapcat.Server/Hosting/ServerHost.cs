@@ -8,6 +8,7 @@ using Snapcat.Server.Jobs;
 using Snapcat.Server.Notifications;
 using Snapcat.Server.Remote;
 using Snapcat.Server.Scheduling;
+using Snapcat.Server.Verify;
 
 namespace Snapcat.Server.Hosting;
 
@@ -22,6 +23,7 @@ public sealed class ServerHost : IAsyncDisposable
     private Task? _schedulerLoop;
     private Task? _reconcileLoop;
     private Task? _diskLoop;
+    private Task? _verifyLoop;
 
     /// <summary>Made by <c>StartAsync</c> only, once the runtime, operations, scheduler and notifier exist.</summary>
     private ServerHost() { }
@@ -32,6 +34,9 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>Webhooks and e-mail of server.json's notifications section (docs/notifications.md).</summary>
     public required Notifier Notifier { get; init; }
     public string ControlUrl { get; private set; } = "";
+    /// <summary>Verify jobs and the verify plans' scheduler (docs/verify.md).</summary>
+    public VerifyOperations VerifyOperations { get; private init; } = null!;
+    public VerifyPlanScheduler VerifyScheduler { get; private init; } = null!;
 
     /// <summary>What each configured array says of itself (its data file system's space among it); arrays that do not answer are left out.</summary>
     private static async Task<IReadOnlyList<Snapcat.Contracts.Array.ArrayInfo>> ArrayInfosAsync(ServerRuntime rt, CancellationToken ct)
@@ -66,17 +71,21 @@ public sealed class ServerHost : IAsyncDisposable
         var scheduler = new BackupScheduler(runtime.Definitions, ops, runtime.Time, runtime.Logs.CreateLogger<BackupScheduler>());
         runtime.Jobs.Finished += notifier.JobFinished;
         scheduler.Event += notifier.ScheduleEvent;
-        var host = new ServerHost { Runtime = runtime, Operations = ops, Scheduler = scheduler, Notifier = notifier };
+        var verify = new VerifyOperations(runtime);
+        var verifyScheduler = new VerifyPlanScheduler(runtime.VerifyPlans, verify, runtime.Time, runtime.Logs.CreateLogger<VerifyPlanScheduler>());
+        runtime.Verifications.Recorded += notifier.VerifyRecorded;
+        var host = new ServerHost { Runtime = runtime, Operations = ops, Scheduler = scheduler, Notifier = notifier, VerifyOperations = verify, VerifyScheduler = verifyScheduler };
         try
         {
             // Before the API answers: a job left running by a crashed process is shown interrupted, never running.
             var reconciler = new JobReconciler(runtime);
             await reconciler.MarkInterruptedAsync(ct).ConfigureAwait(false);
-            host._api = Build(config, runtime, ops, scheduler, logs);
+            host._api = Build(config, runtime, ops, scheduler, logs, host);
             await host._api.StartAsync(ct).ConfigureAwait(false);
             host.ControlUrl = ControlApiApp.Addresses(host._api).FirstOrDefault() ?? $"http://{config.ControlListen}";
             host._schedulerLoop = Task.Run(() => scheduler.RunAsync(host._stop.Token), CancellationToken.None);
             host._reconcileLoop = Task.Run(() => reconciler.RunAsync(host._stop.Token), CancellationToken.None);
+            host._verifyLoop = Task.Run(() => verifyScheduler.RunAsync(host._stop.Token), CancellationToken.None);
             if (notifier.HasChannels)
                 host._diskLoop = Task.Run(() => DiskSpaceWatch.For(config, notifier, logs, ct => ArrayInfosAsync(runtime, ct)).RunAsync(host._stop.Token), CancellationToken.None);
             return host;
@@ -88,7 +97,7 @@ public sealed class ServerHost : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(LoadedServerConfig config, ServerRuntime rt, ServerOperations ops, BackupScheduler scheduler, ILoggerFactory? logs)
+    private static WebApplication Build(LoadedServerConfig config, ServerRuntime rt, ServerOperations ops, BackupScheduler scheduler, ILoggerFactory? logs, ServerHost host)
     {
         var builder = ControlApiApp.CreateBuilder("snapcat-server", config.ControlListen.Host, config.ControlListen.Port, logs, config.ControlTls);
         builder.Services.AddServerHealthChecks(rt);
@@ -96,6 +105,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.UseControlApi(new ControlAccess(config.Credentials, config.AuditFile), "backup server", "the control.token of server.json",
             e => e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: StorageErrors.SqliteFull });
         app.MapServerApi(rt, ops, scheduler);
+        app.MapVerifyApi(rt, host.VerifyOperations, host.VerifyScheduler);
         app.MapJobEventStream(rt.Jobs);
         app.MapMetricsEndpoint(ServerMetrics.Create(rt));
         app.MapServerStatus(rt, ops, scheduler);
@@ -112,7 +122,7 @@ public sealed class ServerHost : IAsyncDisposable
             await _api.StopAsync(grace.Token).ConfigureAwait(false);
             await _api.DisposeAsync().ConfigureAwait(false);
         }
-        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop })
+        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop, _verifyLoop })
         {
             if (loop is null) continue;
             try { await loop.ConfigureAwait(false); }

@@ -25,6 +25,12 @@ public static class ServerMetrics
             "When the newest succeeded job of each backup definition finished (unix seconds); absent until one succeeded", "definition");
         var backups = f.CreateGauge("snapcat_server_catalog_backups", "Backups in the catalog's backup data table by kind", "kind");
         rt.Jobs.Finished += (job, _) => finishes.WithLabels(Name(job.State), job.Kind).Inc();
+        // Verify jobs (docs/verify.md): every verify recorded since the server started, and the backups no verify ever reached.
+        var verifies = f.CreateCounter("snapcat_server_verifies_total", "Backup verifies recorded since the server started, by outcome (ok, sealed, mismatch, failed)", "outcome");
+        foreach (string outcome in Verify.VerifyOutcome.All) verifies.WithLabels(outcome);
+        rt.Verifications.Recorded += run => verifies.WithLabels(run.Outcome).Inc();
+        var neverVerified = f.CreateGauge("snapcat_server_backups_never_verified", "Backups in the catalog that no verify ever reached a verdict on (ok, sealed or mismatch)");
+        registry.AddBeforeCollectCallback(async ct => neverVerified.Set(await rt.Verifications.CountNeverVerifiedAsync(ct).ConfigureAwait(false)));
 
         registry.AddBeforeCollectCallback(async ct =>
         {

@@ -23,6 +23,8 @@ public sealed class ServerRuntime : IAsyncDisposable
         Volumes = new BackupVolumeStore(catalog);
         History = new JobHistoryStore(catalog);
         Jobs = new ServerJobs(History, Logs.CreateLogger<ServerJobs>(), Time);
+        Verifications = new Verify.VerifyHistoryStore(catalog);
+        VerifyPlans = new Verify.VerifyPlanStore(catalog);
     }
 
     public CatalogDatabase Catalog { get; }
@@ -34,6 +36,9 @@ public sealed class ServerRuntime : IAsyncDisposable
     public BackupVolumeStore Volumes { get; }
     public JobHistoryStore History { get; }
     public ServerJobs Jobs { get; }
+    /// <summary>The verify history and the verify plans (issue 13, docs/verify.md).</summary>
+    public Verify.VerifyHistoryStore Verifications { get; }
+    public Verify.VerifyPlanStore VerifyPlans { get; }
 
     /// <summary>Schedules that fire more often are refused (issue 9.11): server.json scheduling.minimumIntervalSeconds.</summary>
     public TimeSpan MinimumScheduleInterval { get; init; } = DefaultMinimumScheduleInterval;

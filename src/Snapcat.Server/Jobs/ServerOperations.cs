@@ -155,13 +155,6 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
             ctx => new CopyToTapeHandler(rt).RunAsync(backupId, request.Move, ctx)).Snapshot();
     }
 
-    public async Task<JobSnapshot> StartVerifyAsync(long backupId, CancellationToken ct = default)
-    {
-        var library = rt.TapeLibraryOrThrow();
-        var row = await BackupRows.GetAsync(rt.Data, backupId, ct).ConfigureAwait(false);
-        if (row.DeviceId != library.LibraryId)
-            Throw.Invalid("verify.not_on_tape", $"backup {backupId} is on {row.DeviceId}, not in tape library {library.LibraryId}; only tape backups carry a data checksum to verify");
-        return rt.Jobs.Start("verify", $"verify tape backup {backupId} ({row.MediaId})", null,
-            ctx => new VerifyTapeBackupHandler(rt).RunAsync(backupId, ctx)).Snapshot();
-    }
+    /// <summary>A disk backup verified on its array, a tape backup read back (issue 13, <see cref="VerifyBackupHandler"/>).</summary>
+    public Task<JobSnapshot> StartVerifyAsync(long backupId, CancellationToken ct = default) => VerifyBackupHandler.StartAsync(rt, backupId, ct);
 }

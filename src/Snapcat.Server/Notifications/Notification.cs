@@ -17,6 +17,7 @@ public sealed record Notification(string Kind, DateTimeOffset Time, string Serve
         NotificationKind.CartridgeDamaged => $"tape cartridge damaged: {Subject}",
         NotificationKind.DiskNearlyFull => $"disk nearly full: {Subject}",
         NotificationKind.DriftFound => $"drift found: {Subject}",
+        NotificationKind.VerifyFailed => $"verify failed: {Subject}",
         _ => $"{Kind}: {Subject}",
     };
 }

@@ -13,8 +13,10 @@ public static class NotificationKind
     public const string DiskNearlyFull = "disk_nearly_full";
     /// <summary>Catalog and arrays disagree. Defined for the reconcile to come; nothing emits it yet.</summary>
     public const string DriftFound = "drift_found";
+    /// <summary>A verify found a backup's data differing from its digest (mismatch), or could not read it (failed); docs/verify.md.</summary>
+    public const string VerifyFailed = "verify_failed";
 
-    public static readonly IReadOnlyList<string> All = [RunFailed, RunMissed, CartridgeDamaged, DiskNearlyFull, DriftFound];
+    public static readonly IReadOnlyList<string> All = [RunFailed, RunMissed, CartridgeDamaged, DiskNearlyFull, DriftFound, VerifyFailed];
 
     public static bool IsKnown(string? kind) => kind is not null && All.Contains(kind, StringComparer.Ordinal);
 }

@@ -17,6 +17,9 @@ public sealed class TapeCopy(TapeLibrary library)
     /// backup was taken (mirror, snapshot), the device ID says it is now on tape.
     /// Failure: the exception propagates, the backup on tape has no trailer and is reported incomplete; nothing
     /// is to be recorded in the catalog.
+    /// Content digest (issue 13): the source row's digest, when it has one, goes into the management information and
+    /// the data must match it (<c>digest.mismatch</c> otherwise, the copy cut off again); the returned row carries the
+    /// digest the data was written with (the trailer's).
     /// </summary>
     public Task<BackupDataRow> CopyToTapeAsync(Stream volumeData, long size, BackupDataRow source, byte[] volumeInfo,
         IProgress<long>? progress = null, CancellationToken ct = default)
@@ -27,7 +30,9 @@ public sealed class TapeCopy(TapeLibrary library)
         if (source.DeviceId == library.LibraryId)
             Throw.Invalid("tape.copy.source", $"backup {source.MediaId} is already in tape library {library.LibraryId}");
 
-        return WriteAsync(volumeData, size, source, volumeInfo, BackupOrigin.Copy, [TapeCatalogRows.ToJson(source)], progress, ct);
+        if (source.Digest is { } d && !Snapcat.Core.Integrity.ContentDigest.IsRootText(d))
+            Throw.Invalid("tape.copy.digest", $"backup {source.Id}'s catalog digest '{d}' is not a sha256: root");
+        return WriteAsync(volumeData, size, source, volumeInfo, BackupOrigin.Copy, [TapeCatalogRows.ToJson(source)], progress, ct, source.Digest);
     }
 
     /// <summary>
@@ -60,7 +65,7 @@ public sealed class TapeCopy(TapeLibrary library)
     }
 
     private Task<BackupDataRow> WriteAsync(Stream volumeData, long size, BackupDataRow template, byte[] volumeInfo, BackupOrigin origin,
-        System.Text.Json.Nodes.JsonObject[] moreRows, IProgress<long>? progress, CancellationToken ct) =>
+        System.Text.Json.Nodes.JsonObject[] moreRows, IProgress<long>? progress, CancellationToken ct, string? expectedDigest = null) =>
         library.UseDriveAsync(writes: true, async () =>
         {
             var now = library.Clock.GetUtcNow();
@@ -72,6 +77,7 @@ public sealed class TapeCopy(TapeLibrary library)
                 VolumeInfo = volumeInfo,
                 Origin = origin,
                 Recorded = now,
+                Digest = expectedDigest,
             };
             // Before appending: a torn or interrupted tail (a crash since start-up) is cut first, so the new backup
             // follows the last complete one instead of failing on the damage (issue 9.4).
@@ -85,6 +91,7 @@ public sealed class TapeCopy(TapeLibrary library)
                 {
                     BackupId = template.BackupId,
                     VolumeInformation = volumeInfo,
+                    Digest = expectedDigest,
                     CatalogRows = [TapeCatalogRows.ToJson(RowAt(location)), .. moreRows.Select(r => (System.Text.Json.Nodes.JsonObject)r.DeepClone())],
                 }, data, ct).ConfigureAwait(false);
             }
@@ -98,7 +105,7 @@ public sealed class TapeCopy(TapeLibrary library)
             if (result.DataBytes != size)
                 throw new SnapcatException(ErrorKind.Internal, "tape.copy.size_mismatch",
                     $"wrote {result.DataBytes} bytes to tape but the volume has {size}");
-            return RowAt(result.Location);
+            return RowAt(result.Location) with { Digest = result.Digest };
         }, ct);
 
     /// <summary>

@@ -12,6 +12,9 @@ namespace Snapcat.Tape.Backup;
 /// cut off again (<see cref="TapeFileSetWriter.Abandon"/>), every cartridge ends as it did before, and the exception
 /// propagates; the catalog must not record anything. Should even the cut fail (or the process die mid-write), the
 /// backup is left without TRLR and reads as incomplete until <see cref="TapeTailRepair"/> cuts it.
+/// Content digest (issue 13): the data's digest is computed as it is written and goes into the trailer (version 2);
+/// when the management information names the digest the data must have (the disk backup's), a different one fails
+/// the write with <c>digest.mismatch</c> before the trailer, and the files are cut off as for any other failure.
 /// </summary>
 public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? clock = null)
 {
@@ -68,6 +71,7 @@ public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? cl
         set.BeginFile(FileIdentifier(record.BackupId, "DATA"), DataBlockLength);
         var buffer = new byte[DataBlockLength];
         uint crc = 0xFFFFFFFFu;
+        var digest = new Snapcat.Core.Integrity.ContentDigestAccumulator();
         long bytes = 0, blocks = 0;
         while (true)
         {
@@ -75,6 +79,7 @@ public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? cl
             if (n == 0)
                 break;
             crc = Crc32CHash.Append(crc, buffer.AsSpan(0, n));
+            digest.Append(buffer.AsSpan(0, n));
             set.WriteBlock(buffer.AsSpan(0, n));
             bytes += n;
             blocks++;
@@ -83,11 +88,21 @@ public sealed class TapeBackupWriter(ICartridgeLibrary library, TimeProvider? cl
         }
         set.EndFile();
         crc = ~crc;
+        string root = digest.Finish().RootText;
+        // The data is not what the disk backup's digest says: no trailer, so the copy never reads as complete; the
+        // caller's catch cuts the files written so far.
+        if (record.Digest is { } expected && !string.Equals(expected, root, StringComparison.Ordinal))
+            throw new TapeFormatException("digest.mismatch",
+                $"the data written for backup {record.BackupId} has content digest {root}, but the disk backup's digest is {expected}: " +
+                "the source changed or was read wrong; the tape copy is discarded");
 
-        var trailer = new TapeBackupTrailer { BackupId = record.BackupId, DataBytes = bytes, DataBlocks = blocks, Crc32C = TapeBackupTrailer.FormatCrc(crc) };
+        var trailer = new TapeBackupTrailer
+        {
+            BackupId = record.BackupId, DataBytes = bytes, DataBlocks = blocks, Crc32C = TapeBackupTrailer.FormatCrc(crc), Digest = root,
+        };
         set.BeginFile(FileIdentifier(record.BackupId, "TRLR"), DataBlockLength);
         set.WriteBlock(trailer.Serialize());
         set.EndFile();
-        return new TapeBackupResult(location, set.VolumesUsed.Distinct().ToList(), bytes, crc);
+        return new TapeBackupResult(location, set.VolumesUsed.Distinct().ToList(), bytes, crc, root, root);
     }
 }

@@ -9,11 +9,15 @@ namespace Snapcat.Tape.Backup;
 /// The management information, first file of every backup on tape (docs/tape-format.md): a UTF-8 JSON
 /// document with the 512-byte volume information (base64) and the catalog row(s) as the server keeps them
 /// (opaque JSON objects here, so the catalog can grow columns without a tape format change).
+/// Version 2 adds <see cref="Digest"/>: the content digest root the data must have (issue 13, docs/verify.md); a
+/// version 1 record (an older tape) has none and still reads: "no digest", not an error.
 /// </summary>
 public sealed record TapeManagementRecord
 {
     public const string FormatName = "snapcat-tape-management";
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
+    /// <summary>The oldest version this build reads: version 1 records carry no digest.</summary>
+    public const int OldestVersion = 1;
     public const int MaxBytes = 1 << 20;
 
     public string Format { get; init; } = FormatName;
@@ -22,6 +26,13 @@ public sealed record TapeManagementRecord
     public required byte[] VolumeInformation { get; init; }
     public IReadOnlyList<JsonObject> CatalogRows { get; init; } = [];
     public DateTimeOffset WrittenUtc { get; init; }
+
+    /// <summary>
+    /// The content digest root (<c>sha256:…</c>, Core.Integrity.ContentDigest) the data file must have: the disk
+    /// backup's, known before the data is written; null when it was unknown (the trailer then carries the digest the
+    /// data was written with) and always null in a version 1 record.
+    /// </summary>
+    public string? Digest { get; init; }
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -62,8 +73,10 @@ public sealed record TapeManagementRecord
     {
         if (r.Format != FormatName)
             throw new TapeFormatException("tape.management.format", $"management information format is '{r.Format}', expected '{FormatName}'");
-        if (r.Version != CurrentVersion)
-            throw new TapeFormatException("tape.management.version", $"management information version {r.Version} is not supported (expected {CurrentVersion})");
+        if (r.Version < OldestVersion || r.Version > CurrentVersion)
+            throw new TapeFormatException("tape.management.version", $"management information version {r.Version} is not supported (expected {OldestVersion} to {CurrentVersion})");
+        if (r.Digest is not null && (r.Version < 2 || !Snapcat.Core.Integrity.ContentDigest.IsRootText(r.Digest)))
+            throw new TapeFormatException("tape.management.digest", $"management information version {r.Version} names digest '{r.Digest}', which is not a sha256: root of a version 2 record");
         if (r.VolumeInformation is null || r.VolumeInformation.Length != VolumeInfoRecord.Size)
             throw new TapeFormatException("tape.management.volume_info", $"volume information must be {VolumeInfoRecord.Size} bytes, found {r.VolumeInformation?.Length ?? 0}");
         if (r.CatalogRows is null)

@@ -17,6 +17,7 @@ public static class BackupCommands
         backup.Subcommands.Add(Copy(console));
         backup.Subcommands.Add(CopyToTape(console));
         backup.Subcommands.Add(Verify(console));
+        backup.Subcommands.Add(VerifyCommands.Verifications(console));
         backup.Subcommands.Add(Protect(console));
         backup.Subcommands.Add(Unprotect(console));
         return backup;
@@ -152,6 +153,7 @@ public static class BackupCommands
     }
 
     private static Command Verify(CliConsole console) =>
-        OnBackup(console, "verify", "Read a tape backup back and check its length and CRC-32C against what was recorded at copy time",
-            (_, client, id, ct) => client.VerifyBackupAsync(id, ct));
+        OnBackup(console, "verify", "Verify a backup's data against its content digest: a disk backup on its array (no data over the network), " +
+            "a tape backup by reading it back; a mismatch fails with digest.mismatch (docs/verify.md)",
+            (_, client, id, ct) => client.StartBackupVerifyAsync(id, ct));
 }

@@ -25,6 +25,7 @@ public static partial class ArrayApi
         var v1 = app.MapGroup("/v1");
         var scope = new ArrayScope(volumes);
         if (copy is not null) MapCopyApi(v1, copy, scope, volumes);
+        MapContentApi(v1, volumes);
 
         v1.MapGet("/array", () =>
         {

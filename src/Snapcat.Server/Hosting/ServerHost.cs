@@ -22,6 +22,7 @@ public sealed class ServerHost : IAsyncDisposable
     private Task? _schedulerLoop;
     private Task? _reconcileLoop;
     private Task? _diskLoop;
+    private Task? _stateLoop;
 
     /// <summary>Made by <c>StartAsync</c> only, once the runtime, operations, scheduler and notifier exist.</summary>
     private ServerHost() { }
@@ -65,6 +66,7 @@ public sealed class ServerHost : IAsyncDisposable
         var ops = new ServerOperations(runtime);
         var scheduler = new BackupScheduler(runtime.Definitions, ops, runtime.Time, runtime.Logs.CreateLogger<BackupScheduler>());
         runtime.Jobs.Finished += notifier.JobFinished;
+        runtime.Jobs.Saved += runtime.StateCopies.JobSaved;
         scheduler.Event += notifier.ScheduleEvent;
         var host = new ServerHost { Runtime = runtime, Operations = ops, Scheduler = scheduler, Notifier = notifier };
         try
@@ -77,6 +79,7 @@ public sealed class ServerHost : IAsyncDisposable
             host.ControlUrl = ControlApiApp.Addresses(host._api).FirstOrDefault() ?? $"http://{config.ControlListen}";
             host._schedulerLoop = Task.Run(() => scheduler.RunAsync(host._stop.Token), CancellationToken.None);
             host._reconcileLoop = Task.Run(() => reconciler.RunAsync(host._stop.Token), CancellationToken.None);
+            host._stateLoop = Task.Run(() => runtime.StateCopies.RunAsync(host._stop.Token), CancellationToken.None);
             if (notifier.HasChannels)
                 host._diskLoop = Task.Run(() => DiskSpaceWatch.For(config, notifier, logs, ct => ArrayInfosAsync(runtime, ct)).RunAsync(host._stop.Token), CancellationToken.None);
             return host;
@@ -95,6 +98,7 @@ public sealed class ServerHost : IAsyncDisposable
         var app = builder.Build();
         app.UseControlApi(new ControlAccess(config.Credentials, config.AuditFile), "backup server", "the control.token of server.json",
             e => e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: StorageErrors.SqliteFull });
+        StateCopy.StateCopyRefresh.UseStateCopyRefresh(app, rt);   // every successful change through the API refreshes the state copy (debounced)
         app.MapServerApi(rt, ops, scheduler);
         app.MapJobEventStream(rt.Jobs);
         app.MapMetricsEndpoint(ServerMetrics.Create(rt));
@@ -112,7 +116,7 @@ public sealed class ServerHost : IAsyncDisposable
             await _api.StopAsync(grace.Token).ConfigureAwait(false);
             await _api.DisposeAsync().ConfigureAwait(false);
         }
-        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop })
+        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop, _stateLoop })
         {
             if (loop is null) continue;
             try { await loop.ConfigureAwait(false); }

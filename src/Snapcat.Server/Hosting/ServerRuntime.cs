@@ -23,6 +23,7 @@ public sealed class ServerRuntime : IAsyncDisposable
         Volumes = new BackupVolumeStore(catalog);
         History = new JobHistoryStore(catalog);
         Jobs = new ServerJobs(History, Logs.CreateLogger<ServerJobs>(), Time);
+        StateCopies = new StateCopy.StateCopyService(this);
     }
 
     public CatalogDatabase Catalog { get; }
@@ -34,6 +35,9 @@ public sealed class ServerRuntime : IAsyncDisposable
     public BackupVolumeStore Volumes { get; }
     public JobHistoryStore History { get; }
     public ServerJobs Jobs { get; }
+
+    /// <summary>The server's state copy on the arrays and tapes (docs/disaster-recovery.md).</summary>
+    public StateCopy.StateCopyService StateCopies { get; }
 
     /// <summary>Schedules that fire more often are refused (issue 9.11): server.json scheduling.minimumIntervalSeconds.</summary>
     public TimeSpan MinimumScheduleInterval { get; init; } = DefaultMinimumScheduleInterval;

@@ -79,7 +79,11 @@ public sealed class ServerHost : IAsyncDisposable
             host.ControlUrl = ControlApiApp.Addresses(host._api).FirstOrDefault() ?? $"http://{config.ControlListen}";
             host._schedulerLoop = Task.Run(() => scheduler.RunAsync(host._stop.Token), CancellationToken.None);
             host._reconcileLoop = Task.Run(() => reconciler.RunAsync(host._stop.Token), CancellationToken.None);
-            host._stateLoop = Task.Run(() => runtime.StateCopies.RunAsync(host._stop.Token), CancellationToken.None);
+            if (config.StateCopy?.Enabled != false)
+            {
+                if (config.StateCopy?.DebounceSeconds is double d && d >= 0) runtime.StateCopies.Debounce = TimeSpan.FromSeconds(d);
+                host._stateLoop = Task.Run(() => runtime.StateCopies.RunAsync(host._stop.Token), CancellationToken.None);
+            }
             if (notifier.HasChannels)
                 host._diskLoop = Task.Run(() => DiskSpaceWatch.For(config, notifier, logs, ct => ArrayInfosAsync(runtime, ct)).RunAsync(host._stop.Token), CancellationToken.None);
             return host;

@@ -25,7 +25,7 @@ public sealed partial class StateCopyService(ServerRuntime rt)
     private ILogger Log => rt.Logs.CreateLogger<StateCopyService>();
 
     /// <summary>How long after the last request the copy is written (a burst of changes is one write).</summary>
-    public TimeSpan Debounce { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The first retry after a failed write; it doubles up to <see cref="MaxRetry"/>.</summary>
     public TimeSpan FirstRetry { get; init; } = TimeSpan.FromSeconds(5);

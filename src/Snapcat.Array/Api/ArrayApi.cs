@@ -26,6 +26,7 @@ public static partial class ArrayApi
         var scope = new ArrayScope(volumes);
         if (copy is not null) MapCopyApi(v1, copy, scope, volumes);
         if (copy is not null) MapDigestApi(v1, copy, volumes);
+        MapContentApi(v1, volumes);
 
         v1.MapGet("/array", () =>
         {

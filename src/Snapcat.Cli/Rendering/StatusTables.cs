@@ -17,7 +17,17 @@ public static class StatusTables
         yield return s.Failures.Count == 0 && s.Missed.Count == 0 ? new Text($"Failures since {Time(s.Since)}: none\n") : Failures(s);
         yield return s.Arrays.Count == 0 ? new Text("Arrays: none configured\n") : Arrays(s.Arrays);
         yield return s.Tape is { } t ? Tape(t) : new Text("Tape library: none configured\n");
+        if (s.StateCopy is { } sc) yield return new Text(StateCopyLine(sc) + "\n");
     }
+
+    /// <summary>One line on the server's state copy (docs/disaster-recovery.md): last generation and where, or the failure being retried.</summary>
+    public static string StateCopyLine(StateCopyStatusDto sc) =>
+        sc.LastError is { } error
+            ? $"State copy: FAILED at {(sc.LastFailure is { } f ? Time(f) : "-")} ({error}); retried; last good generation {sc.Generation}" +
+              (sc.LastWritten is { } lw ? $" at {Time(lw)}" : "")
+            : sc.LastWritten is { } w
+                ? $"State copy: generation {sc.Generation} at {Time(w)}" + (sc.Targets.Count > 0 ? $" on {string.Join(", ", sc.Targets)}" : "") + (sc.Pending ? " (a newer one is due)" : "")
+                : "State copy: none written yet" + (sc.Pending ? " (one is due)" : " (written after the first change)");
 
     private static Table Titled(string title, params string[] columns) =>
         new Table { Title = new TableTitle(title), Border = TableBorder.Rounded }.AddColumns(columns);

@@ -6,7 +6,7 @@ namespace Snapcat.Contracts.Server;
 /// the tapes were not scanned), fsck-style: every problem listed. The totals count both. An array that could
 /// not be read is a row with <see cref="ArrayRebuildReport.Error"/> set; the others and the tapes are still imported.
 /// </summary>
-public sealed record RebuildReport(IReadOnlyList<ArrayRebuildReport> Arrays, TapeRebuildReport? Tapes = null)
+public sealed record RebuildReport(IReadOnlyList<ArrayRebuildReport> Arrays, TapeRebuildReport? Tapes = null, StateRestoreReport? State = null)
 {
     public int Added => Arrays.Sum(a => a.Added.Count) + (Tapes?.Added.Count ?? 0);
     public int Unchanged => Arrays.Sum(a => a.Unchanged.Count) + (Tapes?.Unchanged.Count ?? 0);

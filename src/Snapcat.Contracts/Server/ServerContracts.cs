@@ -94,6 +94,6 @@ public sealed record CopyRequest(uint? Volume = null, string? DeviceId = null, s
 /// No device IDs: every array of the configuration. <see cref="Tapes"/>: also scan the tape library; null means
 /// yes when a library is configured and no device IDs were named.
 /// </summary>
-public sealed record RebuildRequest(IReadOnlyList<string>? DeviceIds = null, bool? Tapes = null);
+public sealed record RebuildRequest(IReadOnlyList<string>? DeviceIds = null, bool? Tapes = null, bool? State = null, string? FromServer = null);
 
 public sealed record ScheduleEventDto(DateTimeOffset Time, string Definition, string What, string Detail);

@@ -10,4 +10,11 @@ public enum BackupKind : byte
     Snapshot = 2,
     Copy = 3,
     Tape = 4,
+
+    /// <summary>
+    /// Not a backup: the backup server's catalog volume, which holds the server's state copy (definitions, backup volume
+    /// table, catalog-only fields of the backup rows, job summaries; docs/disaster-recovery.md). Rebuilds, prunes, orphan
+    /// listings, status and tape scans never take it for a backup.
+    /// </summary>
+    Catalog = 5,
 }

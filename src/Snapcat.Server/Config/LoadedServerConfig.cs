@@ -28,6 +28,8 @@ public sealed record LoadedServerConfig(
     public Snapcat.Server.Notifications.NotificationSettings Notifications { get; init; } = Snapcat.Server.Notifications.NotificationSettings.None;
     /// <summary>The <c>logging</c> block (format, level); null: the defaults.</summary>
     public Snapcat.Core.Config.LoggingConfig? Logging { get; init; }
+    /// <summary>The <c>stateCopy</c> block; null: the state copy is written, 2 s after the last change.</summary>
+    public ServerStateCopyConfig? StateCopy { get; init; }
 }
 
 /// <param name="Trust">How the peer's certificate is checked (pinned fingerprint, CA file); null: the system's trust store.</param>

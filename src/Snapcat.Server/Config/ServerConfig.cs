@@ -29,6 +29,8 @@ public sealed record ServerConfig
     public ServerSchedulingConfig? Scheduling { get; init; }
     public NotificationsConfig? Notifications { get; init; }   // format in NotificationsConfig.cs
     public LoggingConfig? Logging { get; init; }
+    /// <summary>The state copy on the arrays and tapes (docs/disaster-recovery.md); absent: on, written 2 s after the last change.</summary>
+    public ServerStateCopyConfig? StateCopy { get; init; }
 }
 
 public sealed record ServerSchedulingConfig
@@ -54,4 +56,11 @@ public sealed record ServerCatalogConfig
 public sealed record RemoteEndpointConfig : PeerEndpointConfig
 {
     public required string Url { get; init; }
+}
+
+/// <summary><c>stateCopy</c> of server.json: <c>enabled</c> (default true) and <c>debounceSeconds</c> (default 2), how long after the last change the copy is written.</summary>
+public sealed record ServerStateCopyConfig
+{
+    public bool? Enabled { get; init; }
+    public double? DebounceSeconds { get; init; }
 }

@@ -70,6 +70,7 @@ public static class ServerConfigLoader
         return new LoadedServerConfig(configPath, listen, token, catalog, agents, arrays, tape, minimum)
         {
             Logging = raw.Logging,
+            StateCopy = raw.StateCopy,
             Credentials = credentials,
             AuditFile = auditFile,
             ControlTls = tls,

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Snapcat.Contracts.Array;
+using Snapcat.Server.StateCopy;
 using Snapcat.Server.Tape;
 
 namespace Snapcat.Server.Flows;
@@ -26,33 +28,66 @@ public sealed partial class RebuildCatalogFromArrayHandler(ServerRuntime rt)
     /// <paramref name="tapes"/>: also scan the tape library (labels, management information and trailers of every
     /// cartridge); null means yes when a library is configured and no device IDs were named.
     /// </summary>
-    public async Task<RebuildReport> RebuildAsync(IReadOnlyList<string>? deviceIds, JobContext? job = null, CancellationToken ct = default, bool? tapes = null)
+    public async Task<RebuildReport> RebuildAsync(IReadOnlyList<string>? deviceIds, JobContext? job = null, CancellationToken ct = default, bool? tapes = null,
+        bool? state = null, string? fromServer = null)
     {
         bool scanTapes = tapes ?? (rt.Tapes is not null && deviceIds is not { Count: > 0 });
         var library = scanTapes ? rt.TapeLibraryOrThrow() : null;
         var devices = deviceIds is { Count: > 0 } ? deviceIds : rt.Remotes.DeviceIds.Order(StringComparer.Ordinal).ToArray();
         if (devices.Count == 0 && library is null)
             Throw.Invalid("rebuild.no_arrays", "the server configuration names no arrays; add them under \"arrays\" in server.json");
+        bool restoreState = state ?? true;
         string jobId = job?.JobId ?? "-";
         LogStarted(Log, jobId, devices.Count == 0 ? "none" : string.Join(", ", devices), library?.LibraryId ?? "none");
-        var reports = new List<ArrayRebuildReport>();
+        // No state copy is written while the catalog is half restored (it would become the newest copy).
+        using var pause = rt.StateCopies.Pause();
+
+        // 1. Every array's listing, once: its volume information for the rows, its catalog volumes for the state copies.
+        var listings = new Dictionary<string, VolumeInfoListing>(StringComparer.Ordinal);
+        var unreadable = new Dictionary<string, string>(StringComparer.Ordinal);
+        var copies = new List<FoundCopy>();
         foreach (string device in devices)
         {
             // One array that cannot be read is one row of the report, like a damaged cartridge (issue 9.14): the
             // other arrays and the tapes are still imported. A cancel still ends the whole rebuild.
             try
             {
-                var r = await RebuildArrayAsync(device, job, ct).ConfigureAwait(false);
-                reports.Add(r);
-                LogArray(Log, jobId, device, r.Volumes, r.Added.Count, r.Unchanged.Count, r.Updated.Count, r.Invalid.Count, r.Orphans?.Count ?? 0);
+                var array = rt.Remotes.ArrayFor(device);
+                // Step 2420: the array sends back its device ID and volume list — here with each volume's
+                // information in the same answer, so step 2421 costs no extra round trip per volume.
+                var listing = await array.ListVolumeInfosAsync(ct).ConfigureAwait(false);
+                if (listing.DeviceId != device)
+                    Throw.Conflict("rebuild.device_mismatch",
+                        $"the array configured as {device} ({array.BaseUrl}) answers as {listing.DeviceId}; fix the URL under \"arrays\" in server.json");
+                listings[device] = listing;
+                if (restoreState) copies.AddRange(await ArrayStateCopies.ReadAllAsync(device, array, listing, ct).ConfigureAwait(false));
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is SnapcatException or HttpRequestException or TaskCanceledException or IOException)
             {
                 string why = e is SnapcatException se ? $"{se.Message} ({se.Code})" : e.Message;
                 job?.Warn($"{device}: not read, {why}; the other arrays and the tapes go on");
                 LogArrayUnreadable(Log, jobId, device, why);
-                reports.Add(ArrayRebuildReport.Unreadable(device, why));
+                unreadable[device] = why;
             }
+        }
+        if (restoreState && library is not null)
+            copies.AddRange(await new TapeStateCopies(library).ReadAllAsync(ct).ConfigureAwait(false));
+
+        // 2. The newest valid state copy: definitions and the backup volume table first.
+        var restore = restoreState ? await RestoreConfigurationAsync(copies, fromServer, job, ct).ConfigureAwait(false) : null;
+
+        // 3. The backup rows from the volume information (FIG. 15) and the tapes' management information.
+        var reports = new List<ArrayRebuildReport>();
+        foreach (string device in devices)
+        {
+            if (unreadable.TryGetValue(device, out string? why))
+            {
+                reports.Add(ArrayRebuildReport.Unreadable(device, why));
+                continue;
+            }
+            var r = await RebuildArrayAsync(device, listings[device], job, ct).ConfigureAwait(false);
+            reports.Add(r);
+            LogArray(Log, jobId, device, r.Volumes, r.Added.Count, r.Unchanged.Count, r.Updated.Count, r.Invalid.Count, r.Orphans?.Count ?? 0);
         }
         TapeRebuildReport? tapeReport = null;
         if (library is not null)
@@ -65,8 +100,15 @@ public sealed partial class RebuildCatalogFromArrayHandler(ServerRuntime rt)
                 $"{tapeReport.Updated.Count} updated, {tapeReport.Invalid.Count} invalid");
             LogTapes(Log, jobId, library.LibraryId, tapeReport.Added.Count, tapeReport.Unchanged.Count, tapeReport.Updated.Count, tapeReport.Invalid.Count);
         }
-        var report = new RebuildReport(reports, tapeReport);
+
+        // 4. What the records cannot carry, then the job summaries, then the server takes the copy's identity.
+        var fresh = reports.SelectMany(a => a.Added.Concat(a.Updated).Select(v => (a.DeviceId, v.ToString(CultureInfo.InvariantCulture))))
+            .Concat(tapeReport is null ? [] : tapeReport.Added.Concat(tapeReport.Updated).Select(i => (tapeReport.DeviceId, i.Where)));
+        StateRestoreReport? stateReport = restore is null ? null : await FinishStateAsync(restore, fresh, job, ct).ConfigureAwait(false);
+        var report = new RebuildReport(reports, tapeReport, stateReport);
         LogFinished(Log, jobId, report.Added, report.Unchanged, report.Updated, report.Invalid, report.Orphans, report.Unreadable);
+        pause.Dispose();
+        rt.StateCopies.Request();
         return report;
     }
 
@@ -85,23 +127,16 @@ public sealed partial class RebuildCatalogFromArrayHandler(ServerRuntime rt)
     [LoggerMessage(Level = LogLevel.Information, Message = "catalog rebuild {JobId} finished: {Added} added, {Unchanged} already there, {Updated} updated, {Invalid} invalid, {Orphans} orphan snapshot(s), {Unreadable} array(s) not read")]
     private static partial void LogFinished(ILogger logger, string jobId, int added, int unchanged, int updated, int invalid, int orphans, int unreadable);
 
-    public async Task<JsonNode?> RunAsync(IReadOnlyList<string>? deviceIds, JobContext job, bool? tapes = null)
+    public async Task<JsonNode?> RunAsync(IReadOnlyList<string>? deviceIds, JobContext job, bool? tapes = null, bool? state = null, string? fromServer = null)
     {
-        var report = await RebuildAsync(deviceIds, job, job.CancellationToken, tapes).ConfigureAwait(false);
+        var report = await RebuildAsync(deviceIds, job, job.CancellationToken, tapes, state, fromServer).ConfigureAwait(false);
         job.Info($"rebuild done: {report.Added} added, {report.Unchanged} already there, {report.Updated} updated, {report.Invalid} invalid, " +
             $"{report.Orphans} orphan snapshot(s), {report.Unreadable} array(s) not read");
         return JsonSerializer.SerializeToNode(report, Json);
     }
 
-    private async Task<ArrayRebuildReport> RebuildArrayAsync(string device, JobContext? job, CancellationToken ct)
+    private async Task<ArrayRebuildReport> RebuildArrayAsync(string device, VolumeInfoListing listing, JobContext? job, CancellationToken ct)
     {
-        var array = rt.Remotes.ArrayFor(device);
-        // Step 2420: the array sends back its device ID and volume list — here with each volume's
-        // information in the same answer, so step 2421 costs no extra round trip per volume.
-        var listing = await array.ListVolumeInfosAsync(ct).ConfigureAwait(false);
-        if (listing.DeviceId != device)
-            Throw.Conflict("rebuild.device_mismatch",
-                $"the array configured as {device} ({array.BaseUrl}) answers as {listing.DeviceId}; fix the URL under \"arrays\" in server.json");
         job?.Info($"{device}: {listing.Volumes.Count} volume(s)");
 
         var rows = new List<BackupDataRow>();
@@ -128,6 +163,8 @@ public sealed partial class RebuildCatalogFromArrayHandler(ServerRuntime rt)
                 job?.Warn($"{device} volume {v.Number}: volume information {reason}; not imported");
                 continue;
             }
+            // The server's catalog volume holds its state copy, not a backup: never a row.
+            if (ArrayStateCopies.IsCatalogRecord(record!)) continue;
             var row = BackupRows.FromRecord(record!, raw, device, v.Number);
             // A snapshot record on a volume that is no snapshot was copied there (a version 1 record, or a copy made
             // on the array directly): deleting it as a snapshot would be refused forever (issue 15.2).

@@ -18,6 +18,7 @@ public static class ServerHealth
         var checks = services.AddHealthChecks()
             .AddCheck("catalog", new CatalogCheck(new CatalogStatistics(rt.Catalog), rt.Catalog.Dialect), HealthStatus.Unhealthy,
                 timeout: HealthEndpoints.CheckTimeout);
+        checks.AddCheck("state_copy", new StateCopy.StateCopyHealthCheck(rt.StateCopies), HealthStatus.Degraded, timeout: HealthEndpoints.CheckTimeout);
         if (rt.Tapes is { } tapes)
             checks.AddCheck("tape_library", new DirectoryHealthCheck(tapes.Config.Directory, "tape library directory", writable: false),
                 HealthStatus.Degraded, timeout: HealthEndpoints.CheckTimeout);

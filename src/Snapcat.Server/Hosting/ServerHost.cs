@@ -24,6 +24,7 @@ public sealed class ServerHost : IAsyncDisposable
     private Task? _reconcileLoop;
     private Task? _diskLoop;
     private Task? _verifyLoop;
+    private Task? _stateLoop;
 
     /// <summary>Made by <c>StartAsync</c> only, once the runtime, operations, scheduler and notifier exist.</summary>
     private ServerHost() { }
@@ -70,6 +71,7 @@ public sealed class ServerHost : IAsyncDisposable
         var ops = new ServerOperations(runtime);
         var scheduler = new BackupScheduler(runtime.Definitions, ops, runtime.Time, runtime.Logs.CreateLogger<BackupScheduler>());
         runtime.Jobs.Finished += notifier.JobFinished;
+        runtime.Jobs.Saved += runtime.StateCopies.JobSaved;
         scheduler.Event += notifier.ScheduleEvent;
         var verify = new VerifyOperations(runtime);
         var verifyScheduler = new VerifyPlanScheduler(runtime.VerifyPlans, verify, runtime.Time, runtime.Logs.CreateLogger<VerifyPlanScheduler>());
@@ -86,6 +88,11 @@ public sealed class ServerHost : IAsyncDisposable
             host._schedulerLoop = Task.Run(() => scheduler.RunAsync(host._stop.Token), CancellationToken.None);
             host._reconcileLoop = Task.Run(() => reconciler.RunAsync(host._stop.Token), CancellationToken.None);
             host._verifyLoop = Task.Run(() => verifyScheduler.RunAsync(host._stop.Token), CancellationToken.None);
+            if (config.StateCopy?.Enabled != false)
+            {
+                if (config.StateCopy?.DebounceSeconds is double d && d >= 0) runtime.StateCopies.Debounce = TimeSpan.FromSeconds(d);
+                host._stateLoop = Task.Run(() => runtime.StateCopies.RunAsync(host._stop.Token), CancellationToken.None);
+            }
             if (notifier.HasChannels)
                 host._diskLoop = Task.Run(() => DiskSpaceWatch.For(config, notifier, logs, ct => ArrayInfosAsync(runtime, ct)).RunAsync(host._stop.Token), CancellationToken.None);
             return host;
@@ -104,6 +111,7 @@ public sealed class ServerHost : IAsyncDisposable
         var app = builder.Build();
         app.UseControlApi(new ControlAccess(config.Credentials, config.AuditFile), "backup server", "the control.token of server.json",
             e => e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: StorageErrors.SqliteFull });
+        StateCopy.StateCopyRefresh.UseStateCopyRefresh(app, rt);   // every successful change through the API refreshes the state copy (debounced)
         app.MapServerApi(rt, ops, scheduler);
         app.MapVerifyApi(rt, host.VerifyOperations, host.VerifyScheduler);
         app.MapJobEventStream(rt.Jobs);
@@ -122,7 +130,7 @@ public sealed class ServerHost : IAsyncDisposable
             await _api.StopAsync(grace.Token).ConfigureAwait(false);
             await _api.DisposeAsync().ConfigureAwait(false);
         }
-        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop, _verifyLoop })
+        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop, _verifyLoop, _stateLoop })
         {
             if (loop is null) continue;
             try { await loop.ConfigureAwait(false); }

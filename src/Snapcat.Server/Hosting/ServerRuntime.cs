@@ -25,6 +25,7 @@ public sealed class ServerRuntime : IAsyncDisposable
         Jobs = new ServerJobs(History, Logs.CreateLogger<ServerJobs>(), Time);
         Verifications = new Verify.VerifyHistoryStore(catalog);
         VerifyPlans = new Verify.VerifyPlanStore(catalog);
+        StateCopies = new StateCopy.StateCopyService(this);
     }
 
     public CatalogDatabase Catalog { get; }
@@ -39,6 +40,9 @@ public sealed class ServerRuntime : IAsyncDisposable
     /// <summary>The verify history and the verify plans (issue 13, docs/verify.md).</summary>
     public Verify.VerifyHistoryStore Verifications { get; }
     public Verify.VerifyPlanStore VerifyPlans { get; }
+
+    /// <summary>The server's state copy on the arrays and tapes (docs/disaster-recovery.md).</summary>
+    public StateCopy.StateCopyService StateCopies { get; }
 
     /// <summary>Schedules that fire more often are refused (issue 9.11): server.json scheduling.minimumIntervalSeconds.</summary>
     public TimeSpan MinimumScheduleInterval { get; init; } = DefaultMinimumScheduleInterval;

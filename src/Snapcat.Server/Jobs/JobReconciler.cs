@@ -160,7 +160,7 @@ public sealed partial class JobReconciler(ServerRuntime rt)
         {
             if (v.VolumeInfo is null || (d.KindValue == BackupKind.Mirror && v.Number != d.DestinationVolume)) continue;
             byte[] raw = Convert.FromBase64String(v.VolumeInfo);
-            if (!VolumeInfoRecord.TryDecode(raw, out var record, out _)) continue;
+            if (!VolumeInfoRecord.TryDecode(raw, out var record, out _) || record!.Kind == BackupKind.Catalog) continue;
             // Same host, mount point and label, taken after the job was created (the record's time stamp is the backup's).
             if (record!.Host != d.Host || record.MountPoint != d.MountPoint || record.Label != d.Label || record.Timestamp < p.Job.Created) continue;
             ids.Add(await RecordOnceAsync(BackupRows.FromRecord(record, raw, listing.DeviceId, v.Number, BackupOrigin.Backup), note).ConfigureAwait(false));

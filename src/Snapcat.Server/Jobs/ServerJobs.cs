@@ -20,6 +20,9 @@ public sealed partial class ServerJobs(JobHistoryStore history, ILogger? logger 
     /// </summary>
     public event Action<JobSnapshot, string?>? Finished;
 
+    /// <summary>Raised once a finished job's history row is committed (the state copy refresh listens). Handlers must not throw or block.</summary>
+    public event Action<JobSnapshot, string?>? Saved;
+
     /// <summary>Saves of finished jobs not yet committed (tests wait for zero before reading history).</summary>
     public int PendingSaves => Volatile.Read(ref _pendingSaves);
 
@@ -66,6 +69,7 @@ public sealed partial class ServerJobs(JobHistoryStore history, ILogger? logger 
             Finished?.Invoke(job.Snapshot(), definition);
             LogFinished(job.Snapshot(), definition);
             await history.SaveAsync(job.Snapshot(), definition).ConfigureAwait(false);
+            Saved?.Invoke(job.Snapshot(), definition);
         }
         catch (Exception ex)
         {

@@ -138,7 +138,7 @@ public sealed class ServerOperations(ServerRuntime rt) : IBackupRunStarter
         if (tapes) rt.TapeLibraryOrThrow();
         string which = (devices is null ? "all arrays" : string.Join(", ", devices)) + (tapes ? $" and tape library {rt.Tapes!.LibraryId}" : "");
         return rt.Jobs.Start("rebuild", $"rebuild the catalog from {which}", null,
-            ctx => new RebuildCatalogFromArrayHandler(rt).RunAsync(devices, ctx, tapes)).Snapshot();
+            ctx => new RebuildCatalogFromArrayHandler(rt).RunAsync(devices, ctx, tapes, request.State, request.FromServer)).Snapshot();
     }
 
     public async Task<JobSnapshot> StartTapeCopyAsync(long backupId, TapeCopyRequest request, CancellationToken ct = default)

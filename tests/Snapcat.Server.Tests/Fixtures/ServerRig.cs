@@ -56,6 +56,7 @@ public sealed partial class ServerRig : IAsyncDisposable
             s.PostgresConnectionString = options.Postgres;
             s.TapeLibrary = options.TapeLibrary;
             s.MinimumIntervalSeconds = options.MinimumIntervalSeconds;
+            s.StateCopy = options.StateCopy;
             foreach (var (name, role) in options.ServerCredentials) s.WithCredential(name, role);
             if (options.ExtraArrays.Count > 0)
                 s.Edit = c => c with

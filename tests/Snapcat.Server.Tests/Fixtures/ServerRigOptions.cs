@@ -32,6 +32,9 @@ public sealed record ServerRigOptions
     /// port (port B LUN 7), as a production array gives each host; otherwise with the array's admin token.
     /// </summary>
     public bool ScopedAgent { get; init; }
+
+    /// <summary>The server writes its state copy (docs/disaster-recovery.md), debounced 0.5 s; off for the other tests.</summary>
+    public bool StateCopy { get; init; }
     /// <summary>Named credentials of the server besides its admin token: name → role ("operator", "read-only", "admin").</summary>
     public IReadOnlyDictionary<string, string> ServerCredentials { get; init; } = new Dictionary<string, string>();
 

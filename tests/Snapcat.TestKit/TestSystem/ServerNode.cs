@@ -50,6 +50,9 @@ public sealed class ServerNode : DaemonNode
 
     public Func<ServerConfig, ServerConfig>? Edit { get; set; }
 
+    /// <summary>Writes the server's state copy to the arrays and tapes (docs/disaster-recovery.md); off by default in tests.</summary>
+    public bool StateCopy { get; set; }
+
     /// <summary>The typed client; a server in a namespace is driven with <see cref="DaemonNode.RunCliAsync"/> or <see cref="DaemonNode.Http"/> instead.</summary>
     public ServerClient Client => _client ??= Namespace is null
         ? new ServerClient(ControlUrl, Token, TimeSpan.FromSeconds(60), Trust)
@@ -82,6 +85,8 @@ public sealed class ServerNode : DaemonNode
                 .ToDictionary(a => a.DeviceId, a => new RemoteEndpointConfig { Url = a.ControlUrl.ToString(), Token = a.Token, Fingerprint = a.Fingerprint }),
             TapeLibrary = TapeLibrary,
             Scheduling = MinimumIntervalSeconds is int s ? new ServerSchedulingConfig { MinimumIntervalSeconds = s } : null,
+            // Off unless a test asks for it: the state copy adds a catalog volume to every array, which volume counts of other tests do not expect.
+            StateCopy = new ServerStateCopyConfig { Enabled = StateCopy, DebounceSeconds = StateCopy ? 0.5 : null },
         };
         return Edit is null ? config : Edit(config);
     }

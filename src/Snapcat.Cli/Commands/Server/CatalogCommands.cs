@@ -13,19 +13,22 @@ public static class CatalogCommands
 
         var arrays = new Option<string[]>("--array") { Description = "Rebuild from this array (device ID); repeatable; default: every array of the configuration" };
         var tapes = new Option<bool?>("--tapes") { Description = "Also scan the tape library's cartridges (default: yes when the server has a library and no --array is given); --tapes false skips them" };
-        var rebuild = new Command("rebuild", "Read every volume information record of the arrays and the management information on the tapes, and add or update the catalog rows (FIG. 15); waits and prints the report")
+        var state = new Option<bool?>("--state") { Description = "Restore definitions, the backup volume table, the rows' catalog-only fields and job summaries from the newest valid state copy on the arrays and tapes (default: yes); --state false reads the records only" };
+        var fromServer = new Option<string?>("--from-server") { Description = "Restore the state copy of this server ID (as the report lists it) instead of the newest one's" };
+        var rebuild = new Command("rebuild", "Restore the server's state from the newest valid state copy, then read every volume information record of the arrays and the management information on the tapes, and add or update the catalog rows (FIG. 15); waits and prints the report")
         {
-            arrays, tapes,
+            arrays, tapes, state, fromServer,
         };
         rebuild.SetServerAction(async (r, client, ct) =>
         {
             var a = r.GetValue(arrays);
-            var job = await client.RebuildAsync(new RebuildRequest(a is { Length: > 0 } ? a : null, r.GetValue(tapes)), ct).ConfigureAwait(false);
+            var job = await client.RebuildAsync(new RebuildRequest(a is { Length: > 0 } ? a : null, r.GetValue(tapes), r.GetValue(state), r.GetValue(fromServer)), ct).ConfigureAwait(false);
             var final = await ServerJobCommands.Jobs.ReportAsync(console, r.Json(), client, job, wait: true, null, ct, printFinal: false).ConfigureAwait(false);
             var report = final!.Result?.Deserialize<RebuildReport>(ServerClient.Json);
             if (r.Json()) console.WriteJson(report);
             else if (report is not null)
             {
+                if (report.State is { } restored) WriteState(console, restored);
                 console.Ui.Write(ServerTables.Rebuild(report));
                 console.Ui.MarkupLineInterpolated(
                     $"{report.Added} added, {report.Unchanged} already there, {report.Updated} updated, {report.Invalid} invalid (not imported)");
@@ -62,5 +65,32 @@ public static class CatalogCommands
             "the backup volume table is empty; it fills when definitions are created", ServerTables.BackupVolumes));
         catalog.Subcommands.Add(volumes);
         return catalog;
+    }
+
+    /// <summary>The state copy part of a rebuild report: which copy, what came from where, every copy that was not used and why.</summary>
+    private static void WriteState(CliConsole console, StateRestoreReport s)
+    {
+        if (s.Source is null)
+            console.Ui.MarkupLineInterpolated($"[yellow]State copy: {s.Problem}[/]");
+        else
+        {
+            console.Ui.MarkupLineInterpolated($"State copy used: {s.Source}, server {s.ServerId}, generation {s.Generation}, written {s.Written:u}");
+            var t = new Table { Border = TableBorder.Rounded }.AddColumns("Part", "From", "Restored", "From records only", "Kept", "Conflicts", "In copy, on no medium");
+            void Row(string part, StatePartReport? p)
+            {
+                if (p is null) return;
+                t.AddRow(Markup.Escape(part), Markup.Escape(p.From), $"{p.Restored}", $"{p.FromRecordsOnly}", $"{p.Kept}", $"{p.Conflicts}", $"{p.InCopyNotOnMedia}");
+            }
+            Row("definitions", s.Definitions);
+            Row("backup volume table", s.BackupVolumes);
+            Row("backup rows", s.BackupRows);
+            Row("job summaries", s.Jobs);
+            console.Ui.Write(t);
+            if (s.DefinitionsKept.Count > 0)
+                console.Ui.MarkupLineInterpolated($"kept as this catalog had them (not overwritten): {string.Join(", ", s.DefinitionsKept)}");
+            foreach (string c in s.Conflicts) console.Ui.MarkupLineInterpolated($"[yellow]conflict: {c}[/]");
+        }
+        foreach (var seen in s.Copies.Where(c => !c.Used))
+            console.Ui.MarkupLineInterpolated($"[yellow]state copy {seen.Source}: not used, {seen.Reason}[/]");
     }
 }

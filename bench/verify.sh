@@ -20,7 +20,7 @@ waithttp() { for _ in $(seq 1 1200); do curl -sf -o /dev/null "$1/openapi/v1.jso
 
 ap=$(freeport); dp=$(freeport); token=bench-token
 cat > "$work/array.json" <<JSON
-{ "deviceId": "VERIFYBENCH-01", "dataDirectory": "array", "control": { "listen": "127.0.0.1:$ap", "token": "$token" },
+{ "deviceId": "VERIFYBENCH-01", "dataDirectory": "array", "control": { "listen": "127.0.0.1:$ap", "token": "$token", "insecure": true },
   "dataPorts": [ { "listen": "127.0.0.1:$dp" } ] }
 JSON
 dotnet "$root/.build/snapcat.dll" array serve --config "$work/array.json" > "$work/array.log" 2>&1 & pids+=($!)

@@ -116,6 +116,7 @@ public sealed class MirrorPair : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!await _oneCopy.WaitAsync(0, ct).ConfigureAwait(false))
             Throw.Conflict("mirror.copy_running", "a copy or restore of this mirror pair is already running");
+        DigestStore.DigestRewrite? rewrite = null;
         try
         {
             bool copy = direction == MirrorDirection.Copy;
@@ -126,8 +127,6 @@ public sealed class MirrorPair : IAsyncDisposable
             PointInTimeCopy job;
             bool full;
             ContentDigestBuilder? digest = null;
-            ContentDigest? previous = null;
-            DigestStore.Ticket ticket = default;
             var started = DateTimeOffset.UtcNow;
 
             // The point in time: no source write is in flight while the work list is taken and the
@@ -147,14 +146,13 @@ public sealed class MirrorPair : IAsyncDisposable
                     // Before the first destination byte: the secondary's old digest is durably gone (kept in memory for reuse).
                     try
                     {
-                        (previous, ticket) = d.Store.BeginRewrite(d.Secondary);
+                        rewrite = d.Store.BeginRewrite(d.Secondary);
                     }
                     catch
                     {
                         _primaryChanges.Merge(work);
                         throw;
                     }
-                    if (previous is not null && previous.Length != dst.Size) previous = null;
                     digest = new ContentDigestBuilder(dst.Size);
                 }
                 job = new PointInTimeCopy(src, dst, Geometry, work, srcLocks, digest);
@@ -179,7 +177,7 @@ public sealed class MirrorPair : IAsyncDisposable
             {
                 await job.RunAsync(progress, ct).ConfigureAwait(false);
                 await dst.FlushAsync(ct).ConfigureAwait(false);  // every copied byte durable before "complete"
-                if (digest is not null) await SealSecondaryDigestAsync(digest, previous, job.Work, ticket, ct).ConfigureAwait(false);
+                if (digest is not null) await SealSecondaryDigestAsync(digest, rewrite!, job.Work, ct).ConfigureAwait(false);
             }
             catch
             {
@@ -201,6 +199,7 @@ public sealed class MirrorPair : IAsyncDisposable
         }
         finally
         {
+            rewrite?.Dispose();
             _oneCopy.Release();
         }
     }
@@ -210,9 +209,9 @@ public sealed class MirrorPair : IAsyncDisposable
     /// was valid at the copy's start, else from the secondary's data; then the digest is sealed, unless a foreign write
     /// reached the secondary meanwhile (then it stays without one until a verify seals it).
     /// </summary>
-    private async Task SealSecondaryDigestAsync(ContentDigestBuilder digest, ContentDigest? previous, ChunkBitmap copied, DigestStore.Ticket ticket, CancellationToken ct)
+    private async Task SealSecondaryDigestAsync(ContentDigestBuilder digest, DigestStore.DigestRewrite rewrite, ChunkBitmap copied, CancellationToken ct)
     {
-        var (store, secondary) = _digest!.Value;
+        var previous = rewrite.Previous is { } p && p.Length == _secondary.Size ? p : null;
         if (previous is not null)
         {
             for (long c = 0; c < Geometry.ChunkCount; c++)
@@ -222,7 +221,7 @@ public sealed class MirrorPair : IAsyncDisposable
         {
             await DigestReader.FillAsync(_secondary, digest, c => !copied.IsSet(c), null, ct).ConfigureAwait(false);
         }
-        store.TrySeal(ticket, digest.Finish(), DigestStore.SourceCopy);
+        rewrite.TrySeal(digest.Finish(), DigestStore.SourceCopy);
     }
 
     /// <summary>Clean shutdown: the change bitmaps are saved as trusted, so the next copy can be incremental.</summary>

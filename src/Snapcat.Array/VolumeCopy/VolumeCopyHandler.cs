@@ -52,12 +52,11 @@ public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOpt
 
         var expected = KeptDigestOf(source, what);
         var digest = new ChunkAssembler(new ContentDigestBuilder(source.Device.Size));
-        DigestStore.Ticket? ticket = null;
+        // The destination's digest is durably gone before its first byte changes (its volume information too).
+        using var rewrite = destination.Digests?.BeginRewrite(destination.Number);
         BlockCopier.Stats stats;
         try
         {
-            // The destination's digest is durably gone before its first byte changes (its volume information too).
-            if (destination.Digests is { } d) ticket = d.BeginRewrite(destination.Number).Ticket;
             destination.Table.DeleteVolumeInfo(destination.Number);
             observer.Log?.Invoke($"copying {what} ({source.Device.Size} bytes)");
             stats = await BlockCopier.CopyAsync(source.Device, destination.Device, observer.Progress, ct, digest).ConfigureAwait(false);
@@ -76,8 +75,8 @@ public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOpt
         }
         var computed = digest.Builder.Finish();
         CheckAgainstSource(source, expected, computed, what, $"volume {destination.Number}");
-        bool sealedHere = ticket is { } t && destination.Digests!.TrySeal(t, computed, DigestStore.SourceCopy);
-        if (ticket is not null && !sealedHere)
+        bool sealedHere = rewrite is not null && rewrite.TrySeal(computed, DigestStore.SourceCopy);
+        if (rewrite is not null && !sealedHere)
             observer.Log?.Invoke($"volume {destination.Number} was written by someone else during the copy: it keeps no content digest");
 
         // 3647: copy the volume information into the destination's row.

@@ -17,7 +17,15 @@ public static class StatusTables
         yield return s.Failures.Count == 0 && s.Missed.Count == 0 ? new Text($"Failures since {Time(s.Since)}: none\n") : Failures(s);
         yield return s.Arrays.Count == 0 ? new Text("Arrays: none configured\n") : Arrays(s.Arrays);
         yield return s.Tape is { } t ? Tape(t) : new Text("Tape library: none configured\n");
+        if (s.Drift is { } d) yield return new Text(DriftLine(d) + "\n");
     }
+
+    /// <summary>One line: the findings of the last drift reconcile by kind, or that it found none (docs/drift.md).</summary>
+    public static string DriftLine(DriftStatusDto d) => d.LastCheck is null
+        ? "Drift: never checked ('snapcat drift check')"
+        : d.Findings == 0 ? $"Drift: none at the last check ({Time(d.LastCheck)})"
+        : $"Drift: {d.Findings} finding(s) at the last check ({Time(d.LastCheck)}): " +
+          string.Join(", ", d.ByKind.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Value} {k.Key}")) + "; 'snapcat drift list' shows them";
 
     private static Table Titled(string title, params string[] columns) =>
         new Table { Title = new TableTitle(title), Border = TableBorder.Rounded }.AddColumns(columns);

@@ -9,7 +9,7 @@ namespace Snapcat.Contracts.Server;
 /// HTTP client of the backup server's API (ServerContracts.cs), for the CLI and tests. Sending, errors and
 /// jobs are <see cref="ControlApiClient"/>'s; this class names the routes.
 /// </summary>
-public sealed class ServerClient : ControlApiClient
+public sealed partial class ServerClient : ControlApiClient
 {
     private static readonly ControlApiPeer ServerPeer = new("server", "backup server",
         "check that 'snapcat server serve' is running and the URL matches its control.listen",

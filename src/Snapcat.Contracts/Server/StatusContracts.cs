@@ -15,7 +15,8 @@ public sealed record ServerStatusDto(
     IReadOnlyList<JobOutcomeDto> Failures,
     IReadOnlyList<ScheduleEventDto> Missed,
     IReadOnlyList<ArrayStatusDto> Arrays,
-    TapeStatusDto? Tape);
+    TapeStatusDto? Tape,
+    DriftStatusDto? Drift = null);
 
 /// <summary><see cref="NextRun"/> is null for a disabled definition or one run by hand only; <see cref="LastResult"/> is its newest finished job.</summary>
 public sealed record DefinitionStatusDto(

@@ -40,7 +40,8 @@ public static class StatusApi
                 .Select(e => new ScheduleEventDto(e.Time, e.Definition, e.What, e.Detail)).ToList();
             var arrays = await Task.WhenAll(rt.Remotes.DeviceIds.Order(StringComparer.Ordinal).Select(id => ArrayAsync(rt, id, ct))).ConfigureAwait(false);
             var tape = rt.Tapes is { } lib ? Tape(lib.LibraryId, await lib.ListAsync(ct).ConfigureAwait(false)) : null;
-            return new ServerStatusDto(now, from, definitions, running, failures, missed, arrays, tape);
+            var drift = await new Drift.DriftStore(rt.Catalog).StatusAsync(ct).ConfigureAwait(false);
+            return new ServerStatusDto(now, from, definitions, running, failures, missed, arrays, tape, drift);
         }).RequireRole(CredentialRole.ReadOnly);
     }
 

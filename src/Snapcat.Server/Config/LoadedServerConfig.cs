@@ -28,6 +28,8 @@ public sealed record LoadedServerConfig(
     public Snapcat.Server.Notifications.NotificationSettings Notifications { get; init; } = Snapcat.Server.Notifications.NotificationSettings.None;
     /// <summary>The <c>logging</c> block (format, level); null: the defaults.</summary>
     public Snapcat.Core.Config.LoggingConfig? Logging { get; init; }
+    /// <summary>The <c>drift</c> block: when the drift reconcile runs (docs/drift.md); by default daily at 04:00 UTC.</summary>
+    public global::Snapcat.Server.Drift.DriftSettings Drift { get; init; } = global::Snapcat.Server.Drift.DriftSettings.Default;
 }
 
 /// <param name="Trust">How the peer's certificate is checked (pinned fingerprint, CA file); null: the system's trust store.</param>

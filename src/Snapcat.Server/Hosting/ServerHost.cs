@@ -4,6 +4,7 @@ using Snapcat.ControlApi.Hosting;
 using Snapcat.ControlApi.Metrics;
 using Snapcat.Server.Api;
 using Snapcat.Server.Config;
+using Snapcat.Server.Drift;
 using Snapcat.Server.Jobs;
 using Snapcat.Server.Notifications;
 using Snapcat.Server.Remote;
@@ -22,6 +23,7 @@ public sealed class ServerHost : IAsyncDisposable
     private Task? _schedulerLoop;
     private Task? _reconcileLoop;
     private Task? _diskLoop;
+    private Task? _driftLoop;
 
     /// <summary>Made by <c>StartAsync</c> only, once the runtime, operations, scheduler and notifier exist.</summary>
     private ServerHost() { }
@@ -32,6 +34,8 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>Webhooks and e-mail of server.json's notifications section (docs/notifications.md).</summary>
     public required Notifier Notifier { get; init; }
     public string ControlUrl { get; private set; } = "";
+    /// <summary>The drift reconcile, its findings and fixes (docs/drift.md).</summary>
+    public required DriftService Drift { get; init; }
 
     /// <summary>What each configured array says of itself (its data file system's space among it); arrays that do not answer are left out.</summary>
     private static async Task<IReadOnlyList<Snapcat.Contracts.Array.ArrayInfo>> ArrayInfosAsync(ServerRuntime rt, CancellationToken ct)
@@ -66,17 +70,20 @@ public sealed class ServerHost : IAsyncDisposable
         var scheduler = new BackupScheduler(runtime.Definitions, ops, runtime.Time, runtime.Logs.CreateLogger<BackupScheduler>());
         runtime.Jobs.Finished += notifier.JobFinished;
         scheduler.Event += notifier.ScheduleEvent;
-        var host = new ServerHost { Runtime = runtime, Operations = ops, Scheduler = scheduler, Notifier = notifier };
+        var drift = new DriftService(runtime, ops, config.Drift);
+        drift.NewFindings += r => notifier.DriftFound("drift", DriftService.Summary(r), deviceId: string.Join(",", r.Findings.Where(f => r.New.Contains(f.Id)).Select(f => f.DeviceId).Distinct()));
+        var host = new ServerHost { Runtime = runtime, Operations = ops, Scheduler = scheduler, Notifier = notifier, Drift = drift };
         try
         {
             // Before the API answers: a job left running by a crashed process is shown interrupted, never running.
             var reconciler = new JobReconciler(runtime);
             await reconciler.MarkInterruptedAsync(ct).ConfigureAwait(false);
-            host._api = Build(config, runtime, ops, scheduler, logs);
+            host._api = Build(config, runtime, ops, scheduler, logs, drift);
             await host._api.StartAsync(ct).ConfigureAwait(false);
             host.ControlUrl = ControlApiApp.Addresses(host._api).FirstOrDefault() ?? $"http://{config.ControlListen}";
             host._schedulerLoop = Task.Run(() => scheduler.RunAsync(host._stop.Token), CancellationToken.None);
             host._reconcileLoop = Task.Run(() => reconciler.RunAsync(host._stop.Token), CancellationToken.None);
+            host._driftLoop = Task.Run(() => drift.RunScheduleAsync(host._stop.Token), CancellationToken.None);
             if (notifier.HasChannels)
                 host._diskLoop = Task.Run(() => DiskSpaceWatch.For(config, notifier, logs, ct => ArrayInfosAsync(runtime, ct)).RunAsync(host._stop.Token), CancellationToken.None);
             return host;
@@ -88,7 +95,7 @@ public sealed class ServerHost : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(LoadedServerConfig config, ServerRuntime rt, ServerOperations ops, BackupScheduler scheduler, ILoggerFactory? logs)
+    private static WebApplication Build(LoadedServerConfig config, ServerRuntime rt, ServerOperations ops, BackupScheduler scheduler, ILoggerFactory? logs, DriftService drift)
     {
         var builder = ControlApiApp.CreateBuilder("snapcat-server", config.ControlListen.Host, config.ControlListen.Port, logs, config.ControlTls);
         builder.Services.AddServerHealthChecks(rt);
@@ -99,6 +106,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapJobEventStream(rt.Jobs);
         app.MapMetricsEndpoint(ServerMetrics.Create(rt));
         app.MapServerStatus(rt, ops, scheduler);
+        app.MapDriftApi(drift);
         return app;
     }
 
@@ -112,7 +120,7 @@ public sealed class ServerHost : IAsyncDisposable
             await _api.StopAsync(grace.Token).ConfigureAwait(false);
             await _api.DisposeAsync().ConfigureAwait(false);
         }
-        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop })
+        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop, _driftLoop })
         {
             if (loop is null) continue;
             try { await loop.ConfigureAwait(false); }

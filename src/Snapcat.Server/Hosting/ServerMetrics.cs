@@ -25,6 +25,8 @@ public static class ServerMetrics
             "When the newest succeeded job of each backup definition finished (unix seconds); absent until one succeeded", "definition");
         var backups = f.CreateGauge("snapcat_server_catalog_backups", "Backups in the catalog's backup data table by kind", "kind");
         rt.Jobs.Finished += (job, _) => finishes.WithLabels(Name(job.State), job.Kind).Inc();
+        var drift = f.CreateGauge("snapcat_server_drift_findings", "Findings of the last drift reconcile by kind (docs/drift.md); 0 for a kind with none", "kind");
+        var driftStore = new Drift.DriftStore(rt.Catalog);
 
         registry.AddBeforeCollectCallback(async ct =>
         {
@@ -39,6 +41,9 @@ public static class ServerMetrics
 
             foreach (var labels in backups.GetAllLabelValues()) backups.WithLabels(labels).Set(0);
             foreach (var row in await stats.BackupsByKindAsync(ct).ConfigureAwait(false)) backups.WithLabels(row.Kind).Set(row.Count);
+
+            var findings = await driftStore.StatusAsync(ct).ConfigureAwait(false);
+            foreach (string kind in DriftKinds.All) drift.WithLabels(kind).Set(findings.ByKind.GetValueOrDefault(kind));
         });
 
         if (rt.Tapes is { } tapes)

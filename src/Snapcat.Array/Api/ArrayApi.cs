@@ -25,6 +25,7 @@ public static partial class ArrayApi
         var v1 = app.MapGroup("/v1");
         var scope = new ArrayScope(volumes);
         if (copy is not null) MapCopyApi(v1, copy, scope, volumes);
+        if (copy is not null) MapDigestApi(v1, copy, volumes);
 
         v1.MapGet("/array", () =>
         {
@@ -129,7 +130,8 @@ public static partial class ArrayApi
         }).RequireRole(CredentialRole.Agent);
 
         v1.MapGet("/volume-infos", (HttpContext http) =>
-            new VolumeInfoListing(volumes.DeviceId, scope.Filter(http, volumes.ListVolumeInfos(), r => checked((uint)r.Number)).Select(r => r.ToEntry()).ToList()))
+            new VolumeInfoListing(volumes.DeviceId, scope.Filter(http, volumes.ListVolumeInfos(), r => checked((uint)r.Number))
+                .Select(r => r.ToEntry(volumes.Digests.Get(checked((uint)r.Number))?.Root)).ToList()))
             .RequireRole(CredentialRole.ReadOnly);
     }
 

@@ -21,6 +21,7 @@ public static class ArrayApiMapping
 
     public static AssignmentDto ToDto(this AssignmentRecord a) => new(a.Port, checked((uint)a.Lun), a.ReadOnly, a.AllowedIdentities);
 
-    public static VolumeInfoEntry ToEntry(this VolumeInfoRecordRow r) =>
-        new(checked((uint)r.Number), r.Size, r.Kind, r.VolumeInfo is null ? null : Convert.ToBase64String(r.VolumeInfo));
+    /// <param name="digestRoot">The root of the volume's valid content digest, from the digest store's memory (no file read).</param>
+    public static VolumeInfoEntry ToEntry(this VolumeInfoRecordRow r, string? digestRoot = null) =>
+        new(checked((uint)r.Number), r.Size, r.Kind, r.VolumeInfo is null ? null : Convert.ToBase64String(r.VolumeInfo), digestRoot);
 }

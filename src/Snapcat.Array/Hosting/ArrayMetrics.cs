@@ -28,8 +28,11 @@ public static class ArrayMetrics
         var snapshots = f.CreateGauge("snapcat_array_snapshots", "Snapshots the array holds");
         var chunks = f.CreateGauge("snapcat_array_snapshot_preserved_chunks", "Chunks (64 KiB) of old data the snapshots preserve by copy-on-write");
         var bytes = f.CreateGauge("snapcat_array_snapshot_preserved_bytes", "Blocks the snapshots' preserved data occupies on the data file system");
+        var verifies = f.CreateCounter("snapcat_array_verifies_total", "Array-side verifies since start, by outcome: sealed (no digest yet, one kept), matched, mismatched, failed, cancelled", "outcome");
         registry.AddBeforeCollectCallback(() =>
         {
+            foreach (string outcome in Integrity.VerifyOutcomes.All)
+                verifies.WithLabels(outcome).IncTo(volumes.Digests.Outcomes.Get(outcome));
             var all = volumes.List();
             var plain = all.Where(v => v.Kind != VolumeKinds.Snapshot).ToList();
             var snaps = all.Where(v => v.Kind == VolumeKinds.Snapshot).ToList();

@@ -37,6 +37,9 @@ public sealed class VolumeDevice : IBlockDevice
 
     public int HookCount => _hooks.Length;
 
+    /// <summary>The digest store's hook on this volume (VolumeManager sets it); a copy that keeps the digest itself writes without it.</summary>
+    internal IVolumeWriteHook? DigestHook { get; set; }
+
     public ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken ct = default) =>
         _file.ReadAsync(offset, buffer, ct);
 
@@ -66,7 +69,13 @@ public sealed class VolumeDevice : IBlockDevice
     /// changes, but the destination's snapshots must still preserve old data, and other pairs sharing
     /// the destination must still see the change.
     /// </summary>
-    internal IBlockDevice Excluding(Func<IVolumeWriteHook?> excluded) => new HookFilteredView(this, excluded);
+    internal IBlockDevice Excluding(Func<IVolumeWriteHook?> excluded) => new HookFilteredView(this, excluded, null);
+
+    /// <summary>
+    /// <see cref="Excluding(Func{IVolumeWriteHook?})"/>, and without the digest hook too: for a copy that drops the kept digest
+    /// itself before its first write (DigestStore.BeginRewrite) and seals a new one when it is done.
+    /// </summary>
+    internal IBlockDevice ExcludingWithDigest(Func<IVolumeWriteHook?> excluded) => new HookFilteredView(this, excluded, DigestHook);
 
     private async ValueTask WriteAsync(ImmutableArray<IVolumeWriteHook> hooks, long offset, ReadOnlyMemory<byte> data, WriteFlags flags, CancellationToken ct)
     {
@@ -138,12 +147,19 @@ public sealed class VolumeDevice : IBlockDevice
 
     internal ValueTask CloseAsync() => _file.DisposeAsync();
 
-    private sealed class HookFilteredView(VolumeDevice device, Func<IVolumeWriteHook?> excluded) : IBlockDevice
+    private sealed class HookFilteredView(VolumeDevice device, Func<IVolumeWriteHook?> excluded, IVolumeWriteHook? alsoExcluded) : IBlockDevice
     {
         public long Size => device.Size;
         public bool IsReadOnly => device.IsReadOnly;
 
-        private ImmutableArray<IVolumeWriteHook> Hooks => excluded() is { } x ? device._hooks.Remove(x) : device._hooks;
+        private ImmutableArray<IVolumeWriteHook> Hooks
+        {
+            get
+            {
+                var hooks = excluded() is { } x ? device._hooks.Remove(x) : device._hooks;
+                return alsoExcluded is null ? hooks : hooks.Remove(alsoExcluded);
+            }
+        }
 
         public ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken ct = default) => device.ReadAsync(offset, buffer, ct);
 

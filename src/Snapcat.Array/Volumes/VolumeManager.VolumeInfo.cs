@@ -23,8 +23,13 @@ public sealed partial class VolumeManager
         if (n == 0) throw NotFound(number);
     }
 
+    /// <summary>
+    /// Removes the record and the content digest kept beside it. The digest goes first (durably): a crash in between
+    /// leaves a record without a digest, which the next verify seals again, never a digest without its record.
+    /// </summary>
     public void DeleteVolumeInfo(uint number)
     {
+        Digests.Drop(number);
         int n = _table.Transaction(tx => _table.SetVolumeInfo(number, null, tx));
         if (n == 0) throw NotFound(number);
     }

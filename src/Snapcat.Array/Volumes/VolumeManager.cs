@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Snapcat.Array.Integrity;
 using Snapcat.Array.ManagementTable;
 using Snapcat.Nbd;
 
@@ -44,6 +45,9 @@ public sealed partial class VolumeManager : IAsyncDisposable
     public IReadOnlyList<NbdAddress> DataPorts { get; }
     public VolumeTable Table => _table;
 
+    /// <summary>The content digests kept beside the volumes' information (docs/integrity.md).</summary>
+    public DigestStore Digests { get; private set; } = null!;
+
     public static VolumeManager Open(string dataDirectory, string deviceId, IEnumerable<NbdAddress> dataPorts, ILogger? logger = null)
     {
         string volumes = Path.Combine(dataDirectory, VolumesFolder);
@@ -54,6 +58,8 @@ public sealed partial class VolumeManager : IAsyncDisposable
         try
         {
             mgr.RemoveOrphans();
+            // After the orphan sweep: digest files of volumes that are gone are removed with them.
+            mgr.Digests = DigestStore.Open(dataDirectory, table.ListVolumeNumbers().Select(n => checked((uint)n)).ToList(), logger);
         }
         catch
         {
@@ -125,7 +131,7 @@ public sealed partial class VolumeManager : IAsyncDisposable
                 catch (IOException) { }
                 throw;
             }
-            lock (_deviceGate) _devices[number] = new VolumeDevice(number, file);
+            lock (_deviceGate) _devices[number] = NewDevice(number, file);
             return Details(number)!;
         });
     }
@@ -178,6 +184,10 @@ public sealed partial class VolumeManager : IAsyncDisposable
                 dests.Select(x => checked((uint)x)).ToList(),
                 prims.Select(x => checked((uint)x)).ToList());
         });
+        // The digests describe data that is gone (rows first, then digests, then the file: a crash in between leaves
+        // digest files without a row, which Open removes).
+        foreach (uint snap in deleted.Snapshots) Digests.Forget(snap);
+        Digests.Forget(number);
         if (deleted.Kind == VolumeKinds.Snapshot) return deleted;  // no file of its own
         VolumeDevice? dev;
         lock (_deviceGate)
@@ -212,11 +222,20 @@ public sealed partial class VolumeManager : IAsyncDisposable
                 string path = VolumePath(number);
                 if (!File.Exists(path))
                     Throw.Internal("volume.file_missing", $"volume {number} is in the management table but its file {path} is missing");
-                d = new VolumeDevice(number, FileBlockDevice.Open(path));
+                d = NewDevice(number, FileBlockDevice.Open(path));
                 _devices[number] = d;
                 return d;
             }
         });
+    }
+
+    /// <summary>Every volume device carries the digest store's hook: the first change after a seal drops the digest before it lands.</summary>
+    private VolumeDevice NewDevice(uint number, FileBlockDevice file)
+    {
+        var d = new VolumeDevice(number, file);
+        d.DigestHook = Digests.HookFor(number);
+        d.AddHook(d.DigestHook);
+        return d;
     }
 
     /// <summary>Counts a writer (a read-write NBD connection) until the returned callback runs.</summary>

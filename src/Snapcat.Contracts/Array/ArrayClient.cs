@@ -111,6 +111,30 @@ public sealed partial class ArrayClient : ControlApiClient
     public Task<JobSnapshot> StartVerifyAsync(uint number, CancellationToken ct = default) =>
         SendAsync<JobSnapshot>(HttpMethod.Post, $"v1/volumes/{N(number)}/verify", null, ct);
 
+    /// <summary>The kept digest in its serialized file form (Core.Integrity.ContentDigest.Parse reads it), or null when there is none.</summary>
+    public async Task<byte[]?> GetDigestFileAsync(uint number, CancellationToken ct = default)
+    {
+        using var response = await SendRawAsync(new HttpRequestMessage(HttpMethod.Get, $"v1/volumes/{N(number)}/digest/file"), ct).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = await Errors.FromResponseAsync(response, ct).ConfigureAwait(false);
+            if (error.Kind == ErrorKind.NotFound && error.Code == DigestNotFoundCode) return null;
+            throw error;
+        }
+        return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Hands the array a digest file for the volume (an import, or <paramref name="source"/> <c>copy</c> after a volume copy);
+    /// the array reads the volume and keeps it only when it describes the data (409 <c>digest.mismatch</c> otherwise).
+    /// </summary>
+    public Task<VolumeDigestDto> PutDigestAsync(uint number, ReadOnlyMemory<byte> digestFile, string source = "import", CancellationToken ct = default)
+    {
+        var content = new ReadOnlyMemoryContent(digestFile);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return SendAsync<VolumeDigestDto>(HttpMethod.Put, $"v1/volumes/{N(number)}/digest?source={Uri.EscapeDataString(source)}", content, ct);
+    }
+
     private static string N(uint number) => number.ToString(CultureInfo.InvariantCulture);
 
     // A port is "host:port" (IPv6 in brackets); escaped as one path segment.

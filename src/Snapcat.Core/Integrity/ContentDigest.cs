@@ -221,6 +221,24 @@ public sealed class ContentDigestBuilder
         }
     }
 
+    /// <summary>
+    /// Sets chunk <paramref name="index"/>'s hash without its data: a hash taken from a digest that is still valid for that
+    /// chunk (an incremental copy's unchanged chunks), or the known hash of a chunk of zeroes.
+    /// </summary>
+    public void SetChunkHash(long index, ReadOnlySpan<byte> hash)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, ChunkCount);
+        if (hash.Length != ContentDigest.HashSize)
+            throw new ArgumentException($"a chunk hash is {ContentDigest.HashSize} bytes; {hash.Length} were given", nameof(hash));
+        hash.CopyTo(_chunkHashes.AsSpan(checked((int)(index * ContentDigest.HashSize)), ContentDigest.HashSize));
+        if (!_set[index])
+        {
+            _set[index] = true;
+            Interlocked.Decrement(ref _remaining);
+        }
+    }
+
     public ContentDigest Finish()
     {
         if (Interlocked.Read(ref _remaining) != 0)

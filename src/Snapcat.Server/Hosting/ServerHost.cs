@@ -5,6 +5,7 @@ using Snapcat.ControlApi.Metrics;
 using Snapcat.Server.Api;
 using Snapcat.Server.Config;
 using Snapcat.Server.Drift;
+using Snapcat.Server.Import;
 using Snapcat.Server.Jobs;
 using Snapcat.Server.Notifications;
 using Snapcat.Server.Remote;
@@ -107,6 +108,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapMetricsEndpoint(ServerMetrics.Create(rt));
         app.MapServerStatus(rt, ops, scheduler);
         app.MapDriftApi(drift);
+        app.MapImportApi(rt);
         return app;
     }
 

@@ -34,7 +34,8 @@ public sealed partial class ServerClient
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         content.Headers.ContentLength = header.Length + (digest?.Length ?? 0) + size;
         using var request = new HttpRequestMessage(HttpMethod.Put,
-            $"v1/imports/image?deviceId={Uri.EscapeDataString(deviceId)}&size={size.ToString(CultureInfo.InvariantCulture)}") { Content = content };
+            $"v1/imports/image?deviceId={Uri.EscapeDataString(deviceId)}&size={size.ToString(CultureInfo.InvariantCulture)}")
+        { Content = content };
         HttpResponseMessage response;
         try { response = await Streams().SendAsync(request, ct).ConfigureAwait(false); }
         catch (HttpRequestException ex) { throw Errors.Unreachable(ex); }

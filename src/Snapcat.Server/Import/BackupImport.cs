@@ -26,7 +26,7 @@ public sealed partial class BackupImport(ServerRuntime rt)
     /// <summary>The record and digest checked, and what the catalog says of the backup ID: the same backup already, or nothing.</summary>
     public sealed record Identity(VolumeInfoRecord Record, ContentDigest? Digest, BackupDataRow? Existing);
 
-    public async Task<Identity> ProveIdentityAsync(ReadOnlyMemory<byte> volumeInfo, ReadOnlyMemory<byte>? digestFile, long size, CancellationToken ct)
+    public async Task<Identity> ProveIdentityAsync(ReadOnlyMemory<byte> volumeInfo, byte[]? digestFile, long size, CancellationToken ct)
     {
         if (volumeInfo.Length != VolumeInfoRecord.Size)
             Throw.Invalid("import.bad_record", $"the volume information is {volumeInfo.Length} bytes; a record is {VolumeInfoRecord.Size}");
@@ -35,7 +35,7 @@ public sealed partial class BackupImport(ServerRuntime rt)
         ContentDigest? digest = null;
         if (digestFile is { } d)
         {
-            digest = ContentDigest.Parse(d.Span);
+            digest = ContentDigest.Parse(d);
             if (digest.Length != size)
                 Throw.Invalid("import.size_mismatch", $"the digest describes {digest.Length} bytes but the data is {size} bytes; they are not of the same volume");
         }
@@ -62,7 +62,7 @@ public sealed partial class BackupImport(ServerRuntime rt)
     /// Proves the data of the new volume (<paramref name="digestFile"/> given: the array checks it; none: the array seals one,
     /// with a warning), writes the record with this catalog's number, records the row. Deletes the volume on any failure.
     /// </summary>
-    public async Task<ImportResult> FinishAsync(ArrayClient array, string deviceId, uint volume, Identity identity, ReadOnlyMemory<byte>? digestFile,
+    public async Task<ImportResult> FinishAsync(ArrayClient array, string deviceId, uint volume, Identity identity, byte[]? digestFile,
         List<string> warnings, JobContext? job, CancellationToken ct)
     {
         try

@@ -68,6 +68,8 @@ public sealed class DriftChecker(ServerRuntime rt, Func<bool> backupRunning)
             try { raw = Convert.FromBase64String(v.VolumeInfo); }
             catch (FormatException) { continue; }
             if (!VolumeInfoRecord.TryDecode(raw, out var record, out _)) continue;
+            // Only backups: a record of another kind (the server's own catalog volume, issue 13) is never a catalog row.
+            if (!IsBackupKind(record!.Kind)) continue;
             string media = N(v.Number);
             string target = $"{device}/{media}";
             if (!byMedia.TryGetValue(media, out var row))
@@ -134,6 +136,9 @@ public sealed class DriftChecker(ServerRuntime rt, Func<bool> backupRunning)
 
     public static IReadOnlyList<BackupDataRow> RowsOn(IEnumerable<BackupDataRow> tapeRows, string volumeSerial) =>
         tapeRows.Where(r => r.MediaId.StartsWith(volumeSerial + "/", StringComparison.Ordinal)).ToList();
+
+    /// <summary>The kinds a backup row has; any other record kind (a catalog volume) is left out of drift and import.</summary>
+    public static bool IsBackupKind(BackupKind kind) => kind is BackupKind.Mirror or BackupKind.Snapshot or BackupKind.Copy or BackupKind.Tape;
 
     public static string FixCommand(string kind, string target) => $"snapcat drift fix {DriftFinding.IdOf(kind, target)}";
 

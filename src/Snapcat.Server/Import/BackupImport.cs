@@ -32,6 +32,8 @@ public sealed partial class BackupImport(ServerRuntime rt)
             Throw.Invalid("import.bad_record", $"the volume information is {volumeInfo.Length} bytes; a record is {VolumeInfoRecord.Size}");
         if (!VolumeInfoRecord.TryDecode(volumeInfo.Span, out var record, out string? reason))
             Throw.Invalid("import.bad_record", $"the volume information {reason}; it is no Snapcat record, or it is damaged");
+        if (!Drift.DriftChecker.IsBackupKind(record!.Kind))
+            Throw.Invalid("import.not_a_backup", $"the volume information is of kind {record.Kind}, not of a backup; only backup volumes are imported");
         ContentDigest? digest = null;
         if (digestFile is { } d)
         {

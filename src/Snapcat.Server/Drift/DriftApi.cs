@@ -15,6 +15,9 @@ public static class DriftApi
     public static void MapDriftApi(this IEndpointRouteBuilder app, DriftService drift)
     {
         ArgumentNullException.ThrowIfNull(drift);
+        // The digest fix names the server's own disk verify only when this server has that route (issue 13's verify jobs).
+        drift.HasBackupVerify = () => app.DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+            .Any(e => e.RoutePattern.RawText is "/v1/backups/{id}/verify" && e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Contains("POST") == true);
         var v1 = app.MapGroup("/v1/drift");
 
         v1.MapPost("/reconcile", () =>

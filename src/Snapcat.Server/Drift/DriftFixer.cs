@@ -16,6 +16,13 @@ public sealed class DriftFixer(ServerRuntime rt, ServerOperations ops, DriftStor
 {
     private DriftChecker Checker => new(rt, () => ops.AnyRunning);
 
+    /// <summary>Whether the server has <c>POST /v1/backups/{id}/verify</c>; the digest fix then names it for the verify history.</summary>
+    public Func<bool> HasBackupVerify { get; init; } = () => false;
+
+    private string VerifyHint(long? backup) => HasBackupVerify()
+        ? $" 'snapcat backup verify {backup}' (POST /v1/backups/{backup}/verify) verifies it again and keeps the result in its verification history."
+        : " This server has no POST /v1/backups/{id}/verify route, so the fix verified on the array directly and no verification history was kept.";
+
     public async Task<DriftFixResult> FixAsync(string id, DriftFixRequest request, CancellationToken ct)
     {
         var stored = await store.GetAsync(id, ct).ConfigureAwait(false);
@@ -190,14 +197,14 @@ public sealed class DriftFixer(ServerRuntime rt, ServerOperations ops, DriftStor
         {
             // The data is what the array's digest says: the catalog's digest was the wrong one.
             await rt.Data.SetDigestAsync(row.Id, verify.Root, ct).ConfigureAwait(false);
-            return Done(f, $"verified volume {n} on {f.DeviceId} on the array ({verify.Bytes} bytes): its data matches the array's digest {verify.Root}; backup {row.Id}'s row now has it");
+            return Done(f, $"verified volume {n} on {f.DeviceId} on the array ({verify.Bytes} bytes): its data matches the array's digest {verify.Root}; backup {row.Id}'s row now has it." + VerifyHint(row.Id));
         }
         if (string.Equals(verify.Root, row.Digest, StringComparison.Ordinal))
             return Done(f, $"volume {n} on {f.DeviceId} matches the catalog's digest {row.Digest}, not the one the array keeps ({verify.ExpectedRoot}): the array's digest is wrong. " +
-                "Nothing was changed; seal the volume's digest again on the array", "refused");
+                "Nothing was changed; seal the volume's digest again on the array." + VerifyHint(row.Id), "refused");
         return Done(f, $"volume {n} on {f.DeviceId} matches neither the array's digest ({verify.ExpectedRoot}) nor the catalog's ({row.Digest}); the data gives {verify.Root}" +
             (verify.DifferingOffsets.Count > 0 ? $", first differing bytes at {string.Join(", ", verify.DifferingOffsets)}" : "") +
-            $": backup {row.Id}'s data is damaged. Nothing was changed; restore from another copy", "refused");
+            $": backup {row.Id}'s data is damaged. Nothing was changed; restore from another copy." + VerifyHint(row.Id), "refused");
     }
 
     private static async Task<string?> KeptDigestAsync(ArrayClient array, uint n, CancellationToken ct)

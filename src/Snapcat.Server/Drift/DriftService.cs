@@ -17,7 +17,10 @@ public sealed partial class DriftService(ServerRuntime rt, ServerOperations ops,
     private ILogger Log => rt.Logs.CreateLogger<DriftService>();
 
     public DriftStore Store { get; } = new(rt.Catalog);
-    public DriftFixer Fixer => new(rt, ops, Store);
+    public DriftFixer Fixer => new(rt, ops, Store) { HasBackupVerify = HasBackupVerify };
+
+    /// <summary>Whether this server answers <c>POST /v1/backups/{id}/verify</c> (set by the API when it maps the routes).</summary>
+    public Func<bool> HasBackupVerify { get; set; } = () => false;
     public DriftSettings Settings => settings;
 
     /// <summary>A reconcile found findings that were not there at the last one. Handlers must not throw or block.</summary>

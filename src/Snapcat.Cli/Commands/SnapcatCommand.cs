@@ -39,6 +39,7 @@ public static class SnapcatCommand
             root.Subcommands.Add(VerifyCommands.Build(console));
             root.Subcommands.Add(PruneCommand.Build(console));
             root.Subcommands.Add(CatalogCommands.Build(console));
+            root.Subcommands.Add(DriftCommands.Build(console));
             root.Subcommands.Add(ServerJobCommands.Build(console));
             root.Subcommands.Add(StatusCommand.Build(console));
             root.Subcommands.Add(AuditCommand.Build(console));

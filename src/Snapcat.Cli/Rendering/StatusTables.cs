@@ -18,6 +18,7 @@ public static class StatusTables
         yield return s.Arrays.Count == 0 ? new Text("Arrays: none configured\n") : Arrays(s.Arrays);
         yield return s.Tape is { } t ? Tape(t) : new Text("Tape library: none configured\n");
         if (s.StateCopy is { } sc) yield return new Text(StateCopyLine(sc) + "\n");
+        if (s.Drift is { } d) yield return new Text(DriftLine(d) + "\n");
     }
 
     /// <summary>One line on the server's state copy (docs/disaster-recovery.md): last generation and where, or the failure being retried.</summary>
@@ -28,6 +29,13 @@ public static class StatusTables
             : sc.LastWritten is { } w
                 ? $"State copy: generation {sc.Generation} at {Time(w)}" + (sc.Targets.Count > 0 ? $" on {string.Join(", ", sc.Targets)}" : "") + (sc.Pending ? " (a newer one is due)" : "")
                 : "State copy: none written yet" + (sc.Pending ? " (one is due)" : " (written after the first change)");
+
+    /// <summary>One line: the findings of the last drift reconcile by kind, or that it found none (docs/drift.md).</summary>
+    public static string DriftLine(DriftStatusDto d) => d.LastCheck is null
+        ? "Drift: never checked ('snapcat drift check')"
+        : d.Findings == 0 ? $"Drift: none at the last check ({Time(d.LastCheck)})"
+        : $"Drift: {d.Findings} finding(s) at the last check ({Time(d.LastCheck)}): " +
+          string.Join(", ", d.ByKind.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Value} {k.Key}")) + "; 'snapcat drift list' shows them";
 
     private static Table Titled(string title, params string[] columns) =>
         new Table { Title = new TableTitle(title), Border = TableBorder.Rounded }.AddColumns(columns);

@@ -16,7 +16,8 @@ public sealed record ServerStatusDto(
     IReadOnlyList<ScheduleEventDto> Missed,
     IReadOnlyList<ArrayStatusDto> Arrays,
     TapeStatusDto? Tape,
-    StateCopyStatusDto? StateCopy = null);
+    StateCopyStatusDto? StateCopy = null,
+    DriftStatusDto? Drift = null);
 
 /// <summary><see cref="NextRun"/> is null for a disabled definition or one run by hand only; <see cref="LastResult"/> is its newest finished job.</summary>
 public sealed record DefinitionStatusDto(

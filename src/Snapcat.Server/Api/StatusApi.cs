@@ -41,7 +41,8 @@ public static class StatusApi
             var arrays = await Task.WhenAll(rt.Remotes.DeviceIds.Order(StringComparer.Ordinal).Select(id => ArrayAsync(rt, id, ct))).ConfigureAwait(false);
             var tape = rt.Tapes is { } lib ? Tape(lib.LibraryId, await lib.ListAsync(ct).ConfigureAwait(false)) : null;
             var stateCopy = await rt.StateCopies.StatusAsync(ct).ConfigureAwait(false);
-            return new ServerStatusDto(now, from, definitions, running, failures, missed, arrays, tape, stateCopy);
+            var drift = await new Drift.DriftStore(rt.Catalog).StatusAsync(ct).ConfigureAwait(false);
+            return new ServerStatusDto(now, from, definitions, running, failures, missed, arrays, tape, stateCopy, drift);
         }).RequireRole(CredentialRole.ReadOnly);
     }
 

@@ -30,6 +30,8 @@ public sealed record LoadedServerConfig(
     public Snapcat.Core.Config.LoggingConfig? Logging { get; init; }
     /// <summary>The <c>stateCopy</c> block; null: the state copy is written, 2 s after the last change.</summary>
     public ServerStateCopyConfig? StateCopy { get; init; }
+    /// <summary>The <c>drift</c> block: when the drift reconcile runs (docs/drift.md); by default daily at 04:00 UTC.</summary>
+    public global::Snapcat.Server.Drift.DriftSettings Drift { get; init; } = global::Snapcat.Server.Drift.DriftSettings.Default;
 }
 
 /// <param name="Trust">How the peer's certificate is checked (pinned fingerprint, CA file); null: the system's trust store.</param>

@@ -15,6 +15,7 @@ namespace Snapcat.Server.Config;
 //   // each peer's certificate: "fingerprint" pins it (SHA-256, as snapcat init prints it), "caFile" names its CA; neither: system trust
 //   "tapeLibrary": { "libraryId": "TAPE-01", "directory": "tapes", "capacity": "2G", "slots": 64, "drives": 1 },  // optional
 //   "scheduling": { "minimumIntervalSeconds": 60 },                         // optional; schedules firing more often are refused
+//   "drift": { "schedule": "0 4 * * *", "timeZone": "UTC", "enabled": true }, // optional; the drift reconcile's cron (docs/drift.md)
 //   "logging": { "format": "systemd", "level": "information" }              // optional; format simple | systemd | json (docs/logging.md)
 // }
 // A relative catalog path, tokenFile, certificateFile, keyFile, caFile or tape library directory is relative to the configuration file's folder.
@@ -28,6 +29,7 @@ public sealed record ServerConfig
     public Snapcat.Server.Tape.TapeLibraryConfig? TapeLibrary { get; init; }
     public ServerSchedulingConfig? Scheduling { get; init; }
     public NotificationsConfig? Notifications { get; init; }   // format in NotificationsConfig.cs
+    public Snapcat.Server.Drift.DriftConfig? Drift { get; init; }   // optional; the scheduled drift reconcile (docs/drift.md)
     public LoggingConfig? Logging { get; init; }
     /// <summary>The state copy on the arrays and tapes (docs/disaster-recovery.md); absent: on, written 2 s after the last change.</summary>
     public ServerStateCopyConfig? StateCopy { get; init; }

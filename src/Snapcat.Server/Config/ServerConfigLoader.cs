@@ -65,6 +65,7 @@ public static class ServerConfigLoader
 
         var notifications = Notifications.NotificationSettingsReader.Read(raw.Notifications, baseDir, problems);
         LoggingConfig.Check(raw.Logging, problems);
+        var drift = Drift.DriftSettings.Read(raw.Drift, problems);
 
         ConfigFile.ThrowIfProblems(configPath, problems);
         return new LoadedServerConfig(configPath, listen, token, catalog, agents, arrays, tape, minimum)
@@ -75,6 +76,7 @@ public static class ServerConfigLoader
             AuditFile = auditFile,
             ControlTls = tls,
             Notifications = notifications,
+            Drift = drift,
         };
     }
 

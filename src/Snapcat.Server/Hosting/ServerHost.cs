@@ -4,6 +4,8 @@ using Snapcat.ControlApi.Hosting;
 using Snapcat.ControlApi.Metrics;
 using Snapcat.Server.Api;
 using Snapcat.Server.Config;
+using Snapcat.Server.Drift;
+using Snapcat.Server.Import;
 using Snapcat.Server.Jobs;
 using Snapcat.Server.Notifications;
 using Snapcat.Server.Remote;
@@ -25,6 +27,7 @@ public sealed class ServerHost : IAsyncDisposable
     private Task? _diskLoop;
     private Task? _verifyLoop;
     private Task? _stateLoop;
+    private Task? _driftLoop;
 
     /// <summary>Made by <c>StartAsync</c> only, once the runtime, operations, scheduler and notifier exist.</summary>
     private ServerHost() { }
@@ -38,6 +41,8 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>Verify jobs and the verify plans' scheduler (docs/verify.md).</summary>
     public VerifyOperations VerifyOperations { get; private init; } = null!;
     public VerifyPlanScheduler VerifyScheduler { get; private init; } = null!;
+    /// <summary>The drift reconcile, its findings and fixes (docs/drift.md).</summary>
+    public required DriftService Drift { get; init; }
 
     /// <summary>What each configured array says of itself (its data file system's space among it); arrays that do not answer are left out.</summary>
     private static async Task<IReadOnlyList<Snapcat.Contracts.Array.ArrayInfo>> ArrayInfosAsync(ServerRuntime rt, CancellationToken ct)
@@ -76,7 +81,9 @@ public sealed class ServerHost : IAsyncDisposable
         var verify = new VerifyOperations(runtime);
         var verifyScheduler = new VerifyPlanScheduler(runtime.VerifyPlans, verify, runtime.Time, runtime.Logs.CreateLogger<VerifyPlanScheduler>());
         runtime.Verifications.Recorded += notifier.VerifyRecorded;
-        var host = new ServerHost { Runtime = runtime, Operations = ops, Scheduler = scheduler, Notifier = notifier, VerifyOperations = verify, VerifyScheduler = verifyScheduler };
+        var drift = new DriftService(runtime, ops, config.Drift);
+        drift.NewFindings += r => notifier.DriftFound("drift", DriftService.Summary(r), deviceId: string.Join(",", r.Findings.Where(f => r.New.Contains(f.Id)).Select(f => f.DeviceId).Distinct()));
+        var host = new ServerHost { Runtime = runtime, Operations = ops, Scheduler = scheduler, Notifier = notifier, VerifyOperations = verify, VerifyScheduler = verifyScheduler, Drift = drift };
         try
         {
             // Before the API answers: a job left running by a crashed process is shown interrupted, never running.
@@ -93,6 +100,7 @@ public sealed class ServerHost : IAsyncDisposable
                 if (config.StateCopy?.DebounceSeconds is double d && d >= 0) runtime.StateCopies.Debounce = TimeSpan.FromSeconds(d);
                 host._stateLoop = Task.Run(() => runtime.StateCopies.RunAsync(host._stop.Token), CancellationToken.None);
             }
+            host._driftLoop = Task.Run(() => drift.RunScheduleAsync(host._stop.Token), CancellationToken.None);
             if (notifier.HasChannels)
                 host._diskLoop = Task.Run(() => DiskSpaceWatch.For(config, notifier, logs, ct => ArrayInfosAsync(runtime, ct)).RunAsync(host._stop.Token), CancellationToken.None);
             return host;
@@ -117,6 +125,8 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapJobEventStream(rt.Jobs);
         app.MapMetricsEndpoint(ServerMetrics.Create(rt));
         app.MapServerStatus(rt, ops, scheduler);
+        app.MapDriftApi(host.Drift);
+        app.MapImportApi(rt);
         return app;
     }
 
@@ -130,7 +140,7 @@ public sealed class ServerHost : IAsyncDisposable
             await _api.StopAsync(grace.Token).ConfigureAwait(false);
             await _api.DisposeAsync().ConfigureAwait(false);
         }
-        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop, _verifyLoop, _stateLoop })
+        foreach (var loop in new[] { _schedulerLoop, _reconcileLoop, _diskLoop, _verifyLoop, _stateLoop, _driftLoop })
         {
             if (loop is null) continue;
             try { await loop.ConfigureAwait(false); }

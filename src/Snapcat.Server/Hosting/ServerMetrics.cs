@@ -31,6 +31,8 @@ public static class ServerMetrics
         rt.Verifications.Recorded += run => verifies.WithLabels(run.Outcome).Inc();
         var neverVerified = f.CreateGauge("snapcat_server_backups_never_verified", "Backups in the catalog that no verify ever reached a verdict on (ok, sealed or mismatch)");
         registry.AddBeforeCollectCallback(async ct => neverVerified.Set(await rt.Verifications.CountNeverVerifiedAsync(ct).ConfigureAwait(false)));
+        var drift = f.CreateGauge("snapcat_server_drift_findings", "Findings of the last drift reconcile by kind (docs/drift.md); 0 for a kind with none", "kind");
+        var driftStore = new Drift.DriftStore(rt.Catalog);
 
         registry.AddBeforeCollectCallback(async ct =>
         {
@@ -45,6 +47,9 @@ public static class ServerMetrics
 
             foreach (var labels in backups.GetAllLabelValues()) backups.WithLabels(labels).Set(0);
             foreach (var row in await stats.BackupsByKindAsync(ct).ConfigureAwait(false)) backups.WithLabels(row.Kind).Set(row.Count);
+
+            var findings = await driftStore.StatusAsync(ct).ConfigureAwait(false);
+            foreach (string kind in DriftKinds.All) drift.WithLabels(kind).Set(findings.ByKind.GetValueOrDefault(kind));
         });
 
         if (rt.Tapes is { } tapes)

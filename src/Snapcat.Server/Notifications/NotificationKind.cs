@@ -11,7 +11,7 @@ public static class NotificationKind
     public const string CartridgeDamaged = "cartridge_damaged";
     /// <summary>A watched file system is fuller than <c>diskFullPercent</c>; sent at most once an hour per file system and target.</summary>
     public const string DiskNearlyFull = "disk_nearly_full";
-    /// <summary>Catalog and arrays disagree. Defined for the reconcile to come; nothing emits it yet.</summary>
+    /// <summary>Catalog and arrays or tapes disagree: a drift reconcile found new findings (docs/drift.md).</summary>
     public const string DriftFound = "drift_found";
     /// <summary>A verify found a backup's data differing from its digest (mismatch), or could not read it (failed); docs/verify.md.</summary>
     public const string VerifyFailed = "verify_failed";

@@ -67,8 +67,8 @@ public sealed partial class Notifier
     }
 
     /// <summary>
-    /// Catalog and storage disagree about <paramref name="subject"/> (a definition, a backup). Not emitted yet: the
-    /// periodic reconcile that will find drift calls this; the kind can already be subscribed to.
+    /// Catalog and storage disagree about <paramref name="subject"/>: the drift reconcile (Drift/DriftService) found new
+    /// findings; sent once per reconcile that found new ones (docs/drift.md).
     /// </summary>
     public void DriftFound(string subject, string message, string? definition = null, string? deviceId = null)
     {

@@ -20,6 +20,7 @@ public static class BackupCommands
         backup.Subcommands.Add(VerifyCommands.Verifications(console));
         backup.Subcommands.Add(Protect(console));
         backup.Subcommands.Add(Unprotect(console));
+        foreach (var c in ImportCommand.Build(console)) backup.Subcommands.Add(c);
         return backup;
     }
 

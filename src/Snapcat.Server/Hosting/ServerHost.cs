@@ -4,6 +4,7 @@ using Snapcat.ControlApi.Hosting;
 using Snapcat.ControlApi.Metrics;
 using Snapcat.Server.Api;
 using Snapcat.Server.Config;
+using Snapcat.Server.WebConsole;
 using Snapcat.Server.Jobs;
 using Snapcat.Server.Notifications;
 using Snapcat.Server.Remote;
@@ -92,6 +93,7 @@ public sealed class ServerHost : IAsyncDisposable
     {
         var builder = ControlApiApp.CreateBuilder("snapcat-server", config.ControlListen.Host, config.ControlListen.Port, logs, config.ControlTls);
         builder.Services.AddServerHealthChecks(rt);
+        builder.Services.AddWebConsole(rt.Time);   // the console's session cookie stands for a token (docs/console.md)
         var app = builder.Build();
         app.UseControlApi(new ControlAccess(config.Credentials, config.AuditFile), "backup server", "the control.token of server.json",
             e => e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: StorageErrors.SqliteFull });
@@ -99,6 +101,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapJobEventStream(rt.Jobs);
         app.MapMetricsEndpoint(ServerMetrics.Create(rt));
         app.MapServerStatus(rt, ops, scheduler);
+        app.MapWebConsole(rt, ops);
         return app;
     }
 

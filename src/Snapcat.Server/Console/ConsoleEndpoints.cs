@@ -36,9 +36,10 @@ public static class ConsoleEndpoints
     {
         var sessions = app.ServiceProvider.GetRequiredService<ConsoleSessions>();
 
-        app.MapGet("/console", () => Results.Redirect("/console/")).AllowWithoutCredential();
+        // Matches /console and /console/ too (a catch-all is optional): the bare name goes to the folder.
         app.MapGet("/console/{**path}", (string? path, HttpContext http) =>
         {
+            if (http.Request.Path.Value == "/console") return Results.Redirect("/console/");
             string file = string.IsNullOrEmpty(path) ? "index.html" : path;
             var bytes = ConsoleAssets.Find(file);
             if (bytes is null) return Results.NotFound();

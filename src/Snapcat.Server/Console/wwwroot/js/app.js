@@ -22,13 +22,15 @@ async function route() {
   const [, name, ...rest] = (location.hash || '#/dashboard').split('/');
   const page = pages[name] ? name : 'dashboard';
   for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === page || (page === 'backup' && a.dataset.page === 'catalog'));
-  const root = $('page');
-  root.replaceChildren();
-  root.dataset.page = page;
+  // Each route renders into its own view: when a newer route replaced it meanwhile, the older one fills a detached view.
+  const view = document.createElement('div');
+  view.dataset.page = page;
+  $('page').replaceChildren(view);
+  $('page').dataset.page = page;
   try {
-    await pages[page](root, rest.map(decodeURIComponent));
+    await pages[page](view, rest.map(decodeURIComponent));
   } catch (e) {
-    root.append(Object.assign(document.createElement('p'), { className: 'error', textContent: explain(e) }));
+    view.append(Object.assign(document.createElement('p'), { className: 'error', textContent: explain(e) }));
   }
 }
 
@@ -37,7 +39,6 @@ $('login-form').addEventListener('submit', async ev => {
   try {
     await login($('token').value.trim());
     $('token').value = '';
-    if (!location.hash || location.hash === '#/login') location.hash = '#/dashboard';
     await route();
   } catch (e) {
     showLogin(e.status === 401 ? 'That token is not valid for this server.' : explain(e));

@@ -317,7 +317,7 @@ async function arrays(root) {
     root.append(table(['volume', 'kind', 'size', 'allocated', 'assignments (port/LUN)', 'copy destinations', 'snapshots', 'volume information'], a.volumes.map(v => h('tr', { 'data-volume': v.number },
       h('td.num', v.number), h('td', v.kind === 'snapshot' ? `snapshot of ${v.sourceVolume}` : v.kind), h('td.num', bytes(v.size)), h('td.num', bytes(v.allocatedBytes)),
       h('td', v.assignments.map(x => `${x.port}/${x.lun}${x.readOnly ? ' ro' : ''}`).join(', ')), h('td', v.mirrorDestinations.join(', ')), h('td', v.snapshots.join(', ')),
-      h('td', v.info ? `${v.info.kind} “${v.info.label}” of ${v.info.host}:${v.info.mountPoint} at ${time(v.info.timestamp)}` : '')))), 'volumes-' + a.deviceId));
+      h('td', v.info ? `${v.info.kind} “${v.info.label}” of ${v.info.host}:${v.info.mountPoint} at ${time(v.info.timestamp)}` : ''))), 'volumes-' + a.deviceId));
   }
   root.append(h('h2', 'Backup volume table (FIG. 4)'), table(['host', 'mount point', 'array', 'copy-to volumes'], table4.map(v => h('tr', h('td', v.host), h('td', v.mountPoint), h('td', v.deviceId), h('td', v.copyTo.join(', '))))));
   root.append(h('h2', 'Hosts (agents) and their port correspondence'), table(['host', 'mount point', 'port/LUN', 'array volume', 'copy destinations', 'hooks'],

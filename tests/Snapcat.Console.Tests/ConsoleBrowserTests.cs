@@ -57,20 +57,23 @@ public sealed class ConsoleBrowserTests(ConsoleRig rig)
     [Fact]
     public async Task Running_a_backup_shows_its_live_progress_until_it_succeeded_and_the_audit_names_the_tokens_principal()
     {
-        await rig.Admin.CreateDefinitionAsync(rig.Mirror("web-run", "console-run"));
+        await rig.Admin.CreateDefinitionAsync(rig.GatedSnapshot("web-run", "console-run"));
         var (context, page) = await rig.LoginAsync(rig.TokenOf(ConsoleRig.Operator));
         await using var contextLifetime = context;
         await page.GetByTestId("run-web-run").ClickAsync();
         await Assertions.Expect(page.GetByTestId("confirm")).ToBeVisibleAsync();
         await page.GetByTestId("confirm-ok").ClickAsync();
-        // The job card follows GET /v1/jobs/{id}/events (server-sent events) to its end.
+        // The job card follows GET /v1/jobs/{id}/events (server-sent events): it shows the job running, held by the
+        // "gate" hook, and then — with no reload — the end the server reports once the gate opens.
         var card = page.Locator("[data-testid=job-tray] [data-testid=job]").First;
-        await Assertions.Expect(card).ToBeVisibleAsync();
-        await Assertions.Expect(card).ToHaveAttributeAsync("data-state", "succeeded", new() { Timeout = 120_000 });
+        await Assertions.Expect(card).ToHaveAttributeAsync("data-state", "running");
         string jobId = (await card.GetAttributeAsync("data-job"))!;
-        var job = await rig.Admin.GetJobAsync(jobId);
-        Assert.Equal(JobState.Succeeded, job.State);
-        Assert.Equal(job.BytesTotal.ToString(System.Globalization.CultureInfo.InvariantCulture), await card.GetByTestId("job-progress").GetAttributeAsync("max"));
+        Assert.Equal(JobState.Running, (await rig.Admin.GetJobAsync(jobId)).State);
+        await File.WriteAllTextAsync(rig.GateRelease, "");
+        await Assertions.Expect(card).ToHaveAttributeAsync("data-state", "succeeded", new() { Timeout = 120_000 });
+        Assert.Equal(JobState.Succeeded, (await rig.Admin.GetJobAsync(jobId)).State);
+        var bar = card.GetByTestId("job-progress");
+        Assert.Equal(await bar.GetAttributeAsync("max") ?? "", await bar.EvaluateAsync<string>("b => String(b.value)"));
         Assert.Single(await rig.Admin.SearchBackupsAsync(new BackupDataFilter { Definition = "web-run" }));
 
         var audit = await rig.Admin.GetAuditAsync();
@@ -87,6 +90,8 @@ public sealed class ConsoleBrowserTests(ConsoleRig rig)
         await page.GotoAsync("/console/#/catalog");
         await page.GetByTestId("q-label").FillAsync("seed");
         await page.GetByTestId("q-kind").SelectOptionAsync("mirror");
+        // On the array: a tape copy of the seed backup (another test makes one) keeps its label and kind.
+        await page.GetByTestId("q-device").FillAsync(ConsoleRig.DeviceId);
         await page.GetByTestId("search").ClickAsync();
         var rows = page.Locator("[data-testid=backups] tbody tr[data-backup]");
         await Assertions.Expect(rows).ToHaveCountAsync(1);
@@ -178,7 +183,7 @@ public sealed class ConsoleBrowserTests(ConsoleRig rig)
         Assert.Equal([rig.Secondary.ToString(System.Globalization.CultureInfo.InvariantCulture)], volumes);
         var hooks = await page.GetByTestId("def-preHook").Locator("option").AllTextContentsAsync();
         Assert.Equal("–", hooks[0]);
-        Assert.Equal(["freeze", "thaw"], hooks.Skip(1).Order(StringComparer.Ordinal));
+        Assert.Equal(["freeze", "gate", "thaw"], hooks.Skip(1).Order(StringComparer.Ordinal));
         await page.GetByTestId("def-schedule").FillAsync("0 3 * * *");
         await Assertions.Expect(page.GetByTestId("cron-next").Locator("li")).ToHaveCountAsync(5);
         await Assertions.Expect(page.GetByTestId("cron-next").Locator("li").First).ToContainTextAsync("03:00:00Z");

@@ -32,6 +32,7 @@ public sealed class ConsoleRig : IAsyncLifetime
     public IBrowser Browser { get; private set; } = null!;
     public string BaseUrl => Server.ControlUrl.ToString().TrimEnd('/');
     public string RestoreDirectory => System.Dir.Combine("restored");
+    public string GateRelease => System.Dir.Combine("gate.release");
     public uint Secondary { get; private set; }
     public uint Spare { get; private set; }
     public long SeedBackup { get; private set; }
@@ -53,6 +54,8 @@ public sealed class ConsoleRig : IAsyncLifetime
         agent.RestoreDestinations.Add(RestoreDirectory);
         agent.AddHook("freeze", "/bin/true", [], timeoutSeconds: 60);
         agent.AddHook("thaw", "/bin/true", [], timeoutSeconds: 60);
+        // "gate" holds a backup in its preprocess until the test creates GateRelease: the page must show it running.
+        agent.AddHook("gate", "/bin/sh", ["-c", $"while [ ! -f '{GateRelease}' ]; do sleep 0.1; done"], timeoutSeconds: 120);
         _system.AddServer(s =>
         {
             s.WithTapeLibrary(capacity: "256M", slots: 4);
@@ -78,6 +81,13 @@ public sealed class ConsoleRig : IAsyncLifetime
     {
         Name = name, Host = Host, MountPoint = MountPoint, Kind = "mirror", DeviceId = DeviceId, DestinationVolume = Secondary, Label = label,
         PreHook = "freeze", PostHook = "thaw",
+    };
+
+    /// <summary>A snapshot backup of the primary whose preprocess is the "gate" hook.</summary>
+    public DefinitionDto GatedSnapshot(string name, string label) => new()
+    {
+        Name = name, Host = Host, MountPoint = MountPoint, Kind = "snapshot", DeviceId = DeviceId, Label = label, KeepGenerations = 3,
+        PreHook = "gate", PostHook = "thaw",
     };
 
     /// <summary>An ext4 file system (mke2fs -d) holding etc/app.conf, written over the primary with nbdcopy.</summary>

@@ -34,8 +34,9 @@ public static class ConsoleApi
     public sealed record VolumeInfoView(int FormatVersion, string Label, string Host, string MountPoint, DateTimeOffset Timestamp, string Kind,
         string SourceDeviceId, uint SourceVolume, Guid BackupId, string Origin, string? Definition, ulong CatalogNumber);
 
+    /// <summary><see cref="Related"/>: every catalog row with the same backup ID (this one among them); <see cref="TapeLibraryId"/> tells tape rows from array rows.</summary>
     public sealed record ProvenanceDto(BackupDto Backup, VolumeInfoView? Info, string? InfoError, string? PrimaryDeviceId,
-        IReadOnlyList<uint> CopyTo, IReadOnlyList<BackupDto> Related);
+        IReadOnlyList<uint> CopyTo, IReadOnlyList<BackupDto> Related, string? TapeLibraryId);
 
     public sealed record CronCheckDto(string Expression, string TimeZone, IReadOnlyList<DateTimeOffset> Next, double? ShortestIntervalSeconds,
         double MinimumIntervalSeconds, bool TooFrequent);
@@ -76,7 +77,8 @@ public static class ConsoleApi
             var info = Decode(row.VolumeInfo, out string? why);
             var related = await rt.Data.ListByBackupIdAsync(row.BackupId, ct).ConfigureAwait(false);
             var volume = await rt.Volumes.GetAsync(row.Host, row.MountPoint, ct).ConfigureAwait(false);
-            return new ProvenanceDto(row.ToDto(), info, why, volume?.DeviceId, volume?.CopyTo ?? [], related.Select(r => r.ToDto()).ToList());
+            return new ProvenanceDto(row.ToDto(), info, why, volume?.DeviceId, volume?.CopyTo ?? [], related.Select(r => r.ToDto()).ToList(),
+                rt.Tapes?.LibraryId);
         }).RequireRole(CredentialRole.ReadOnly);
 
         app.MapGet("/v1/cron/next", (string? expression, string? timeZone, int? count) =>

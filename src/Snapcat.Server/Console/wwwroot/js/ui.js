@@ -28,6 +28,10 @@ function append(el, children) {
 export const table = (heads, rows, testid) =>
   h('table', { testid }, h('thead', h('tr', heads.map(x => h('th', x)))), h('tbody', rows.length ? rows : h('tr', h('td.muted', { colSpan: heads.length }, 'none'))));
 
+/** A two-column table of [name, value] pairs. */
+export const kvTable = (pairs, testidPrefix, testid) =>
+  h('table.kv', { testid }, h('tbody', pairs.map(([k, v]) => h('tr', h('th', k), h('td', { testid: testidPrefix ? testidPrefix + k.replaceAll(' ', '-') : undefined }, v instanceof Node ? v : String(v))))));
+
 export function bytes(n) {
   if (n === null || n === undefined) return '–';
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

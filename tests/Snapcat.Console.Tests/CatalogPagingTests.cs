@@ -83,39 +83,40 @@ public sealed class CatalogPagingTests(ITestOutputHelper output)
 
     private static (long, long) Cursor(BackupDataRow r) => ((r.Timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10, r.Id);
 
-    /// <summary>1,000,000 rows in one transaction with one prepared statement: 1,000 hosts, 10 mount points, 50 labels, 20 arrays, a row a minute back in time.</summary>
+    /// <summary>
+    /// 1,000,000 rows (1,000 hosts, 10 mount points, 50 labels, 20 arrays, 40 definitions, a row a minute back in time)
+    /// by one INSERT … SELECT over a recursive counter, with the indexes dropped first and made again after: the way
+    /// to load a million rows in seconds rather than minutes. The schema is the migrated catalog's own.
+    /// </summary>
     private static async Task FillAsync(string path)
     {
         await using var c = new SqliteConnection($"Data Source={path}");
         await c.OpenAsync();
-        await c.ExecuteAsync("PRAGMA synchronous=OFF");
+        var indexes = (await c.QueryAsync<(string Name, string Sql)>(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'backup_data' AND sql IS NOT NULL")).ToList();
+        Assert.Contains(indexes, i => i.Name == "backup_data_kind_time");
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync();
+        foreach (var (name, _) in indexes) await RunAsync(c, tx, $"DROP INDEX {name}");
+        await RunAsync(c, tx, $"""
+            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {Rows - 1})
+            INSERT INTO backup_data (id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us)
+            SELECT i + 1, printf('host%04d', i % 1000), '/data/' || (i % 10), CASE WHEN i % 3 = 0 THEN 'snapshot' ELSE 'mirror' END,
+                   printf('ARRAY-%02d', i % 20), CAST(i + 1 AS TEXT), 'label-' || (i % 50), {Start} - i * 60000000,
+                   printf('%08x-0000-0000-0000-000000000000', i), zeroblob(512), 'backup', 'def-' || (i % 40), {Start}
+            FROM n
+            """);
+        foreach (var (_, sql) in indexes) await RunAsync(c, tx, sql);
+        await tx.CommitAsync();
+        await RunAsync(c, null, "ANALYZE");
+    }
+
+    private static async Task RunAsync(SqliteConnection c, SqliteTransaction? tx, string sql)
+    {
         await using var cmd = c.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = """
-            INSERT INTO backup_data (id, host, mount_point, kind, device_id, media_id, label, time_us, backup_id, volume_info, origin, definition, recorded_us)
-            VALUES ($id, $host, $mount, $kind, $device, $media, $label, $time, $backup, $info, 'backup', $def, $time)
-            """;
-        var p = new[] { "$id", "$host", "$mount", "$kind", "$device", "$media", "$label", "$time", "$backup", "$info", "$def" }.Select(n => cmd.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
-        byte[] info = new byte[512];
-        await cmd.PrepareAsync();
-        for (int i = 0; i < Rows; i++)
-        {
-            p[0].Value = i + 1;
-            p[1].Value = $"host{i % 1000:0000}";
-            p[2].Value = $"/data/{i % 10}";
-            p[3].Value = i % 3 == 0 ? "snapshot" : "mirror";
-            p[4].Value = $"ARRAY-{i % 20:00}";
-            p[5].Value = (i + 1).ToString(CultureInfo.InvariantCulture);
-            p[6].Value = $"label-{i % 50}";
-            p[7].Value = Start - i * 60_000_000L;
-            p[8].Value = new Guid(i, 0, 0, new byte[8]).ToString("D");
-            p[9].Value = info;
-            p[10].Value = $"def-{i % 40}";
-            await cmd.ExecuteNonQueryAsync();
-        }
-        await tx.CommitAsync();
-        await c.ExecuteAsync("ANALYZE");
+        cmd.CommandText = sql;
+        cmd.CommandTimeout = 600;
+        await cmd.ExecuteNonQueryAsync();
     }
 
     /// <summary>SQLite's plan for the page query the store sends (the same SQL, from a cursor).</summary>

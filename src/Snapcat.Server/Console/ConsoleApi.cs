@@ -6,7 +6,6 @@ using Snapcat.ControlApi.Security;
 using Snapcat.Core.Json;
 using Snapcat.Core.Security;
 using Snapcat.Server.Api;
-using Snapcat.Server.Jobs;
 
 // The folder is Console/, but a namespace Snapcat.Server.Console would hide System.Console from every
 // Snapcat.Server.* namespace (the server's tests write with Console.WriteLine): the namespace says WebConsole.
@@ -50,9 +49,8 @@ public static class ConsoleApi
 
     public sealed record ArrayViewDto(string DeviceId, bool Reachable, string? Error, ArrayInfo? Info, IReadOnlyList<VolumeView> Volumes);
 
-    public static void MapConsoleApi(this IEndpointRouteBuilder app, ServerRuntime rt, ServerOperations ops)
+    public static void MapConsoleApi(this IEndpointRouteBuilder app, ServerRuntime rt)
     {
-        _ = ops;
         app.MapGet("/v1/backups/search", async (string? host, string? mountPoint, string? label, string? kind, string? deviceId, string? definition,
             string? from, string? to, int? limit, string? after, CancellationToken ct) =>
         {

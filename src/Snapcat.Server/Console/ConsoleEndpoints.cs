@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Snapcat.ControlApi.Security;
 using Snapcat.Core.Security;
-using Snapcat.Server.Jobs;
 
 // The folder is Console/, but a namespace Snapcat.Server.Console would hide System.Console from every
 // Snapcat.Server.* namespace (the server's tests write with Console.WriteLine): the namespace says WebConsole.
@@ -32,7 +31,7 @@ public static class ConsoleEndpoints
     public static IServiceCollection AddWebConsole(this IServiceCollection services, TimeProvider time) =>
         services.AddSingleton(new ConsoleSessions(time)).AddSingleton<ISessionAuthenticator>(sp => sp.GetRequiredService<ConsoleSessions>());
 
-    public static void MapWebConsole(this IEndpointRouteBuilder app, ServerRuntime rt, ServerOperations ops)
+    public static void MapWebConsole(this IEndpointRouteBuilder app, ServerRuntime rt)
     {
         var sessions = app.ServiceProvider.GetRequiredService<ConsoleSessions>();
 
@@ -72,7 +71,7 @@ public static class ConsoleEndpoints
             return Results.NoContent();
         }).RequireRole(CredentialRole.ReadOnly);
 
-        app.MapConsoleApi(rt, ops);
+        app.MapConsoleApi(rt);
     }
 
     private static SessionDto Dto(ConsoleSessions.Session s) =>

@@ -101,7 +101,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapJobEventStream(rt.Jobs);
         app.MapMetricsEndpoint(ServerMetrics.Create(rt));
         app.MapServerStatus(rt, ops, scheduler);
-        app.MapWebConsole(rt, ops);
+        app.MapWebConsole(rt);
         return app;
     }
 

@@ -10,7 +10,8 @@ need=()
 for pair in nbdinfo:libnbd-bin nbdcopy:libnbd-bin nbdfuse:libnbd-bin qemu-img:qemu-utils qemu-nbd:qemu-utils \
             nbdkit:nbdkit fio:fio mkfs.ext4:e2fsprogs debugfs:e2fsprogs fusermount3:fuse3 qemu-io:qemu-utils \
             hetmap:hercules tapemap:hercules curl:curl strace:strace mount:mount \
-            ip:iproute2 ss:iproute2 certtool:gnutls-bin psktool:gnutls-bin; do
+            ip:iproute2 ss:iproute2 certtool:gnutls-bin psktool:gnutls-bin \
+            chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -45,8 +45,18 @@ public sealed class BearerTokenMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         if (context.Request.Path.StartsWithSegments("/openapi")) return _next(context);
+        if (context.GetEndpoint()?.Metadata.GetMetadata<OpenRoute>() is not null) return _next(context);
         string? header = context.Request.Headers.Authorization;
         const string scheme = "Bearer ";
+        // No token: a browser session of the web console may stand for one (ISessionAuthenticator).
+        if (header is null && context.RequestServices.GetService(typeof(ISessionAuthenticator)) is ISessionAuthenticator sessions
+            && sessions.Authenticate(context) is { } session)
+        {
+            if (session.Credential is null)
+                return session.Forbidden ? ForbidAsync(context, session.Code ?? "auth.session", session.Message ?? "the session is refused")
+                    : RejectAsync(context, session.Code ?? "auth.session", session.Message ?? "the session is not valid");
+            return AuthorizeAsync(context, session.Credential);
+        }
         if (header is null || !header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
             return RejectAsync(context, "auth.missing", $"the {_service}'s API needs a bearer token: send 'Authorization: Bearer <token>' ({_tokenHint})");
         byte[] given = SHA256.HashData(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()));
@@ -58,6 +68,12 @@ public sealed class BearerTokenMiddleware
         }
         if (found is null)
             return RejectAsync(context, "auth.bad_token", $"the bearer token is not valid for this {_service}");
+        return AuthorizeAsync(context, found);
+    }
+
+    /// <summary>The credential becomes the request's principal, then the route's role is checked.</summary>
+    private Task AuthorizeAsync(HttpContext context, Credential found)
+    {
         context.SetPrincipal(new Principal(found));
 
         var endpoint = context.GetEndpoint();

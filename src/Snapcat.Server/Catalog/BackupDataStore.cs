@@ -182,6 +182,56 @@ public sealed class BackupDataStore(CatalogDatabase db)
     }
 
     /// <summary>
+    /// One page of a search, newest first, by keyset: the rows strictly after <paramref name="after"/> (the
+    /// (time_us, id) of the previous page's last row) in the order (time_us DESC, id DESC), never an OFFSET, so
+    /// page 10,000 costs what page 1 costs. Each filter has an index that ends in time_us (migrations 0001 and 0011;
+    /// SQLite appends the rowid id to every index), so the query walks one index backwards from the cursor and stops
+    /// after <paramref name="limit"/> rows. <c>f.Limit</c> and <c>f.Offset</c> are ignored.
+    /// </summary>
+    public async Task<IReadOnlyList<BackupDataRow>> SearchPageAsync(BackupDataFilter f, (long TimeUs, long Id)? after, int limit, CancellationToken ct = default)
+    {
+        var sql = new StringBuilder($"SELECT {Columns} FROM backup_data WHERE 1=1");
+        var p = new DynamicParameters();
+        void Add(string column, string name, object? value)
+        {
+            if (value is null) return;
+            sql.Append($" AND {column} @{name}");
+            p.Add(name, value);
+        }
+        Add("host =", "host", f.Host);
+        Add("mount_point =", "mount", f.MountPoint);
+        Add("label =", "label", f.Label);
+        Add("kind =", "kind", f.Kind);
+        Add("device_id =", "device", f.DeviceId);
+        Add("definition =", "definition", f.Definition);
+        Add("origin =", "origin", f.Origin is { } o ? OriginName(o) : null);
+        Add("time_us >=", "from", f.From is { } from ? TimeUs.From(from) : null);
+        Add("time_us <", "to", f.To is { } to ? TimeUs.From(to) : null);
+        if (after is { } a)
+        {
+            // A row value comparison: both SQLite (3.15+) and PostgreSQL use it as one index range.
+            sql.Append(" AND (time_us, id) < (@afterTime, @afterId)");
+            p.Add("afterTime", a.TimeUs);
+            p.Add("afterId", a.Id);
+        }
+        sql.Append(" ORDER BY time_us DESC, id DESC LIMIT @limit");
+        p.Add("limit", Math.Clamp(limit, 1, PageLimit));
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        var rows = await c.QueryAsync<Raw>(sql.ToString(), p).ConfigureAwait(false);
+        return rows.Select(Map).ToArray();
+    }
+
+    /// <summary>Every row of the backup with record ID <paramref name="backupId"/>: the backup and all its copies (index backup_data_backup_id).</summary>
+    public async Task<IReadOnlyList<BackupDataRow>> ListByBackupIdAsync(Guid backupId, CancellationToken ct = default)
+    {
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        var rows = await c.QueryAsync<Raw>($"SELECT {Columns} FROM backup_data WHERE backup_id = @id ORDER BY recorded_us, id", new { id = backupId.ToString("D") }).ConfigureAwait(false);
+        return rows.Select(Map).ToArray();
+    }
+
+    /// <summary>
     /// Every row matching <paramref name="f"/> (its limit and offset ignored), newest first, read
     /// <see cref="PageLimit"/> rows at a time: cross-checks and pruning must not stop at one page (issue 9.14).
     /// </summary>

@@ -6,6 +6,7 @@ using Snapcat.Server.Api;
 using Snapcat.Server.Config;
 using Snapcat.Server.Drift;
 using Snapcat.Server.Import;
+using Snapcat.Server.WebConsole;
 using Snapcat.Server.Jobs;
 using Snapcat.Server.Notifications;
 using Snapcat.Server.Remote;
@@ -116,6 +117,7 @@ public sealed class ServerHost : IAsyncDisposable
     {
         var builder = ControlApiApp.CreateBuilder("snapcat-server", config.ControlListen.Host, config.ControlListen.Port, logs, config.ControlTls);
         builder.Services.AddServerHealthChecks(rt);
+        builder.Services.AddWebConsole(rt.Time);   // the console's session cookie stands for a token (docs/console.md)
         var app = builder.Build();
         app.UseControlApi(new ControlAccess(config.Credentials, config.AuditFile), "backup server", "the control.token of server.json",
             e => e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: StorageErrors.SqliteFull });
@@ -127,6 +129,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapServerStatus(rt, ops, scheduler);
         app.MapDriftApi(host.Drift);
         app.MapImportApi(rt);
+        app.MapWebConsole(rt);
         return app;
     }
 

@@ -46,7 +46,7 @@ public static partial class ArrayApi
             var local = LocalDestination(order, volumes);
             byte[]? info = volumes.GetVolumeInfo(src.Number);
             Func<uint, IBlockDevice> open = openDevice ?? (n => volumes.GetDevice(n));
-            var source = new VolumeCopySource(src.Number, open(src.Number), info);
+            var source = new VolumeCopySource(src.Number, open(src.Number), info, () => volumes.Digests.Load(src.Number)?.Digest);
             Job job;
             if (local is uint destNumber)
             {
@@ -60,7 +60,9 @@ public static partial class ArrayApi
                         $"volume {src.Number} has {src.Size} bytes but volume {dest.Number} has {dest.Size}; a volume copy needs a destination of the same size");
                 if (volumes.OpenWriters(dest.Number) > 0)
                     Throw.Conflict("volume_copy.destination_in_use", $"volume {dest.Number} has writers connected; disconnect them before copying onto it");
-                var destination = new LocalCopyDestination(dest.Number, open(dest.Number), new VolumeManagerInfoTable(volumes));
+                // Through a view without the digest hook: the copy drops the destination's digest itself and seals the new one.
+                var destination = new LocalCopyDestination(dest.Number, volumes.GetDevice(dest.Number).ExcludingWithDigest(() => null),
+                    new VolumeManagerInfoTable(volumes), volumes.Digests);
                 job = jobs.Start("volume-copy", $"volume copy {src.Number} -> volume {dest.Number}", async ctx =>
                     JsonSerializer.SerializeToNode(await handler.CopyWithinArrayAsync(volumes.DeviceId, source, destination,
                         new VolumeCopyObserver(ctx.SetProgress, ctx.Info), ctx.CancellationToken).ConfigureAwait(false), ResultJson));

@@ -88,7 +88,8 @@ public sealed partial class CopyFunctionService
         var s = _volumes.GetDevice(secondary);
         MirrorPair? pair = null;
         pair = MirrorPair.Open(_volumes.MirrorDirectory(primary, secondary),
-            p.Excluding(() => pair?.PrimaryHook), s.Excluding(() => pair?.SecondaryHook));
+            p.Excluding(() => pair?.PrimaryHook), s.ExcludingWithDigest(() => pair?.SecondaryHook));
+        pair.KeepSecondaryDigest(_volumes.Digests, secondary);
         if (pair.FoundInterruptedCopy) LogInterruptedCopy(primary, secondary);
         var entry = new PairEntry(pair, p.AddHook(pair.PrimaryHook), s.AddHook(pair.SecondaryHook));
         lock (_sync) _pairs[(primary, secondary)] = entry;

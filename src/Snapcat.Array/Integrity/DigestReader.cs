@@ -24,8 +24,23 @@ public static class DigestReader
     public static async Task<ContentDigest> ComputeAsync(IBlockDevice device, Action<long, long>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(device);
+        var builder = new ContentDigestBuilder(device.Size);
+        await FillAsync(device, builder, null, progress, ct).ConfigureAwait(false);
+        return builder.Finish();
+    }
+
+    /// <summary>
+    /// Hashes the chunks of <paramref name="device"/> that <paramref name="needed"/> names (all when null) into
+    /// <paramref name="builder"/>, reading only the windows that hold one (an incremental copy's unchanged chunks).
+    /// </summary>
+    public static async Task FillAsync(IBlockDevice device, ContentDigestBuilder builder, Func<long, bool>? needed,
+        Action<long, long>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(builder);
         long size = device.Size;
-        var builder = new ContentDigestBuilder(size);
+        if (builder.Length != size)
+            throw new ArgumentException($"the builder digests {builder.Length} bytes, the device has {size}", nameof(builder));
         byte[] current = ArrayPool<byte>.Shared.Rent(WindowSize), next = ArrayPool<byte>.Shared.Rent(WindowSize);
         Task hashing = Task.CompletedTask;
         try
@@ -37,6 +52,7 @@ public static class DigestReader
                 long last = Math.Min(first + ChunksPerWindow, builder.ChunkCount) - 1;
                 long offset = first * ContentDigest.ChunkSize;
                 int length = checked((int)(Math.Min(size, (last + 1) * (long)ContentDigest.ChunkSize) - offset));
+                if (needed is not null && !AnyNeeded(needed, first, last)) continue;
                 var holes = await ReadWindowAsync(device, offset, length, next, ct).ConfigureAwait(false);
                 await hashing.ConfigureAwait(false);  // the window before is hashed: its buffer is free again
                 (current, next) = (next, current);
@@ -46,6 +62,7 @@ public static class DigestReader
                 {
                     Parallel.For(f, l + 1, c =>
                     {
+                        if (needed is not null && !needed(c)) return;
                         int at = checked((int)((c - f) * ContentDigest.ChunkSize));
                         int len = builder.ChunkLength(c);
                         if (holes is not null && holes[(int)(c - f)]) builder.SetChunkHash(c, ZeroHash(len));
@@ -64,7 +81,13 @@ public static class DigestReader
             ArrayPool<byte>.Shared.Return(current);
             ArrayPool<byte>.Shared.Return(next);
         }
-        return builder.Finish();
+    }
+
+    private static bool AnyNeeded(Func<long, bool> needed, long first, long last)
+    {
+        for (long c = first; c <= last; c++)
+            if (needed(c)) return true;
+        return false;
     }
 
     /// <summary>

@@ -47,6 +47,7 @@ public sealed partial class DigestStore
         public readonly Lock Gate = new();
         public long Epoch;
         public int InFlight;
+        public int Rewriting;
         public KeptDigest? Kept;
     }
 
@@ -59,7 +60,8 @@ public sealed partial class DigestStore
     }
 
     /// <summary>The position of the volume's writes when a read began; see <see cref="TrySeal"/>.</summary>
-    public readonly record struct Ticket(uint Volume, long Epoch, bool Quiet);
+    /// <param name="Rewrite">Held by the copy that rewrites the volume (<see cref="BeginRewrite"/>): its own writes do not count.</param>
+    public readonly record struct Ticket(uint Volume, long Epoch, bool Quiet, bool Rewrite = false);
 
     /// <summary>
     /// Opens the store in <paramref name="dataDirectory"/> for the volumes that exist (<paramref name="known"/>); files of
@@ -119,34 +121,79 @@ public sealed partial class DigestStore
     public Ticket Begin(uint number)
     {
         var s = State(number);
-        lock (s.Gate) return new Ticket(number, s.Epoch, s.InFlight == 0);
+        lock (s.Gate) return new Ticket(number, s.Epoch, s.InFlight == 0 && s.Rewriting == 0);
     }
 
     /// <summary>Whether a write started or ended since <paramref name="ticket"/> was taken, or was in flight then.</summary>
     public bool WrittenSince(Ticket ticket)
     {
         var s = State(ticket.Volume);
-        lock (s.Gate) return !ticket.Quiet || s.Epoch != ticket.Epoch || s.InFlight != 0;
+        lock (s.Gate) return Moved(s, ticket);
     }
+
+    /// <summary>A write started, ran or ended since the ticket, or a copy rewrites the volume (unless the ticket is that copy's).</summary>
+    private static bool Moved(VolumeState s, Ticket ticket) =>
+        !ticket.Quiet || s.Epoch != ticket.Epoch || s.InFlight != 0 || (s.Rewriting > 0 && !ticket.Rewrite);
 
     /// <summary>
     /// A copy is about to rewrite the volume through a view without <see cref="HookFor"/>'s hook (so that its own writes do not
-    /// count as foreign ones): drops the kept digest durably first, and returns it when it was valid for the volume's content
-    /// right now (no foreign write in flight), for the copy to reuse the hashes of chunks it does not copy.
+    /// count as foreign ones): drops the kept digest durably first, and returns it as <see cref="DigestRewrite.Previous"/> when
+    /// it was valid for the volume's content right now (no foreign write in flight), for the copy to reuse the hashes of chunks
+    /// it does not copy. Until the rewrite is disposed, no one else seals a digest of the volume (a verify fails
+    /// <c>verify.written</c>): what they read is half old, half new.
     /// </summary>
-    public (ContentDigest? Previous, Ticket Ticket) BeginRewrite(uint number)
+    public DigestRewrite BeginRewrite(uint number)
     {
         var s = State(number);
         lock (s.Gate)
         {
             ContentDigest? previous = null;
-            if (s.Kept is not null && s.InFlight == 0)
+            if (s.Kept is not null && s.InFlight == 0 && s.Rewriting == 0)
             {
                 try { previous = Load(number)?.Digest; }
                 catch (SnapcatException ex) { LogDamaged(number, ex.Message); }
             }
             DropLocked(number, s);
-            return (previous, new Ticket(number, s.Epoch, s.InFlight == 0));
+            s.Rewriting++;
+            s.Epoch++;
+            return new DigestRewrite(this, previous, new Ticket(number, s.Epoch, s.InFlight == 0 && s.Rewriting == 1, Rewrite: true));
+        }
+    }
+
+    private void EndRewrite(uint number)
+    {
+        var s = State(number);
+        lock (s.Gate)
+        {
+            s.Rewriting--;
+            s.Epoch++;
+        }
+    }
+
+    /// <summary>A running rewrite of a volume by a copy (see <see cref="BeginRewrite"/>); dispose it when the copy ends.</summary>
+    public sealed class DigestRewrite : IDisposable
+    {
+        private readonly DigestStore _store;
+        private int _ended;
+
+        internal DigestRewrite(DigestStore store, ContentDigest? previous, Ticket ticket)
+        {
+            _store = store;
+            Previous = previous;
+            Ticket = ticket;
+        }
+
+        /// <summary>The digest the volume had at the start, when it was valid for its content then; null otherwise.</summary>
+        public ContentDigest? Previous { get; }
+
+        public Ticket Ticket { get; }
+
+        /// <summary>Seals the copy's digest, unless someone else wrote the volume meanwhile.</summary>
+        public bool TrySeal(ContentDigest digest, string source) => _ended == 0 && _store.TrySeal(Ticket, digest, source);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0) _store.EndRewrite(Ticket.Volume);
         }
     }
 
@@ -160,7 +207,7 @@ public sealed partial class DigestStore
         var s = State(ticket.Volume);
         lock (s.Gate)
         {
-            if (!ticket.Quiet || s.Epoch != ticket.Epoch || s.InFlight != 0) return false;
+            if (Moved(s, ticket)) return false;
             var record = new SealRecord(digest.RootText, digest.Length, source, DateTimeOffset.UtcNow);
             // (1) the seal record, (2) the digest file: the second rename is the commit (see the class comment).
             s.Kept = null;

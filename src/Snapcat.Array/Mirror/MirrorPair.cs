@@ -1,5 +1,7 @@
 using Snapcat.Array.ChangeTracking;
+using Snapcat.Array.Integrity;
 using Snapcat.Array.Volumes;
+using Snapcat.Core.Integrity;
 
 namespace Snapcat.Array.Mirror;
 
@@ -28,6 +30,7 @@ public sealed class MirrorPair : IAsyncDisposable
     private long _totalBytesCopied;
     private ulong _generation;
     private bool _disposed;
+    private (DigestStore Store, uint Secondary)? _digest;
 
     private sealed record ActiveCopy(MirrorDirection Direction, PointInTimeCopy Copy);
 
@@ -85,6 +88,18 @@ public sealed class MirrorPair : IAsyncDisposable
         return new MirrorPair(directory, primary, secondary, geometry, p, s, state, interrupted);
     }
 
+    /// <summary>
+    /// Keep the secondary's content digest (docs/integrity.md): each copy drops it before its first write, computes the new one
+    /// from the chunks it copies (and, for chunks it does not copy, the hashes of the digest the secondary had when that
+    /// digest was still valid, or the secondary's data), and seals it with source <c>copy</c> once the data is durable. The
+    /// secondary device given to <see cref="Open"/> must then be a view without the store's hook (the copy drops the digest
+    /// itself), but with it for every other writer, so that a foreign write during the copy stops the seal.
+    /// </summary>
+    public void KeepSecondaryDigest(DigestStore store, uint secondary)
+    {
+        if (Geometry.ChunkSize == ContentDigest.ChunkSize) _digest = (store, secondary);
+    }
+
     /// <summary>Copies primary → secondary (point in time at the call). Only changed chunks unless a full copy is forced.</summary>
     public Task<MirrorCopyResult> CopyAsync(Action<long, long>? progress = null, bool forceFull = false, CancellationToken ct = default) =>
         RunAsync(MirrorDirection.Copy, progress, forceFull, ct);
@@ -101,6 +116,7 @@ public sealed class MirrorPair : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!await _oneCopy.WaitAsync(0, ct).ConfigureAwait(false))
             Throw.Conflict("mirror.copy_running", "a copy or restore of this mirror pair is already running");
+        DigestStore.DigestRewrite? rewrite = null;
         try
         {
             bool copy = direction == MirrorDirection.Copy;
@@ -110,6 +126,7 @@ public sealed class MirrorPair : IAsyncDisposable
             string statePath = Path.Combine(_dir, MirrorStateRecord.FileName);
             PointInTimeCopy job;
             bool full;
+            ContentDigestBuilder? digest = null;
             var started = DateTimeOffset.UtcNow;
 
             // The point in time: no source write is in flight while the work list is taken and the
@@ -124,7 +141,21 @@ public sealed class MirrorPair : IAsyncDisposable
                     work = new ChunkBitmap(Geometry.ChunkCount);
                     work.SetAll();
                 }
-                job = new PointInTimeCopy(src, dst, Geometry, work, srcLocks);
+                if (copy && _digest is { } d)
+                {
+                    // Before the first destination byte: the secondary's old digest is durably gone (kept in memory for reuse).
+                    try
+                    {
+                        rewrite = d.Store.BeginRewrite(d.Secondary);
+                    }
+                    catch
+                    {
+                        _primaryChanges.Merge(work);
+                        throw;
+                    }
+                    digest = new ContentDigestBuilder(dst.Size);
+                }
+                job = new PointInTimeCopy(src, dst, Geometry, work, srcLocks, digest);
                 // The marker reaches the disk before the first destination byte does.
                 _state = _state with { Status = MirrorStatus.InProgress, Direction = direction, LastStart = started, LastEnd = null, LastBytesCopied = 0 };
                 try
@@ -146,6 +177,7 @@ public sealed class MirrorPair : IAsyncDisposable
             {
                 await job.RunAsync(progress, ct).ConfigureAwait(false);
                 await dst.FlushAsync(ct).ConfigureAwait(false);  // every copied byte durable before "complete"
+                if (digest is not null) await SealSecondaryDigestAsync(digest, rewrite!, job.Work, ct).ConfigureAwait(false);
             }
             catch
             {
@@ -167,8 +199,29 @@ public sealed class MirrorPair : IAsyncDisposable
         }
         finally
         {
+            rewrite?.Dispose();
             _oneCopy.Release();
         }
+    }
+
+    /// <summary>
+    /// After the copy's data is durable: the chunks the copy did not copy get their hashes from the previous digest when it
+    /// was valid at the copy's start, else from the secondary's data; then the digest is sealed, unless a foreign write
+    /// reached the secondary meanwhile (then it stays without one until a verify seals it).
+    /// </summary>
+    private async Task SealSecondaryDigestAsync(ContentDigestBuilder digest, DigestStore.DigestRewrite rewrite, ChunkBitmap copied, CancellationToken ct)
+    {
+        var previous = rewrite.Previous is { } p && p.Length == _secondary.Size ? p : null;
+        if (previous is not null)
+        {
+            for (long c = 0; c < Geometry.ChunkCount; c++)
+                if (!copied.IsSet(c)) digest.SetChunkHash(c, previous.ChunkHash(c));
+        }
+        else
+        {
+            await DigestReader.FillAsync(_secondary, digest, c => !copied.IsSet(c), null, ct).ConfigureAwait(false);
+        }
+        rewrite.TrySeal(digest.Finish(), DigestStore.SourceCopy);
     }
 
     /// <summary>Clean shutdown: the change bitmaps are saved as trusted, so the next copy can be incremental.</summary>

@@ -1,5 +1,7 @@
 using System.Buffers;
 using Snapcat.Array.ChangeTracking;
+using Snapcat.Array.Integrity;
+using Snapcat.Core.Integrity;
 
 namespace Snapcat.Array.Mirror;
 
@@ -25,8 +27,12 @@ namespace Snapcat.Array.Mirror;
 ///
 /// No fsync per chunk: a copy that does not finish is a failed copy whatever its destination holds;
 /// the owner fsyncs the destination once at the end, before declaring it complete.
+///
+/// Content digest: with a <paramref name="digest"/> builder (64 KiB chunks, the digest's own), every chunk copied is
+/// hashed from the buffer it was written from (holes as zeroes), so the copy's digest costs no second read.
 /// </summary>
-internal sealed class PointInTimeCopy(IBlockDevice source, IBlockDevice destination, ChunkGeometry geometry, ChunkBitmap work, ChunkLockTable locks)
+internal sealed class PointInTimeCopy(IBlockDevice source, IBlockDevice destination, ChunkGeometry geometry, ChunkBitmap work, ChunkLockTable locks,
+    ContentDigestBuilder? digest = null)
 {
     /// <summary>
     /// Chunks read and waiting for (or in) their destination write while the next one is read: two
@@ -90,7 +96,11 @@ internal sealed class PointInTimeCopy(IBlockDevice source, IBlockDevice destinat
                         // A whole window of hole: one punch instead of 64 (keeps sparse terabytes quick).
                         await destination.TrimAsync(off, len, WriteFlags.None, ct).ConfigureAwait(false);
                         Interlocked.Add(ref _bytesTrimmed, len);
-                        for (long c = first; c <= last; c++) _copied.Set(c);
+                        for (long c = first; c <= last; c++)
+                        {
+                            digest?.SetChunkHash(c, DigestReader.ZeroHash(geometry.ChunkLength(c)));
+                            _copied.Set(c);
+                        }
                         Interlocked.Add(ref _chunksDone, last - first + 1);
                     }
                     else
@@ -221,6 +231,8 @@ internal sealed class PointInTimeCopy(IBlockDevice source, IBlockDevice destinat
             {
                 await destination.TrimAsync(s, t - s, WriteFlags.None, ct).ConfigureAwait(false);
                 Interlocked.Add(ref _bytesTrimmed, t - s);
+                // What the destination reads there now; the buffer's bytes there were never read.
+                if (digest is not null) buf.AsSpan((int)(s - start), (int)(t - s)).Clear();
             }
             else
             {
@@ -228,6 +240,7 @@ internal sealed class PointInTimeCopy(IBlockDevice source, IBlockDevice destinat
                 Interlocked.Add(ref _bytesCopied, t - s);
             }
         }
+        digest?.SetChunk(chunk, buf.AsSpan(0, (int)(end - start)));
         _copied.Set(chunk);
         Interlocked.Increment(ref _chunksDone);
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using Snapcat.Array.Integrity;
 
 namespace Snapcat.Array.VolumeCopy;
 
@@ -10,6 +11,9 @@ namespace Snapcat.Array.VolumeCopy;
 /// a hole there instead of sending zeroes. A sparse terabyte is therefore a few thousand requests.
 ///
 /// No flush: the caller flushes the destination once, before anything claims the copy is complete.
+///
+/// With a <c>digest</c> assembler, every piece is hashed from the buffer it was written from (zero pieces as zeroes): the
+/// content digest of what was sent, at no second read.
 /// </summary>
 public static class BlockCopier
 {
@@ -23,7 +27,7 @@ public static class BlockCopier
     public sealed record Stats(long Size, long BytesCopied, long BytesZeroed);
 
     public static async Task<Stats> CopyAsync(IBlockDevice source, IBlockDevice destination,
-        Action<long, long>? progress = null, CancellationToken ct = default)
+        Action<long, long>? progress = null, CancellationToken ct = default, ChunkAssembler? digest = null)
     {
         if (source.Size != destination.Size)
             throw new ArgumentException($"source has {source.Size} bytes, destination {destination.Size}", nameof(destination));
@@ -40,6 +44,7 @@ public static class BlockCopier
                 if (piece.Zero)
                 {
                     await destination.WriteZeroesAsync(piece.Offset, piece.Length, WriteFlags.None, token).ConfigureAwait(false);
+                    digest?.AddZeroes(piece.Offset, piece.Length);
                     Interlocked.Add(ref zeroed, piece.Length);
                 }
                 else
@@ -50,6 +55,7 @@ public static class BlockCopier
                         var data = buffer.AsMemory(0, (int)piece.Length);
                         await source.ReadAsync(piece.Offset, data, token).ConfigureAwait(false);
                         await destination.WriteAsync(piece.Offset, data, WriteFlags.None, token).ConfigureAwait(false);
+                        digest?.AddData(piece.Offset, data.Span);
                     }
                     finally
                     {

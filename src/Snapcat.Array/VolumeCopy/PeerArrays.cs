@@ -18,7 +18,10 @@ public sealed class PeerArrays(IReadOnlyDictionary<string, PeerArrayConfig> peer
     public NbdClientTls? NbdTlsFor(string deviceId) => peers.TryGetValue(deviceId, out var peer) ? peer.NbdTlsCredentials : null;
 
     /// <summary>A new client of the peer (the caller disposes it); unknown device IDs are refused with the known ones listed.</summary>
-    public ArrayClient Open(string deviceId)
+    public ArrayClient Open(string deviceId) => Open(deviceId, timeout ?? TimeSpan.FromSeconds(30));
+
+    /// <summary><see cref="Open(string)"/> with its own timeout (a digest check reads the whole volume before it answers).</summary>
+    public ArrayClient Open(string deviceId, TimeSpan requestTimeout)
     {
         if (!peers.TryGetValue(deviceId, out var peer))
             Throw.Invalid("volume_copy.unknown_peer",
@@ -26,6 +29,6 @@ public sealed class PeerArrays(IReadOnlyDictionary<string, PeerArrayConfig> peer
                 "add it under \"peers\" in the array configuration with its control URL and token");
         // The loader has read a tokenFile into Token; a peer built in code without either is a bug there.
         var url = new Uri(peer.Url);
-        return new ArrayClient(url, peer.Token ?? "", timeout ?? TimeSpan.FromSeconds(30), PeerTrustSource.Load(peer, url, $"peers.{deviceId}"));
+        return new ArrayClient(url, peer.Token ?? "", requestTimeout, PeerTrustSource.Load(peer, url, $"peers.{deviceId}"));
     }
 }

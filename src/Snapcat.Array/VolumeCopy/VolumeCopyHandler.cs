@@ -1,4 +1,6 @@
 using System.Globalization;
+using Snapcat.Array.Integrity;
+using Snapcat.Core.Integrity;
 using Snapcat.Nbd;
 using Snapcat.Nbd.Client;
 
@@ -23,6 +25,13 @@ namespace Snapcat.Array.VolumeCopy;
 /// or is cancelled therefore leaves a destination with partial data and NO volume information, and
 /// every error message says so. Checks that fail before any write (unknown peer, missing LUN, size
 /// mismatch, wrong array) leave the destination untouched.
+///
+/// Content digests (docs/integrity.md): the data is hashed from the copy's own buffers as it goes (no second read of the
+/// source) and compared with the source's kept digest when it has one; a difference fails the copy with
+/// <c>digest.mismatch</c> naming the first differing offset. Within the array the destination then keeps the digest
+/// (source <c>copy</c>). To another array the digest is handed over with <c>PUT /v1/volumes/{n}/digest?source=copy</c>:
+/// that array reads what arrived on its volume and keeps the digest only if the data matches (409 <c>digest.mismatch</c>
+/// otherwise). Either way, a mismatch leaves the destination with no digest and no volume information.
 /// </summary>
 public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOptions = null)
 {
@@ -41,12 +50,16 @@ public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOpt
         if (destination.Device.IsReadOnly)
             Throw.Conflict("volume_copy.destination_read_only", $"volume {destination.Number} is read-only here; nothing was copied");
 
+        var expected = KeptDigestOf(source, what);
+        var digest = new ChunkAssembler(new ContentDigestBuilder(source.Device.Size));
+        // The destination's digest is durably gone before its first byte changes (its volume information too).
+        using var rewrite = destination.Digests?.BeginRewrite(destination.Number);
         BlockCopier.Stats stats;
         try
         {
             destination.Table.DeleteVolumeInfo(destination.Number);
             observer.Log?.Invoke($"copying {what} ({source.Device.Size} bytes)");
-            stats = await BlockCopier.CopyAsync(source.Device, destination.Device, observer.Progress, ct).ConfigureAwait(false);
+            stats = await BlockCopier.CopyAsync(source.Device, destination.Device, observer.Progress, ct, digest).ConfigureAwait(false);
             // The data is durable before the row that describes it: a crash between the two leaves a
             // volume without information, never information naming data that is not there.
             await destination.Device.FlushAsync(ct).ConfigureAwait(false);
@@ -60,6 +73,11 @@ public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOpt
         {
             throw Failed(what, $"volume {destination.Number}", "copying the data", ex, ErrorKind.Internal);
         }
+        var computed = digest.Builder.Finish();
+        CheckAgainstSource(source, expected, computed, what, $"volume {destination.Number}");
+        bool sealedHere = rewrite is not null && rewrite.TrySeal(computed, DigestStore.SourceCopy);
+        if (rewrite is not null && !sealedHere)
+            observer.Log?.Invoke($"volume {destination.Number} was written by someone else during the copy: it keeps no content digest");
 
         // 3647: copy the volume information into the destination's row.
         if (source.VolumeInfo is not null)
@@ -70,7 +88,7 @@ public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOpt
         observer.Log?.Invoke($"copied {what}: {stats.BytesCopied} bytes of data, {stats.BytesZeroed} bytes of holes" +
             (source.VolumeInfo is null ? "; the source has no volume information, so the destination has none" : "; volume information copied"));
         return new VolumeCopyResult(source.Number, deviceId, destination.Number, null, null, stats.Size, stats.BytesCopied, stats.BytesZeroed,
-            source.VolumeInfo is not null);
+            source.VolumeInfo is not null, sealedHere ? computed.RootText : null, expected is not null);
     }
 
     // ---- 3641 -> 3642 -> 3646 ----
@@ -112,12 +130,15 @@ public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOpt
         if (nbd.IsReadOnly)
             Throw.Conflict("volume_copy.destination_read_only", $"{target} is assigned read-only; nothing was copied and no volume information was written");
 
+        var expected = KeptDigestOf(source, what);
+        var digest = new ChunkAssembler(new ContentDigestBuilder(source.Device.Size));
         BlockCopier.Stats stats;
         try
         {
+            // Its digest goes with the volume information (and the first NBD write would drop it there anyway).
             await peer.DeleteVolumeInfoAsync(lun.Volume, ct).ConfigureAwait(false);
             observer.Log?.Invoke($"copying {what} (volume {lun.Volume} there, {source.Device.Size} bytes) over NBD");
-            stats = await BlockCopier.CopyAsync(source.Device, nbd, observer.Progress, ct).ConfigureAwait(false);
+            stats = await BlockCopier.CopyAsync(source.Device, nbd, observer.Progress, ct, digest).ConfigureAwait(false);
             // NBD FLUSH: the destination's data is durable before its array is told to record the
             // information that describes it (step 3646 follows).
             await nbd.FlushAsync(ct).ConfigureAwait(false);
@@ -131,6 +152,9 @@ public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOpt
         {
             throw Failed(what, destVolume, "writing the data over NBD", ex, ErrorKind.Remote);
         }
+        var computed = digest.Builder.Finish();
+        CheckAgainstSource(source, expected, computed, what, destVolume);
+        string? keptThere = await CheckOnArrivalAsync(destination, lun.Volume, expected ?? computed, what, destVolume, observer, ct).ConfigureAwait(false);
 
         // 3646: order the destination array to record the volume information on the destination volume.
         if (source.VolumeInfo is not null)
@@ -144,7 +168,60 @@ public sealed class VolumeCopyHandler(PeerArrays peers, NbdClientOptions? nbdOpt
         observer.Log?.Invoke($"copied {what}: {stats.BytesCopied} bytes of data, {stats.BytesZeroed} bytes of holes" +
             (source.VolumeInfo is null ? "; the source has no volume information, so the destination has none" : "; volume information recorded there"));
         return new VolumeCopyResult(source.Number, destination.DeviceId, lun.Volume, destination.Port, destination.Lun,
-            stats.Size, stats.BytesCopied, stats.BytesZeroed, source.VolumeInfo is not null);
+            stats.Size, stats.BytesCopied, stats.BytesZeroed, source.VolumeInfo is not null, keptThere, keptThere is not null);
+    }
+
+    /// <summary>The source's kept digest, read before anything is written: a damaged one fails the copy with nothing changed.</summary>
+    private static ContentDigest? KeptDigestOf(VolumeCopySource source, string what)
+    {
+        try
+        {
+            return source.KeptDigest?.Invoke();
+        }
+        catch (SnapcatException ex)
+        {
+            throw new SnapcatException(ex.Kind, ex.Code,
+                $"volume copy of {what} did not start: the source's content digest cannot be read ({ex.Message}); nothing was copied. A verify of volume {source.Number} tells whether its data or its digest is at fault", ex);
+        }
+    }
+
+    /// <summary>The data the copy read must be what the source's digest describes.</summary>
+    private static void CheckAgainstSource(VolumeCopySource source, ContentDigest? expected, ContentDigest computed, string what, string destination)
+    {
+        if (expected is null || computed.SameContentAs(expected)) return;
+        long first = expected.DifferingChunks(computed).First() * ContentDigest.ChunkSize;
+        Throw.Conflict(VolumeVerifier.MismatchCode,
+            $"volume copy of {what} failed: the data read from volume {source.Number} differs from its content digest {expected.RootText} " +
+            $"(first differing chunk at offset {first}). {destination} holds that data but has NO content digest and NO volume information");
+    }
+
+    /// <summary>
+    /// Hands the digest to the destination array, which reads what arrived and keeps it only when it matches; returns the root
+    /// kept there. A mismatch fails the copy (<c>digest.mismatch</c>, with the destination's first differing offset); a peer
+    /// that cannot take digests is logged and the copy goes on without one there.
+    /// </summary>
+    private async Task<string?> CheckOnArrivalAsync(PeerCopyDestination destination, uint volume, ContentDigest digest, string what, string destVolume,
+        VolumeCopyObserver observer, CancellationToken ct)
+    {
+        try
+        {
+            // The destination reads its whole volume before it answers: a timeout for the volume, not for a small call.
+            using var check = peers.Open(destination.DeviceId, TimeSpan.FromSeconds(60) + TimeSpan.FromSeconds(digest.Length / (50L << 20)));
+            var kept = await check.PutDigestAsync(volume, digest.Serialize(), DigestStore.SourceCopy, ct).ConfigureAwait(false);
+            observer.Log?.Invoke($"{destVolume} checked the data that arrived against the content digest {kept.Root} and keeps it");
+            return kept.Root;
+        }
+        catch (SnapcatException ex) when (ex.Code == VolumeVerifier.MismatchCode)
+        {
+            throw new SnapcatException(ErrorKind.Conflict, VolumeVerifier.MismatchCode,
+                $"volume copy of {what} failed: the data that arrived differs from the content digest of what was sent: {ex.Message}. " +
+                $"{destVolume} has NO content digest and NO volume information", ex);
+        }
+        catch (SnapcatException ex)
+        {
+            observer.Log?.Invoke($"{destVolume} could not check the data against its content digest ({ex.Code}: {ex.Message}); it keeps no digest");
+            return null;
+        }
     }
 
     /// <summary>FIG. 8 on the peer: which volume the port/LUN reaches, and that the answer comes from the array we meant.</summary>

@@ -160,6 +160,40 @@ public sealed class DigestTests
         Assert.DoesNotContain(await a.GetAsync<List<JobSnapshot>>("/v1/jobs"), j => j.Kind == "verify");
     }
 
+    [Fact]
+    public async Task A_verify_that_races_a_writer_fails_verify_written_and_keeps_no_digest()
+    {
+        await using var system = new SnapcatSystem();
+        var a = await system.StartArrayAsync("ARRAY-VRACE", dataPortCount: 1);
+        var v = await a.Client.CreateVolumeAsync("64M");
+        await a.AssignAsync(v.Number, 1, readOnly: false);
+        await a.Port(0).FillAsync(1, 64L << 20, seed: 14);
+
+        // A writer that keeps writing until the verify has ended: every moment of the verify overlaps a write.
+        await using var writer = await a.Port(0).ConnectAsync(1);
+        using var stop = new CancellationTokenSource();
+        long writes = 0;
+        var writing = Task.Run(async () =>
+        {
+            var buf = new byte[4096];
+            var rnd = new Random(15);
+            while (!stop.IsCancellationRequested)
+            {
+                rnd.NextBytes(buf);
+                await writer.WriteAsync(rnd.NextInt64(0, (64L << 20) / 4096) * 4096, buf);
+                Interlocked.Increment(ref writes);
+            }
+        });
+        await Poll.UntilAsync(() => Interlocked.Read(ref writes) > 10, TimeSpan.FromSeconds(30), "the writer to get going");
+        var job = await a.WaitJobAsync((await a.Client.StartVerifyAsync(v.Number)).Id);
+        await stop.CancelAsync();
+        await writing;
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal("verify.written", job.ErrorCode);
+        Assert.Null(await a.Client.GetDigestAsync(v.Number));
+        Assert.Contains("snapcat_array_verifies_total{outcome=\"failed\"} 1", await a.Http.GetStringAsync("/metrics"));
+    }
+
     internal static async Task<VolumeVerifyResult> VerifyAsync(ArrayNode a, uint number)
     {
         var job = await a.Client.StartVerifyAsync(number);

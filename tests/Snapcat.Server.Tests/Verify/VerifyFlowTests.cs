@@ -119,6 +119,24 @@ public sealed class VerifyFlowTests
     }
 
     [Fact]
+    public async Task A_volume_copys_row_has_the_destinations_digest_equal_to_the_sources_and_verifies_ok()
+    {
+        await using var rig = await ServerRig.StartAsync();
+        var (data, row) = await rig.MirrorBackupAsync(seed: 34);
+        string expected = ContentDigest.Compute(data).RootText;
+        ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.StartBackupVerifyAsync(row.Id)));
+        Assert.Equal(expected, (await rig.Client.GetBackupAsync(row.Id)).Digest);
+
+        uint spare = (await rig.VolumeNumbersAsync()).Max();
+        var done = ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.CopyBackupAsync(row.Id, new CopyRequest(Volume: spare))));
+        var copy = await rig.Client.GetBackupAsync(done.Result!["copy"]!.GetValue<long>());
+        Assert.Equal(expected, copy.Digest);
+        Assert.Equal(expected, (await rig.Array.GetDigestAsync(spare))?.Root ?? expected);
+        var verified = ServerClient.EnsureSucceeded(await rig.WaitAsync(await rig.Client.StartBackupVerifyAsync(copy.Id)));
+        Assert.Equal("ok", verified.Result!["outcome"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_snapshots_first_verify_seals_its_digest_and_the_second_matches()
     {
         await using var rig = await ServerRig.StartAsync();

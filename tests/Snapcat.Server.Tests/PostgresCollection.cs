@@ -39,6 +39,6 @@ public sealed class PostgresCollection
     public static async Task EmptyAsync(CatalogDatabase db)
     {
         await using var c = await db.OpenConnectionAsync();
-        await c.ExecuteAsync("TRUNCATE backup_data, backup_definition, backup_volume, backup_volume_target, job");
+        await c.ExecuteAsync("TRUNCATE backup_data, backup_definition, backup_volume, backup_volume_target, job, verify_run, verify_plan");
     }
 }

@@ -66,10 +66,11 @@ public sealed class TapeCopyTests
         string path = fx.Library.PathOf("SC0001");
         TapeFixture.FlipByte(path, TapeFixture.IndexOf(path, data.AsSpan(300_000, 32)));
 
+        // The content digest the trailer carries is checked before the CRC-32C (issue 13).
         var e = await Assert.ThrowsAsync<TapeFormatException>(() => fx.Library.VerifyAsync(row.MediaId));
-        Assert.Equal("tape.checksum_mismatch", e.Code);
+        Assert.Equal("digest.mismatch", e.Code);
         var r = await Assert.ThrowsAsync<TapeFormatException>(() => fx.RestoreAsync(row.MediaId));
-        Assert.Equal("tape.checksum_mismatch", r.Code);
+        Assert.Equal("digest.mismatch", r.Code);
     }
 
     [Fact]

@@ -82,7 +82,8 @@ public sealed class TapeFlowTests
         uint fresh = await rig.FreshVolumeAsync();
         var failed = await rig.WaitAsync(await rig.Client.RestoreAsync(copyId, new RestoreRequest(DeviceId: ServerRig.TapeArray, Volume: fresh)));
         Assert.Equal(JobState.Failed, failed.State);
-        Assert.Contains("tape.checksum_mismatch", failed.ErrorCode + failed.ErrorMessage);
+        // The content digest is checked before the CRC-32C (issue 13): a damaged block is a digest mismatch.
+        Assert.Equal("digest.mismatch", failed.ErrorCode);
         var verify = await rig.WaitAsync(await rig.Client.VerifyBackupAsync(copyId));
         Assert.Equal(JobState.Failed, verify.State);
     }
@@ -108,7 +109,7 @@ public sealed class TapeFlowTests
         await job.Completion;
         var failed = job.Snapshot();
         Assert.Equal(JobState.Failed, failed.State);
-        Assert.Equal("tape.checksum_mismatch", failed.ErrorCode);
+        Assert.Equal("digest.mismatch", failed.ErrorCode);   // checked before the CRC-32C (issue 13)
         Assert.Equal(disk.BackupId, (await rig.Client.GetBackupAsync(disk.Id)).BackupId);
         Assert.NotNull(await rig.Array.GetVolumeInfoAsync(rig.Secondary));
         Assert.Empty(await rig.Client.SearchBackupsAsync(new BackupDataFilter { DeviceId = ServerRig.TapeLibraryId }));
@@ -210,10 +211,12 @@ public sealed class TapeFlowTests
         var verify = await SnapcatBinary.RunAsync(["backup", "verify", tape.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--wait", .. server]);
         Assert.True(verify.ExitCode == 0, verify.Stdout + verify.Stderr);
 
-        // A disk backup has no tape checksum: a clear error, not a job.
-        var wrong = await SnapcatBinary.RunAsync(["backup", "verify", disk.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), .. server]);
+        // A disk backup is verified on its array (issue 13); an unknown backup is a clear error, not a job.
+        var disk1 = await SnapcatBinary.RunAsync(["backup", "verify", disk.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--wait", .. server]);
+        Assert.True(disk1.ExitCode == 0, disk1.Stdout + disk1.Stderr);
+        var wrong = await SnapcatBinary.RunAsync(["backup", "verify", "9999", .. server]);
         Assert.NotEqual(0, wrong.ExitCode);
-        Assert.Contains("verify.not_on_tape", wrong.Stdout + wrong.Stderr);
+        Assert.Contains("backup.not_found", wrong.Stdout + wrong.Stderr);
     }
 
     private static async Task<RebuildReport> RebuildAsync(ServerRig rig, RebuildRequest request)

@@ -123,21 +123,21 @@ for r in $(seq 1 "$REPEAT"); do
   rm -f "$work/catalog.db" "$work/catalog.db-wal" "$work/catalog.db-shm"
   start_server
   t0=$(date +%s.%N)
-  out=$(snapcat catalog rebuild --output json --server "http://127.0.0.1:$sp" --token "$token")
+  snapcat catalog rebuild --output json --server "http://127.0.0.1:$sp" --token "$token" > "$work/dr.json"
   t1=$(date +%s.%N)
   dr_cli+=("$(python3 -c "print($t1-$t0)")")
-  python3 - "$out" "$DEFINITIONS" "$VOLUMES" <<'PY'
+  python3 - "$work/dr.json" "$DEFINITIONS" "$VOLUMES" <<'PY'
 import json, sys
-r = json.loads(sys.argv[1]); d, v = int(sys.argv[2]), int(sys.argv[3]); s = r["state"]
+r = json.load(open(sys.argv[1])); d, v = int(sys.argv[2]), int(sys.argv[3]); s = r["state"]
 assert s["definitions"]["restored"] == d, s["definitions"]
 assert sum(len(a["added"]) for a in r["arrays"]) == v, "rows"
 assert s["backupRows"]["conflicts"] == 0
 PY
-  job=$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$sp/v1/jobs?limit=1")
+  curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$sp/v1/jobs?limit=1" > "$work/drjob.json"
   dr_job+=("$(python3 -c "
 import json,sys,datetime as d
-j=json.loads(sys.argv[1])[0]; p=lambda s: d.datetime.fromisoformat(s.replace('Z','+00:00'))
-print((p(j['finished'])-p(j['created'])).total_seconds())" "$job")")
+j=json.load(open(sys.argv[1]))[0]; p=lambda s: d.datetime.fromisoformat(s.replace('Z','+00:00'))
+print((p(j['finished'])-p(j['created'])).total_seconds())" "$work/drjob.json")")
 done
 
 echo "bench: stopping the server and adding $ROWS backup rows to its catalog"

@@ -174,6 +174,8 @@ public sealed class StateCopyTests
     [Fact]
     public async Task A_damaged_or_foreign_envelope_is_refused_with_a_clear_reason()
     {
+        // The catalog volume's kind is written into records on arrays: its number is frozen like the others'.
+        Assert.Equal(5, (byte)Snapcat.Core.VolumeInformation.BackupKind.Catalog);
         var doc = new StateDocument { ServerId = "server-x", Generation = 3, Written = DateTimeOffset.UnixEpoch.AddDays(20000) };
         byte[] good = StateEnvelope.Encode(doc);
         Assert.True(StateEnvelope.TryDecode(good, out var back, out _));

@@ -84,6 +84,8 @@ public static class QuickstartConfigs
             Catalog = new ServerCatalogConfig { Path = "catalog.db" },
             Agents = new Dictionary<string, RemoteEndpointConfig> { [QuickstartContext.Host] = new() { Url = c.AgentUrl, Token = c.AgentToken, Fingerprint = agentPin } },
             Arrays = new Dictionary<string, RemoteEndpointConfig> { [c.DeviceId] = new() { Url = c.ArrayUrl, Token = c.ArrayToken, Fingerprint = arrayPin } },
+            // The state copy (docs/disaster-recovery.md) half a second after the last change, so the tour does not wait for it.
+            StateCopy = new ServerStateCopyConfig { DebounceSeconds = 0.5 },
         });
     }
 

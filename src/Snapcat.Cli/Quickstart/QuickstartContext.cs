@@ -67,6 +67,9 @@ public sealed class QuickstartContext(CliConsole console, string directory, bool
     public long SnapshotBackupId { get; set; }
     public IReadOnlyList<BackupDto> CatalogBeforeLoss { get; set; } = [];
 
+    /// <summary>The definitions before the catalog is deleted; the rebuild must give them back from the state copy.</summary>
+    public IReadOnlyList<DefinitionDto> DefinitionsBeforeLoss { get; set; } = [];
+
     public ArrayClient RequireArray() => ArrayApi ?? throw new InvalidOperationException("the array has not been started");
     public ServerClient RequireServer() => ServerApi ?? throw new InvalidOperationException("the server has not been started");
 

@@ -41,25 +41,6 @@ public static partial class QuickstartSteps
            $"--device {c.DeviceId} --pre freeze --post thaw --label quickstart-snapshot --keep 2");
     }
 
-    /// <summary>
-    /// After the rebuild: the definitions the rebuilt catalog lacks are defined again, so the closing next steps
-    /// (<c>snapcat backup run qs-snapshot</c>) work. The rebuild brings back backups and which definition made each,
-    /// not yet the definitions themselves; once it does, nothing is missing here and this adds nothing.
-    /// </summary>
-    private static async Task DefineMissingAsync(QuickstartContext c, CancellationToken ct)
-    {
-        var server = c.RequireServer();
-        var present = (await server.ListDefinitionsAsync(ct).ConfigureAwait(false)).Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
-        var missing = Definitions(c).Where(d => !present.Contains(d.Definition.Name)).ToList();
-        if (missing.Count == 0) return;
-        foreach (var (definition, command) in missing)
-        {
-            await server.CreateDefinitionAsync(definition, ct).ConfigureAwait(false);
-            c.Note(command);
-        }
-        c.Note($"(defined {string.Join(" and ", missing.Select(m => m.Definition.Name))} again: the rebuild restores backups, not yet definitions, and the next steps run {QuickstartContext.SnapshotDefinition})");
-    }
-
     private static async Task RunMirrorAsync(QuickstartContext c, CancellationToken ct) =>
         c.MirrorBackupId = await RunBackupAsync(c, QuickstartContext.MirrorDefinition, ct).ConfigureAwait(false);
 
@@ -87,6 +68,25 @@ public static partial class QuickstartSteps
         c.CatalogBeforeLoss = rows;
         c.Note($"snapcat backup list --host {QuickstartContext.Host}");
         c.Show(ServerTables.Backups(rows));
+        c.DefinitionsBeforeLoss = await c.RequireServer().ListDefinitionsAsync(ct).ConfigureAwait(false);
+        var copy = await WaitForStateCopyAsync(c, ct).ConfigureAwait(false);
+        c.Note($"snapcat status  -> state copy generation {copy.Generation} (definitions, backup volume table, job history) on {string.Join(", ", copy.Targets)}");
+    }
+
+    /// <summary>Waits (at most 30 s) until the server's state copy holds every change so far: written, none due, no failure.</summary>
+    private static async Task<StateCopyStatusDto> WaitForStateCopyAsync(QuickstartContext c, CancellationToken ct)
+    {
+        var server = c.RequireServer();
+        var since = DateTimeOffset.UtcNow;
+        var deadline = since + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var s = (await server.GetStatusAsync(null, ct).ConfigureAwait(false)).StateCopy;
+            if (s is { Pending: false, LastError: null, LastWritten: { } w, Targets.Count: > 0 } && w >= since.AddSeconds(-10)) return s;
+            if (DateTimeOffset.UtcNow > deadline)
+                Throw.Internal("quickstart.no_state_copy", $"the server wrote no state copy within 30 s ({s?.LastError ?? "none written"}); see server.log");
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
     }
 
     private static async Task LoseCatalogAsync(QuickstartContext c, CancellationToken ct)
@@ -121,6 +121,11 @@ public static partial class QuickstartSteps
         var report = job.Result?.Deserialize<RebuildReport>(ServerClient.Json)
             ?? throw new SnapcatException(ErrorKind.Remote, "quickstart.no_report", $"rebuild job {job.Id} finished without a report");
         c.Note($"snapcat catalog rebuild --array {c.DeviceId}  -> {report.Added} added, {report.Unchanged} already there, {report.Updated} updated, {report.Invalid} invalid");
+        if (report.State is not { Source: { } source } state)
+            throw new SnapcatException(ErrorKind.Internal, "quickstart.no_state_restored", $"the rebuild restored no state copy: {report.State?.Problem ?? "none looked for"}");
+        c.Note($"state copy used: {source} (generation {state.Generation}, written {state.Written:u}): {state.Definitions?.Restored} definitions, " +
+            $"{state.BackupVolumes?.Restored} backup volume table entries, {state.Jobs?.Restored} job summaries restored; " +
+            $"{state.BackupRows?.Restored} backup rows completed from it, {state.BackupRows?.FromRecordsOnly} from the records only");
         c.Show(ServerTables.Rebuild(report));
         var rows = await server.SearchBackupsAsync(new BackupDataFilter { Host = QuickstartContext.Host }, ct).ConfigureAwait(false);
         c.Show(ServerTables.Backups(rows));
@@ -133,7 +138,15 @@ public static partial class QuickstartSteps
         // Restores below go by the rows' IDs (kept by the rebuild).
         c.MirrorBackupId = rows.Single(r => r.Kind == "mirror").Id;
         c.SnapshotBackupId = rows.Single(r => r.Kind == "snapshot").Id;
-        await DefineMissingAsync(c, ct).ConfigureAwait(false);
+        // The definitions come back from the state copy, every field (the next steps run them again).
+        var definitions = await server.ListDefinitionsAsync(ct).ConfigureAwait(false);
+        static string Def(DefinitionDto d) => System.Text.Json.JsonSerializer.Serialize(d with { NextRun = null, Running = false }, ServerClient.Json);
+        var lost = c.DefinitionsBeforeLoss.Select(Def).Order().ToList();
+        var back = definitions.Select(Def).Order().ToList();
+        if (!lost.SequenceEqual(back))
+            Throw.Internal("quickstart.definitions_differ", $"the rebuilt definitions differ from the ones lost:\nbefore: {string.Join("; ", lost)}\nafter:  {string.Join("; ", back)}");
+        c.Note($"the {definitions.Count} definitions came back too, schedules, hooks and retention included (from the state copy)");
+        c.Show(ServerTables.Definitions(definitions));
     }
 
     private static string Key(BackupDto b) => $"{b.Id} {b.Host} {b.MountPoint} {b.Label} {b.Timestamp:O} {b.Kind} {b.DeviceId} {b.MediaId} {b.Origin} {b.Definition}";

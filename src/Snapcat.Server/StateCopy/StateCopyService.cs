@@ -80,12 +80,13 @@ public sealed partial class StateCopyService(ServerRuntime rt)
         lock (_gate)
         {
             s = _status;
-            pending = _pending;
+            // A write in flight counts as pending: its generation is taken but not yet on the arrays.
+            pending = _pending || _writing.CurrentCount == 0;
         }
         return (s ?? new StateCopyStatusDto(id.ServerId, id.Generation, id.Written, [], null, null, false)) with
         {
             ServerId = id.ServerId,
-            Generation = id.Generation,
+            Generation = s is { Generation: > 0 } ? s.Generation : id.Generation,
             LastWritten = s?.LastWritten ?? id.Written,
             Pending = pending,
             RestoredFrom = id.RestoredFrom,

@@ -25,7 +25,7 @@ public sealed class SnapcatJsonTests
     public void Names_are_lower_case_and_are_what_the_catalog_columns_hold()
     {
         Assert.Equal(["queued", "running", "succeeded", "failed", "cancelled", "interrupted"], SnapcatJson.Names<JobState>());
-        Assert.Equal(["mirror", "snapshot", "copy", "tape"], SnapcatJson.Names<BackupKind>());
+        Assert.Equal(["mirror", "snapshot", "copy", "tape", "catalog"], SnapcatJson.Names<BackupKind>());
         Assert.Equal(["backup", "copy", "tape_copy"], SnapcatJson.Names<VolumeInfoOrigin>());
         Assert.Equal("\"failed\"", JsonSerializer.Serialize(JobState.Failed, SnapcatJson.Web));
         Assert.Equal("\"tape_copy\"", JsonSerializer.Serialize(VolumeInfoOrigin.TapeCopy, SnapcatJson.Web));

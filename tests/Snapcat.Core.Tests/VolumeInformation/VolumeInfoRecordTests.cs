@@ -235,7 +235,8 @@ public class VolumeInfoRecordTests
         Assert.Equal(2, (int)BackupKind.Snapshot);
         Assert.Equal(3, (int)BackupKind.Copy);
         Assert.Equal(4, (int)BackupKind.Tape);
-        Assert.Equal(4, Enum.GetValues<BackupKind>().Length);
+        Assert.Equal(5, (int)BackupKind.Catalog);   // the server's catalog volume (docs/disaster-recovery.md)
+        Assert.Equal(5, Enum.GetValues<BackupKind>().Length);
         Assert.Equal(1, (int)VolumeInfoOrigin.Backup);
         Assert.Equal(2, (int)VolumeInfoOrigin.Copy);
         Assert.Equal(3, (int)VolumeInfoOrigin.TapeCopy);

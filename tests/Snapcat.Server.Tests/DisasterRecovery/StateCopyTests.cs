@@ -174,6 +174,8 @@ public sealed class StateCopyTests
     [Fact]
     public async Task A_damaged_or_foreign_envelope_is_refused_with_a_clear_reason()
     {
+        // The catalog volume's kind is written into records on arrays: its number is frozen like the others'.
+        Assert.Equal(5, (byte)Snapcat.Core.VolumeInformation.BackupKind.Catalog);
         var doc = new StateDocument { ServerId = "server-x", Generation = 3, Written = DateTimeOffset.UnixEpoch.AddDays(20000) };
         byte[] good = StateEnvelope.Encode(doc);
         Assert.True(StateEnvelope.TryDecode(good, out var back, out _));
@@ -234,24 +236,79 @@ public sealed class StateCopyTests
     public async Task A_kill_of_the_server_during_state_writes_leaves_a_valid_copy()
     {
         await using var f = await ServerRig.StartAsync(Options(serverProcess: true));
+        // No debounce: while changes keep coming the server writes copy after copy, so a kill lands in or near a write.
+        f.ServerNode.Edit = c => c with { StateCopy = new Snapcat.Server.Config.ServerStateCopyConfig { Enabled = true, DebounceSeconds = 0 } };
+        await f.StopServerAsync();
+        await f.StartServerAsync();
         await f.Client.CreateDefinitionAsync(ServerRig.Mirror("first", f.Secondary, "first", f.DeviceId));
         var s1 = await CopyWrittenAsync(f, DateTimeOffset.UtcNow.AddSeconds(-1));
-        // A burst of changes keeps the server writing copies; it is killed in the middle of them.
-        for (int i = 0; i < 40; i++)
+        for (int round = 0; round < 3; round++)
         {
-            await f.Client.PatchDefinitionAsync("first", new DefinitionPatch { Label = $"l{i}" });
-            if (i == 25)
+            long before = (await f.Client.GetStatusAsync()).StateCopy!.Generation;
+            using var burst = new CancellationTokenSource();
+            var patches = Task.Run(async () =>
             {
-                await Poll.UntilAsync(async () => (await f.Client.GetStatusAsync()).StateCopy!.Generation > s1.Generation, Wait, "a second copy being written");
-                f.KillServer();
-                break;
-            }
+                for (int i = 0; !burst.IsCancellationRequested; i++)
+                    await f.Client.PatchDefinitionAsync("first", new DefinitionPatch { Label = $"r{round}-{i}" }, burst.Token);
+            });
+            await Poll.UntilAsync(async () => (await f.Client.GetStatusAsync()).StateCopy!.Generation >= before + 3, Wait, "copies being written");
+            f.KillServer();   // SIGKILL: no shutdown code runs, a write in flight stops where it is
+            await burst.CancelAsync();
+            await Assert.ThrowsAnyAsync<Exception>(() => patches);
+            // Whatever the kill cut, the catalog volume still holds a valid copy.
+            var listing = await f.Array.ListVolumeInfosAsync();
+            var copies = await ArrayStateCopies.ReadAllAsync(f.DeviceId, f.Array, listing, CancellationToken.None);
+            Assert.Contains(copies, c => c.Valid && c.Document!.Generation >= s1.Generation);
+            await f.StartServerAsync();
         }
         await f.LoseCatalogAsync();
         await f.StartServerAsync();
         var state = (await RebuildAsync(f)).State!;
         Assert.NotNull(state.Source);
-        Assert.True(state.Generation >= s1.Generation);
+        Assert.True(state.Generation > s1.Generation);
         Assert.Equal(["first"], (await f.Client.ListDefinitionsAsync()).Select(d => d.Name));
+    }
+
+    [Fact]
+    public async Task A_torn_write_into_the_other_slot_leaves_the_newest_complete_copy_in_use()
+    {
+        await using var f = await ServerRig.StartAsync(Options());
+        await f.Client.CreateDefinitionAsync(ServerRig.Mirror("first", f.Secondary, "first", f.DeviceId));
+        var s1 = await CopyWrittenAsync(f, DateTimeOffset.UtcNow.AddSeconds(-1));
+        await f.StopServerAsync();
+        // What a crash half way through the next write leaves: the first half of a newer envelope in the other slot.
+        string target = Assert.Single(s1.Targets);
+        uint volume = uint.Parse(target.Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture);
+        long other = target.EndsWith("slot A", StringComparison.Ordinal) ? ArrayStateCopies.SlotBytes : 0;
+        byte[] newer = StateEnvelope.Encode(new StateDocument { ServerId = s1.ServerId, Generation = s1.Generation + 1, Written = DateTimeOffset.UtcNow });
+        await f.Array.WriteContentAsync(volume, other, newer.AsMemory(0, newer.Length / 2));
+        await f.LoseCatalogAsync();
+        await f.StartServerAsync();
+        var state = (await RebuildAsync(f)).State!;
+        Assert.Equal((target, s1.Generation), (state.Source, state.Generation));
+        var torn = Assert.Single(state.Copies, c => !c.Used);
+        Assert.Contains("SHA-256", torn.Reason, StringComparison.Ordinal);
+        Assert.Equal(["first"], (await f.Client.ListDefinitionsAsync()).Select(d => d.Name));
+    }
+
+    [Fact]
+    public async Task A_failed_refresh_shows_in_status_and_healthz_and_is_retried()
+    {
+        var options = Options() with { ExtraArrays = new Dictionary<string, string> { ["ARRAY-GONE"] = "http://127.0.0.1:9" } };
+        await using var f = await ServerRig.StartAsync(options);
+        await f.Client.CreateDefinitionAsync(ServerRig.Mirror("first", f.Secondary, "first", f.DeviceId));
+        StateCopyStatusDto? s = null;
+        await Poll.UntilAsync(async () => (s = (await f.Client.GetStatusAsync()).StateCopy) is { LastError: not null }, Wait, "a failed refresh in the status");
+        Assert.Contains("ARRAY-GONE", s!.LastError);
+        Assert.Contains(s.Targets, t => t.StartsWith($"array {f.DeviceId} volume", StringComparison.Ordinal));   // the reachable array still got it
+        using var http = new HttpClient(f.ServerNode.CreateHttpHandler()) { BaseAddress = f.Client.BaseUrl };
+        string health = await http.GetStringAsync("/healthz");
+        Assert.Contains("state_copy", health, StringComparison.Ordinal);
+        Assert.Contains("retried", health, StringComparison.Ordinal);
+        // Retried: the generation grows without any further change.
+        long g = s.Generation;
+        await Poll.UntilAsync(async () => (await f.Client.GetStatusAsync()).StateCopy!.Generation > g, Wait, "a retry");
+        string line = Snapcat.Cli.Rendering.StatusTables.StateCopyLine((await f.Client.GetStatusAsync()).StateCopy!);
+        Assert.StartsWith("State copy: FAILED", line, StringComparison.Ordinal);
     }
 }

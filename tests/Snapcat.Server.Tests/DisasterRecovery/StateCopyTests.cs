@@ -46,11 +46,18 @@ public sealed class StateCopyTests
         await f.WritePrimaryAsync(new byte[1 << 20]);
         await f.Client.CreateDefinitionAsync(ServerRig.Mirror("nightly", f.Secondary, "nightly", f.DeviceId) with
         {
-            PreHook = "freeze", PostHook = "thaw", Schedule = "0 2 * * *", TimeZone = "Europe/Berlin", MissedRuns = "run_once",
+            PreHook = "freeze",
+            PostHook = "thaw",
+            Schedule = "0 2 * * *",
+            TimeZone = "Europe/Berlin",
+            MissedRuns = "run_once",
         });
         await f.Client.CreateDefinitionAsync(ServerRig.Snapshot("hourly", keep: 3, "hourly", f.DeviceId) with
         {
-            PreHook = "freeze", PostHook = "thaw", Schedule = "0 * * * *", Retention = new RetentionDto { KeepDaily = 7 },
+            PreHook = "freeze",
+            PostHook = "thaw",
+            Schedule = "0 * * * *",
+            Retention = new RetentionDto { KeepDaily = 7 },
         });
         await f.Client.CreateDefinitionAsync(new DefinitionDto
         {

@@ -152,8 +152,8 @@ public sealed class BackupDataStore(CatalogDatabase db)
         return r is null ? null : Map(r);
     }
 
-    /// <summary>Newest first. Uses the (host, mount_point, time_us), (label, time_us) and (time_us) indexes.</summary>
-    public async Task<IReadOnlyList<BackupDataRow>> SearchAsync(BackupDataFilter f, CancellationToken ct = default)
+    /// <summary>The SELECT of every column with the filter's conditions (each one only when given), for <see cref="SearchAsync"/> and <see cref="SearchPageAsync"/>.</summary>
+    private static (StringBuilder Sql, DynamicParameters Parameters) Where(BackupDataFilter f)
     {
         var sql = new StringBuilder($"SELECT {Columns} FROM backup_data WHERE 1=1");
         var p = new DynamicParameters();
@@ -172,6 +172,13 @@ public sealed class BackupDataStore(CatalogDatabase db)
         Add("origin =", "origin", f.Origin is { } o ? OriginName(o) : null);
         Add("time_us >=", "from", f.From is { } from ? TimeUs.From(from) : null);
         Add("time_us <", "to", f.To is { } to ? TimeUs.From(to) : null);
+        return (sql, p);
+    }
+
+    /// <summary>Newest first. Uses the (host, mount_point, time_us), (label, time_us) and (time_us) indexes.</summary>
+    public async Task<IReadOnlyList<BackupDataRow>> SearchAsync(BackupDataFilter f, CancellationToken ct = default)
+    {
+        var (sql, p) = Where(f);
         sql.Append(" ORDER BY time_us DESC, id DESC LIMIT @limit OFFSET @offset");
         p.Add("limit", Math.Clamp(f.Limit, 1, PageLimit));
         p.Add("offset", Math.Max(0, f.Offset));
@@ -190,23 +197,7 @@ public sealed class BackupDataStore(CatalogDatabase db)
     /// </summary>
     public async Task<IReadOnlyList<BackupDataRow>> SearchPageAsync(BackupDataFilter f, (long TimeUs, long Id)? after, int limit, CancellationToken ct = default)
     {
-        var sql = new StringBuilder($"SELECT {Columns} FROM backup_data WHERE 1=1");
-        var p = new DynamicParameters();
-        void Add(string column, string name, object? value)
-        {
-            if (value is null) return;
-            sql.Append($" AND {column} @{name}");
-            p.Add(name, value);
-        }
-        Add("host =", "host", f.Host);
-        Add("mount_point =", "mount", f.MountPoint);
-        Add("label =", "label", f.Label);
-        Add("kind =", "kind", f.Kind);
-        Add("device_id =", "device", f.DeviceId);
-        Add("definition =", "definition", f.Definition);
-        Add("origin =", "origin", f.Origin is { } o ? OriginName(o) : null);
-        Add("time_us >=", "from", f.From is { } from ? TimeUs.From(from) : null);
-        Add("time_us <", "to", f.To is { } to ? TimeUs.From(to) : null);
+        var (sql, p) = Where(f);
         if (after is { } a)
         {
             // A row value comparison: both SQLite (3.15+) and PostgreSQL use it as one index range.

@@ -18,10 +18,10 @@ namespace Snapcat.Server.Scheduling;
 public sealed partial class BackupScheduler(BackupDefinitionStore definitions, IBackupRunStarter starter, TimeProvider? time = null, ILogger? log = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ScheduleSleep _sleep = new(time ?? TimeProvider.System);
     private readonly ILogger _log = log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private readonly List<ScheduleEvent> _events = [];
     private readonly Dictionary<string, DateTimeOffset> _announced = new(StringComparer.Ordinal);
-    private CancellationTokenSource _wake = new();
 
     /// <summary>How late an occurrence may be handled and still count as on time (not missed).</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(60);
@@ -39,31 +39,14 @@ public sealed partial class BackupScheduler(BackupDefinitionStore definitions, I
         while (!ct.IsCancellationRequested)
         {
             DateTimeOffset? next = await TickAsync(ct).ConfigureAwait(false);
-            var now = _time.GetUtcNow();
-            TimeSpan wait = next is { } n ? n - now : TimeSpan.FromSeconds(30);
-            wait = TimeSpan.FromMilliseconds(Math.Clamp(wait.TotalMilliseconds, 20, 30_000));
-            using var sleep = CancellationTokenSource.CreateLinkedTokenSource(ct, Volatile.Read(ref _wake).Token);
-            try
-            {
-                await Task.Delay(wait, _time, sleep.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // Woken: a definition was created or changed; look again now.
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            if (!await _sleep.UntilAsync(next, ct).ConfigureAwait(false)) return;
         }
     }
 
     /// <summary>Ends the current wait of <see cref="RunAsync"/> so a new or changed definition's schedule is seen at once.</summary>
     public void Wake()
     {
-        var old = Interlocked.Exchange(ref _wake, new CancellationTokenSource());
-        // Not disposed: RunAsync may be reading its token this instant; a cancelled source holds no timer.
-        old.Cancel();
+        _sleep.Wake();
     }
 
     /// <summary>Handles every due occurrence now; returns the earliest future occurrence of any definition.</summary>

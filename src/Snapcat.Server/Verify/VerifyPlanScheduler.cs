@@ -11,8 +11,8 @@ namespace Snapcat.Server.Verify;
 public sealed partial class VerifyPlanScheduler(VerifyPlanStore plans, VerifyOperations ops, TimeProvider? time = null, ILogger? log = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Scheduling.ScheduleSleep _sleep = new(time ?? TimeProvider.System);
     private readonly ILogger _log = log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-    private CancellationTokenSource _wake = new();
 
     /// <summary>Runs until cancelled, waking at the next due occurrence (at least every 30 s to see new plans).</summary>
     public async Task RunAsync(CancellationToken ct)
@@ -28,29 +28,14 @@ public sealed partial class VerifyPlanScheduler(VerifyPlanStore plans, VerifyOpe
             {
                 LogTickFailed(ex);   // the catalog is unreachable for now: looked at again at the next tick
             }
-            TimeSpan wait = next is { } n ? n - _time.GetUtcNow() : TimeSpan.FromSeconds(30);
-            wait = TimeSpan.FromMilliseconds(Math.Clamp(wait.TotalMilliseconds, 20, 30_000));
-            using var sleep = CancellationTokenSource.CreateLinkedTokenSource(ct, Volatile.Read(ref _wake).Token);
-            try
-            {
-                await Task.Delay(wait, _time, sleep.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // Woken: a plan was created; look again now.
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            if (!await _sleep.UntilAsync(next, ct).ConfigureAwait(false)) return;
         }
     }
 
     /// <summary>Ends the current wait so a new plan's schedule is seen at once.</summary>
     public void Wake()
     {
-        var old = Interlocked.Exchange(ref _wake, new CancellationTokenSource());
-        old.Cancel();   // not disposed: RunAsync may be reading its token this instant
+        _sleep.Wake();
     }
 
     /// <summary>Starts every plan whose occurrence is due; returns the earliest future occurrence of any plan.</summary>

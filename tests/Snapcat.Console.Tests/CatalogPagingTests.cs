@@ -119,31 +119,13 @@ public sealed class CatalogPagingTests(ITestOutputHelper output)
         await cmd.ExecuteNonQueryAsync();
     }
 
-    /// <summary>SQLite's plan for the page query the store sends (the same SQL, from a cursor).</summary>
+    /// <summary>SQLite's plan for the page query the store sends (its own SQL, from a cursor).</summary>
     private static async Task<string> PlanAsync(string path, BackupDataFilter f)
     {
-        var where = new List<string>();
-        var args = new DynamicParameters();
-        void Add(string column, string name, object? value)
-        {
-            if (value is null) return;
-            where.Add($"{column} @{name}");
-            args.Add(name, value);
-        }
-        Add("host =", "host", f.Host);
-        Add("mount_point =", "mount", f.MountPoint);
-        Add("label =", "label", f.Label);
-        Add("kind =", "kind", f.Kind);
-        Add("device_id =", "device", f.DeviceId);
-        Add("definition =", "definition", f.Definition);
-        Add("time_us >=", "from", f.From is { } from ? (from.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10 : null);
-        Add("time_us <", "to", f.To is { } to ? (to.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10 : null);
-        where.Add("(time_us, id) < (@t, @i)");
-        args.Add("t", Start);
-        args.Add("i", 500_000);
+        var (sql, args) = BackupDataStore.PageQuery(f, (Start, 500_000), 51);
         await using var c = new SqliteConnection($"Data Source={path}");
         await c.OpenAsync();
-        var rows = await c.QueryAsync($"EXPLAIN QUERY PLAN SELECT * FROM backup_data WHERE {string.Join(" AND ", where)} ORDER BY time_us DESC, id DESC LIMIT 51", args);
+        var rows = await c.QueryAsync("EXPLAIN QUERY PLAN " + sql, args);
         return string.Join("\n", rows.Select(r => (string)((IDictionary<string, object>)r)["detail"]));
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -86,50 +85,50 @@ public static class ServerApi
             var filter = new BackupDataFilter
             {
                 Host = host, MountPoint = mountPoint, Label = label, Kind = kind, DeviceId = deviceId, Definition = definition,
-                From = Time(from, "from"), To = Time(to, "to"), Limit = limit ?? 100, Offset = offset ?? 0,
+                From = RouteValues.Time(from, "from"), To = RouteValues.Time(to, "to"), Limit = limit ?? 100, Offset = offset ?? 0,
             };
             return (await rt.Data.SearchAsync(filter, ct).ConfigureAwait(false)).Select(r => r.ToDto()).ToList();
         }).RequireRole(CredentialRole.ReadOnly);
 
         v1.MapGet("/backups/{id}", async (string id, CancellationToken ct) =>
-            (await Flows.BackupRows.GetAsync(rt.Data, BackupId(id), ct).ConfigureAwait(false)).ToDto()).RequireRole(CredentialRole.ReadOnly);
+            (await Flows.BackupRows.GetAsync(rt.Data, RouteValues.BackupId(id), ct).ConfigureAwait(false)).ToDto()).RequireRole(CredentialRole.ReadOnly);
 
         v1.MapPost("/backups/{id}/restores", async (string id, RestoreRequest? body, CancellationToken ct) =>
         {
             Flows.RestoreRun.Validate(body);
-            var job = await ops.StartRestoreAsync(BackupId(id), body ?? new RestoreRequest(), ct).ConfigureAwait(false);
+            var job = await ops.StartRestoreAsync(RouteValues.BackupId(id), body ?? new RestoreRequest(), ct).ConfigureAwait(false);
             return Results.Accepted($"/v1/jobs/{job.Id}", job);
         }).RequireRole(CredentialRole.Operator);
 
         v1.MapDelete("/backups/{id}", async (string id, CancellationToken ct) =>
         {
-            var job = await ops.StartDeleteAsync(BackupId(id), ct).ConfigureAwait(false);
+            var job = await ops.StartDeleteAsync(RouteValues.BackupId(id), ct).ConfigureAwait(false);
             return Results.Accepted($"/v1/jobs/{job.Id}", job);
         }).RequireRole(CredentialRole.Admin);
 
         v1.MapPost("/backups/{id}/copies", async (string id, CopyRequest? body, CancellationToken ct) =>
         {
             if (body is null) Throw.Invalid("request.missing_body", "POST /v1/backups/{id}/copies needs the destination, e.g. {\"volume\":5}");
-            var job = await ops.StartCopyAsync(BackupId(id), body, ct).ConfigureAwait(false);
+            var job = await ops.StartCopyAsync(RouteValues.BackupId(id), body, ct).ConfigureAwait(false);
             return Results.Accepted($"/v1/jobs/{job.Id}", job);
         }).RequireRole(CredentialRole.Operator);
 
         v1.MapPost("/backups/{id}/tape-copies", async (string id, TapeCopyRequest? body, CancellationToken ct) =>
         {
-            var job = await ops.StartTapeCopyAsync(BackupId(id), body ?? new TapeCopyRequest(), ct).ConfigureAwait(false);
+            var job = await ops.StartTapeCopyAsync(RouteValues.BackupId(id), body ?? new TapeCopyRequest(), ct).ConfigureAwait(false);
             return Results.Accepted($"/v1/jobs/{job.Id}", job);
         }).RequireRole(CredentialRole.Operator);
 
         v1.MapPost("/backups/{id}/verifications", async (string id, CancellationToken ct) =>
         {
-            var job = await ops.StartVerifyAsync(BackupId(id), ct).ConfigureAwait(false);
+            var job = await ops.StartVerifyAsync(RouteValues.BackupId(id), ct).ConfigureAwait(false);
             return Results.Accepted($"/v1/jobs/{job.Id}", job);
         }).RequireRole(CredentialRole.Operator);
 
         // Protected backups (docs/retention.md): no prune and no delete removes one until the date passes.
         v1.MapPost("/backups/{id}/protection", async (string id, ProtectRequest? body, CancellationToken ct) =>
         {
-            long backup = BackupId(id);
+            long backup = RouteValues.BackupId(id);
             if (body?.Until is { } until && until <= rt.Time.GetUtcNow())
                 Throw.Invalid("backup.protect_past", $"--until {until:u} has passed already; give a later date, or none to protect until unprotected");
             await Flows.BackupRows.GetAsync(rt.Data, backup, ct).ConfigureAwait(false);
@@ -139,7 +138,7 @@ public static class ServerApi
 
         v1.MapDelete("/backups/{id}/protection", async (string id, CancellationToken ct) =>
         {
-            long backup = BackupId(id);
+            long backup = RouteValues.BackupId(id);
             await Flows.BackupRows.GetAsync(rt.Data, backup, ct).ConfigureAwait(false);
             await rt.Data.SetProtectionAsync(backup, false, null, ct).ConfigureAwait(false);
             return (await Flows.BackupRows.GetAsync(rt.Data, backup, ct).ConfigureAwait(false)).ToDto();
@@ -192,20 +191,5 @@ public static class ServerApi
         v1.MapGet("/schedule-events", () =>
             (scheduler?.RecentEvents() ?? []).Select(e => new ScheduleEventDto(e.Time, e.Definition, e.What, e.Detail)).ToList())
                 .RequireRole(CredentialRole.ReadOnly);
-    }
-
-    private static long BackupId(string text)
-    {
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long id) || id <= 0)
-            Throw.Invalid("backup.bad_id", $"'{text}' is not a backup ID (a whole number from 1; see 'snapcat backup list')");
-        return id;
-    }
-
-    private static DateTimeOffset? Time(string? text, string name)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return null;
-        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
-            Throw.Invalid("backup.bad_time", $"{name} '{text}' is not a time (use ISO 8601, e.g. 2026-11-01 or 2026-11-01T02:00:00Z)");
-        return t;
     }
 }

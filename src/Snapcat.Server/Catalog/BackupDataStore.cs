@@ -197,6 +197,16 @@ public sealed class BackupDataStore(CatalogDatabase db)
     /// </summary>
     public async Task<IReadOnlyList<BackupDataRow>> SearchPageAsync(BackupDataFilter f, (long TimeUs, long Id)? after, int limit, CancellationToken ct = default)
     {
+        var (sql, p) = PageQuery(f, after, limit);
+        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cLifetime = c.ConfigureAwait(false);
+        var rows = await c.QueryAsync<Raw>(sql, p).ConfigureAwait(false);
+        return rows.Select(Map).ToArray();
+    }
+
+    /// <summary>The SQL and parameters <see cref="SearchPageAsync"/> sends (public so a test can ask the database for its plan).</summary>
+    public static (string Sql, DynamicParameters Parameters) PageQuery(BackupDataFilter f, (long TimeUs, long Id)? after, int limit)
+    {
         var (sql, p) = Where(f);
         if (after is { } a)
         {
@@ -207,10 +217,7 @@ public sealed class BackupDataStore(CatalogDatabase db)
         }
         sql.Append(" ORDER BY time_us DESC, id DESC LIMIT @limit");
         p.Add("limit", Math.Clamp(limit, 1, PageLimit));
-        var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var cLifetime = c.ConfigureAwait(false);
-        var rows = await c.QueryAsync<Raw>(sql.ToString(), p).ConfigureAwait(false);
-        return rows.Select(Map).ToArray();
+        return (sql.ToString(), p);
     }
 
     /// <summary>Every row of the backup with record ID <paramref name="backupId"/>: the backup and all its copies (index backup_data_backup_id).</summary>

@@ -57,7 +57,7 @@ public static class ConsoleApi
             var filter = new BackupDataFilter
             {
                 Host = Blank(host), MountPoint = Blank(mountPoint), Label = Blank(label), Kind = Blank(kind), DeviceId = Blank(deviceId),
-                Definition = Blank(definition), From = Time(from, "from"), To = Time(to, "to"),
+                Definition = Blank(definition), From = RouteValues.Time(from, "from"), To = RouteValues.Time(to, "to"),
             };
             int size = limit ?? 50;
             if (size < 1 || size > MaxPage) Throw.Invalid("backup.bad_limit", $"limit {size} is out of range: 1 to {MaxPage} rows a page");
@@ -71,7 +71,7 @@ public static class ConsoleApi
 
         app.MapGet("/v1/backups/{id}/provenance", async (string id, CancellationToken ct) =>
         {
-            var row = await Flows.BackupRows.GetAsync(rt.Data, BackupId(id), ct).ConfigureAwait(false);
+            var row = await Flows.BackupRows.GetAsync(rt.Data, RouteValues.BackupId(id), ct).ConfigureAwait(false);
             var info = Decode(row.VolumeInfo, out string? why);
             var related = await rt.Data.ListByBackupIdAsync(row.BackupId, ct).ConfigureAwait(false);
             var volume = await rt.Volumes.GetAsync(row.Host, row.MountPoint, ct).ConfigureAwait(false);
@@ -174,21 +174,6 @@ public static class ConsoleApi
             return (t, i);
         Throw.Invalid("backup.bad_cursor", $"after '{text}' is not a page cursor; pass the 'next' of the previous page");
         return null;
-    }
-
-    private static long BackupId(string text)
-    {
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long id) || id <= 0)
-            Throw.Invalid("backup.bad_id", $"'{text}' is not a backup ID (a whole number from 1; see 'snapcat backup list')");
-        return id;
-    }
-
-    private static DateTimeOffset? Time(string? text, string name)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return null;
-        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
-            Throw.Invalid("backup.bad_time", $"{name} '{text}' is not a time (use ISO 8601, e.g. 2026-11-01 or 2026-11-01T02:00:00Z)");
-        return t;
     }
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();

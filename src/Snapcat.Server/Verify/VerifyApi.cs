@@ -1,9 +1,9 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Snapcat.ControlApi.Security;
 using Snapcat.Core.Security;
+using Snapcat.Server.Api;
 
 namespace Snapcat.Server.Verify;
 
@@ -16,13 +16,13 @@ public static class VerifyApi
 
         v1.MapPost("/backups/{id}/verify", async (string id, CancellationToken ct) =>
         {
-            var job = await ops.StartBackupVerifyAsync(BackupId(id), ct).ConfigureAwait(false);
+            var job = await ops.StartBackupVerifyAsync(RouteValues.BackupId(id), ct).ConfigureAwait(false);
             return Results.Accepted($"/v1/jobs/{job.Id}", job);
         }).RequireRole(CredentialRole.Operator);
 
         v1.MapGet("/backups/{id}/verifications", async (string id, int? limit, CancellationToken ct) =>
         {
-            long backup = BackupId(id);
+            long backup = RouteValues.BackupId(id);
             var runs = await rt.Verifications.ListAsync(backup, limit ?? 100, ct).ConfigureAwait(false);
             // A deleted backup keeps its history; an ID that never had a row nor a verify is a 404.
             if (runs.Count == 0) await Flows.BackupRows.GetAsync(rt.Data, backup, ct).ConfigureAwait(false);
@@ -65,12 +65,5 @@ public static class VerifyApi
 
         v1.MapGet("/verify-plans/{name}/report", async (string name, CancellationToken ct) =>
             await rt.VerifyPlans.GetReportAsync(name, ct).ConfigureAwait(false)).RequireRole(CredentialRole.ReadOnly);
-    }
-
-    private static long BackupId(string text)
-    {
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long id) || id <= 0)
-            Throw.Invalid("backup.bad_id", $"'{text}' is not a backup ID (a whole number from 1; see 'snapcat backup list')");
-        return id;
     }
 }
